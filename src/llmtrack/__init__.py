@@ -1,0 +1,3 @@
+"""llmtrack: query a bundled, sourced catalog of affordable LLMs."""
+
+__version__ = "0.1.0"

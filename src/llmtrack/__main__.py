@@ -1,0 +1,3 @@
+from llmtrack.cli import main
+
+main()

@@ -1,0 +1,92 @@
+"""The `show` view: every field of one entry, what it links to, its corrections and sources."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from llmtrack import records, schema
+from llmtrack.catalog import Catalog
+from llmtrack.output import console, human_cell
+
+_SECTION_TITLES = {
+    "base_models": "base model",
+    "projects": "project",
+    "references": "reference",
+    "stages": "fine-tuning stage",
+    "techniques": "technique",
+    "gpus": "GPU",
+}
+
+# Shown in their own blocks below the fields, not in the field list.
+_OWN_BLOCKS = ("id", "name", "notes", "corrections", "sources")
+
+
+def related(entry: schema.Entry, catalog: Catalog) -> dict[str, list[str]]:
+    """Derived links: the projects on a base model or in a stage, the entries citing a reference."""
+    if isinstance(entry, schema.BaseModelEntry):
+        return {"projects": [p.id for p in catalog.projects_on(entry.id)]}
+    if isinstance(entry, schema.Stage):
+        return {"projects": [p.id for p in catalog.projects_in_stage(entry)]}
+    if isinstance(entry, (schema.Reference, schema.Gpu)):
+        return {"cited_by": [e.id for e in catalog.referrers(entry.id)]}
+    return {}
+
+
+def detail_record(entry: schema.Entry, catalog: Catalog) -> dict[str, Any]:
+    """What `show --format json` prints: the full record, its section and derived links."""
+    data = records.to_dict(entry)
+    data["section"] = entry.section
+    data.update(related(entry, catalog))
+    return data
+
+
+def render_detail(entry: schema.Entry, catalog: Catalog, width: int | None = None) -> str:
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = console(io.StringIO(), width)
+    title = _SECTION_TITLES[entry.section]
+    out.print(f"[bold]{escape(entry.name)}[/bold]  [cyan]{entry.id}[/cyan]  [dim]{title}[/dim]")
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    data = records.to_dict(entry)
+    for key, value in _field_lines(data):
+        if key.split(".")[0].split("[")[0] in _OWN_BLOCKS:
+            continue
+        shown = (
+            "[dim]unknown[/dim]" if value is None or value == [] else escape(human_cell(key, value))
+        )
+        grid.add_row(key, shown)
+    for key, ids in related(entry, catalog).items():
+        grid.add_row(key.replace("_", " "), escape(", ".join(ids)) if ids else "[dim]none[/dim]")
+    out.print(grid)
+
+    if entry.notes:
+        out.print("\n[bold]Notes[/bold]")
+        out.print(escape(entry.notes))
+    if entry.corrections:
+        out.print("\n[bold]Corrections to the awesome list[/bold]")
+        for correction in entry.corrections:
+            out.print(f"- list said: {escape(correction.claim)}")
+            out.print(f"  source says: {escape(correction.fact)}")
+            out.print(f"  [dim]{escape(correction.source)}[/dim]", soft_wrap=True)
+    out.print("\n[bold]Sources[/bold]")
+    for number, url in enumerate(entry.sources, 1):
+        out.print(f"{number}. {escape(url)}", soft_wrap=True)  # a wrapped URL cannot be clicked
+    return out.file.getvalue()
+
+
+def _field_lines(data: dict, prefix: str = ""):
+    """(dotted key, value) pairs; a list of records becomes one numbered key per item."""
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _field_lines(value, f"{name}.")
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            for number, item in enumerate(value, 1):
+                yield from _field_lines(item, f"{name}[{number}].")
+        else:
+            yield name, value

@@ -1,0 +1,57 @@
+"""Domain errors. Each carries the exit code the command line promises for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_ERROR = 1  # runtime or data error: unknown name, invalid catalog, unwritable output
+EXIT_USAGE = 2  # a bad option value
+EXIT_INTERRUPTED = 130
+
+
+class LlmtrackError(Exception):
+    """An error the user can act on; the CLI prints it as one line, no traceback."""
+
+    exit_code = EXIT_ERROR
+
+
+class UsageError(LlmtrackError):
+    exit_code = EXIT_USAGE
+
+
+class NotFoundError(LlmtrackError):
+    """A name that matches nothing, or more than one thing."""
+
+
+class OutputError(LlmtrackError):
+    """The result could not be written where the user asked."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a catalog file, located as precisely as we can."""
+
+    file: str
+    line: int | None
+    column: int | None
+    entry: str | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}:{self.column or 1}"
+        what = ".".join(part for part in (self.entry, self.field) if part)
+        return f"{where}: {what}: {self.message}" if what else f"{where}: {self.message}"
+
+
+class CatalogError(LlmtrackError):
+    """A catalog file that cannot be used; lists every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        count = len(problems)
+        more = f" (and {count - 1} more problem{'s' if count > 2 else ''})" if count > 1 else ""
+        super().__init__(f"invalid catalog: {problems[0]}{more}")

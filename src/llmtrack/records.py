@@ -1,0 +1,135 @@
+"""Entries as plain data: nested dicts for JSON/YAML, flat dotted rows for tables and TSV."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from typing import Any
+
+from llmtrack import schema
+
+_UNIONS = (typing.Union, types.UnionType)
+
+# Fields every entry has, shown after the section's own fields rather than before.
+_TRAILING = ("aliases", "notes", "corrections", "sources")
+
+# What TSV, CSV and Markdown show when the user does not pass --fields.
+DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "base_models": (
+        "id",
+        "name",
+        "family",
+        "org",
+        "params",
+        "access",
+        "context_length",
+        "released",
+    ),
+    "projects": (
+        "id",
+        "name",
+        "org",
+        "base_models",
+        "methods",
+        "data.size",
+        "hardware",
+        "cost.total_usd",
+        "released",
+    ),
+    "references": ("id", "name", "kind", "title", "date", "arxiv"),
+    "stages": ("id", "name", "methods", "description"),
+    "techniques": ("id", "name", "category", "memory_effect"),
+    "gpus": (
+        "id",
+        "name",
+        "vendor",
+        "memory_gib",
+        "memory_kind",
+        "bf16",
+        "price.usd_per_hour",
+        "price.date",
+    ),
+}
+
+# A terminal table has less room: the columns a person scans first, most wanted first
+# (a narrow terminal drops them from the right).
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    **DEFAULT_COLUMNS,
+    "base_models": ("id", "params", "access", "family", "context_length", "released", "org"),
+    "projects": ("id", "base_models", "methods", "hardware", "cost.total_usd", "name"),
+    "references": ("id", "title", "kind", "date"),
+    "stages": ("id", "name", "methods", "projects"),
+    "techniques": ("id", "category", "memory_effect", "name"),
+    "gpus": ("id", "memory_gib", "bf16", "price.usd_per_hour", "name"),
+}
+
+
+def to_dict(record: Any) -> Any:
+    """A record as JSON-ready data: id and name first, derived values included."""
+    if dataclasses.is_dataclass(record):
+        names = [f.name for f in dataclasses.fields(record)]
+        ordered = [n for n in names if n in ("id", "name")]
+        ordered += [n for n in names if n not in ordered and n not in _TRAILING]
+        ordered += [n for n in names if n in _TRAILING]
+        data = {name: to_dict(getattr(record, name)) for name in ordered}
+        if isinstance(record, schema.Cost):
+            data["total_usd"] = record.total_usd
+        if isinstance(record, schema.Project):
+            data["hardware"] = hardware_summary(record)
+        return data
+    if isinstance(record, (list, tuple)):
+        return [to_dict(item) for item in record]
+    return record
+
+
+def hardware_summary(project: schema.Project) -> str | None:
+    """'8x a100-80gb, 3h' from the training fields, or None when none is known."""
+    training = project.training
+    if training is None:
+        return None
+    parts = []
+    if training.gpu or training.gpu_count:
+        count = f"{training.gpu_count}x " if training.gpu_count else ""
+        parts.append(f"{count}{training.gpu or 'GPU'}")
+    if training.hours is not None:
+        parts.append(f"{training.hours:g}h")
+    return ", ".join(parts) or None
+
+
+def flatten(data: dict, prefix: str = "") -> dict[str, Any]:
+    """Nested fields become dotted keys; lists of scalars stay lists."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{name}."))
+        elif isinstance(value, list) and any(isinstance(item, dict) for item in value):
+            flat[name] = [_summarise(item) for item in value]
+        else:
+            flat[name] = value
+    return flat
+
+
+def _summarise(item: dict) -> str:
+    return " / ".join(str(v) for v in item.values() if v not in (None, "", []))
+
+
+def field_names(section: str) -> list[str]:
+    """Every flat key a row of ``section`` can have, in order (for --fields and --sort)."""
+    return list(flatten(to_dict(_skeleton(schema.ENTRY_TYPES[section]))))
+
+
+def _skeleton(cls: type) -> Any:
+    """An instance of ``cls`` with every nested record present, to enumerate flat keys."""
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        options = typing.get_args(hint) if typing.get_origin(hint) in _UNIONS else (hint,)
+        nested = next((t for t in options if dataclasses.is_dataclass(t)), None)
+        if nested is not None:
+            values[f.name] = _skeleton(nested)
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            values[f.name] = None
+    return cls(**values)

@@ -1,0 +1,314 @@
+"""Typed records of the catalog: one frozen dataclass per kind of entry.
+
+These are standard-library dataclasses, not ``pydantic.BaseModel`` subclasses.
+pydantic validates them just as strictly (``validation.py`` builds a
+``TypeAdapter`` over them, honouring the annotations and the forbidden extra
+keys), but a command that reads the already-validated compiled catalog never
+has to import pydantic, which alone costs about as much as a whole typer
+start-up.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, ClassVar, Literal
+
+from annotated_types import Ge, Gt, MinLen, Predicate
+
+# pydantic reads this attribute on standard dataclasses: unknown keys are errors.
+_STRICT = {"extra": "forbid", "strict": False}
+
+_SLUG = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
+_PARTIAL_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
+_URL = re.compile(r"https?://\S+")
+
+
+def is_slug(value: str) -> bool:
+    """a lowercase slug such as 'llama-7b' or 'opt-1.3b'"""
+    return _SLUG.fullmatch(value) is not None
+
+
+def is_partial_date(value: str) -> bool:
+    """an ISO date: 'YYYY-MM-DD', or 'YYYY-MM' or 'YYYY' where only that is known"""
+    return _PARTIAL_DATE.fullmatch(value) is not None
+
+
+def is_url(value: str) -> bool:
+    """an http(s) URL"""
+    return _URL.fullmatch(value) is not None
+
+
+def is_not_blank(value: str) -> bool:
+    """a non-blank string (write null for unknown)"""
+    return bool(value.strip())
+
+
+Slug = Annotated[str, Predicate(is_slug)]
+Text = Annotated[str, Predicate(is_not_blank)]
+Url = Annotated[str, Predicate(is_url)]
+PartialDate = Annotated[str, Predicate(is_partial_date)]
+Count = Annotated[int, Gt(0)]
+Amount = Annotated[float, Ge(0)]
+
+Method = Literal[
+    "sft",
+    "lora",
+    "adapter",
+    "p-tuning",
+    "rm",
+    "rlhf",
+    "vocab-extension",
+    "continued-pretraining",
+    "quantization",
+    "retrieval",
+]
+METHODS: tuple[str, ...] = Method.__args__
+
+DataOrigin = Literal[
+    "human-written",
+    "self-instruct",
+    "model-generated",
+    "user-shared",
+    "public-datasets",
+    "web",
+    "translated",
+]
+Access = Literal["open-weights", "api", "none"]
+CostBound = Literal["exact", "approximate", "upper-bound"]
+ArchitectureKind = Literal["decoder", "encoder", "encoder-decoder"]
+FfnKind = Literal["mlp", "gated"]
+PositionKind = Literal["learned", "rotary", "alibi", "relative"]
+ReferenceKind = Literal["paper", "tool", "blog"]
+TechniqueCategory = Literal[
+    "parallelism", "memory", "precision", "quantization", "parameter-efficient"
+]
+MemoryKind = Literal["dedicated", "unified"]
+
+
+def _record(cls):
+    """Frozen, slotted, keyword-only: records are values, built by name."""
+    cls.__pydantic_config__ = _STRICT
+    return dataclass(frozen=True, slots=True, kw_only=True)(cls)
+
+
+@_record
+class Correction:
+    """Where the original awesome list says something its sources do not support."""
+
+    claim: Text
+    fact: Text
+    source: Url
+
+
+@_record
+class Links:
+    home: Url | None = None
+    repo: Url | None = None
+    paper: Url | None = None
+    model: Url | None = None
+    data: Url | None = None
+    demo: Url | None = None
+
+
+@_record
+class Entry:
+    """Fields every entry of every section has."""
+
+    section: ClassVar[str] = ""
+
+    id: Slug
+    name: Text
+    aliases: tuple[Text, ...] = ()
+    notes: Text | None = None
+    corrections: tuple[Correction, ...] = ()
+    sources: Annotated[tuple[Url, ...], MinLen(1)]
+
+
+# --- base models ---------------------------------------------------------------
+
+
+@_record
+class Architecture:
+    """What the memory estimator needs, as the model's config states it."""
+
+    kind: ArchitectureKind = "decoder"
+    layers: Count
+    decoder_layers: Count | None = None
+    hidden_size: Count
+    heads: Count
+    kv_heads: Count | None = None
+    head_dim: Count | None = None
+    ffn_size: Count
+    ffn_kind: FfnKind
+    activation: Text | None = None
+    vocab_size: Count | None = None
+    tied_embeddings: bool | None = None
+    position: PositionKind | None = None
+
+
+@_record
+class BaseModelEntry(Entry):
+    section: ClassVar[str] = "base_models"
+
+    family: Text
+    org: Text | None = None
+    params: Count | None = None
+    params_exact: bool | None = None
+    released: PartialDate | None = None
+    license: Text | None = None
+    access: Access | None = None
+    context_length: Count | None = None
+    training_tokens: Count | None = None
+    architecture: Architecture | None = None
+    paper: Slug | None = None
+    links: Links | None = None
+
+    @property
+    def open_weights(self) -> bool:
+        return self.access == "open-weights"
+
+
+# --- projects ------------------------------------------------------------------
+
+
+@_record
+class TrainingData:
+    description: Text | None = None
+    size: Text | None = None
+    examples: Count | None = None
+    origins: tuple[DataOrigin, ...] = ()
+    generator: Text | None = None
+    languages: tuple[Text, ...] = ()
+    license: Text | None = None
+
+
+@_record
+class Training:
+    gpu: Slug | None = None
+    gpu_count: Count | None = None
+    hours: Amount | None = None
+    framework: Text | None = None
+    precision: Text | None = None
+    notes: Text | None = None
+
+
+@_record
+class Cost:
+    data_usd: Amount | None = None
+    training_usd: Amount | None = None
+    bound: CostBound | None = None
+    notes: Text | None = None
+
+    @property
+    def total_usd(self) -> float | None:
+        """The sum of the known parts; None when no part is known."""
+        parts = [p for p in (self.data_usd, self.training_usd) if p is not None]
+        return sum(parts) if parts else None
+
+
+@_record
+class Deployment:
+    """An inference setup a project reports (card, memory, precision)."""
+
+    gpu: Slug | None = None
+    memory_gib: Amount | None = None
+    precision: Text | None = None
+    note: Text | None = None
+    source: Url | None = None
+
+
+@_record
+class License:
+    code: Text | None = None
+    weights: Text | None = None
+    commercial_use: bool | None = None
+
+
+@_record
+class Project(Entry):
+    section: ClassVar[str] = "projects"
+
+    base_models: Annotated[tuple[Slug, ...], MinLen(1)]
+    org: Text | None = None
+    released: PartialDate | None = None
+    data: TrainingData | None = None
+    methods: tuple[Method, ...] = ()
+    training: Training | None = None
+    cost: Cost | None = None
+    deploy: tuple[Deployment, ...] = ()
+    license: License | None = None
+    open_weights: bool | None = None
+    links: Links | None = None
+    references: tuple[Slug, ...] = ()
+
+
+# --- references, stages, techniques, gpus -----------------------------------------
+
+
+@_record
+class Reference(Entry):
+    section: ClassVar[str] = "references"
+
+    kind: ReferenceKind
+    title: Text
+    authors: tuple[Text, ...] | None = None
+    org: Text | None = None
+    date: PartialDate | None = None
+    arxiv: Text | None = None
+    url: Url
+
+
+@_record
+class Variant:
+    name: Text
+    description: Text | None = None
+
+
+@_record
+class Stage(Entry):
+    section: ClassVar[str] = "stages"
+
+    description: Text
+    methods: tuple[Method, ...] = ()
+    variants: tuple[Variant, ...] = ()
+    tools: tuple[Slug, ...] = ()
+    references: tuple[Slug, ...] = ()
+
+
+@_record
+class Technique(Entry):
+    section: ClassVar[str] = "techniques"
+
+    category: TechniqueCategory
+    description: Text
+    memory_effect: Text | None = None
+    references: tuple[Slug, ...] = ()
+    tools: tuple[Slug, ...] = ()
+
+
+@_record
+class Price:
+    usd_per_hour: Amount
+    provider: Text | None = None
+    date: PartialDate
+    source: Url
+
+
+@_record
+class Gpu(Entry):
+    section: ClassVar[str] = "gpus"
+
+    vendor: Text | None = None
+    memory_gib: Annotated[float, Gt(0)]
+    memory_kind: MemoryKind = "dedicated"
+    bf16: bool | None = None
+    released: PartialDate | None = None
+    price: Price | None = None
+
+
+# The six sections, in the order the catalog is shown and the files are read.
+ENTRY_TYPES: dict[str, type[Entry]] = {
+    cls.section: cls for cls in (BaseModelEntry, Project, Reference, Stage, Technique, Gpu)
+}
+SECTIONS: tuple[str, ...] = tuple(ENTRY_TYPES)
