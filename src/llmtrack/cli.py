@@ -2,17 +2,55 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from llmtrack import __version__
 from llmtrack.errors import EXIT_ERROR, EXIT_INTERRUPTED, LlmtrackError, UsageError
 
+
+class _OneErrorPolicy(TyperGroup):
+    """Runs every invocation, from the console script or typer's CliRunner, through one
+    policy: an expected failure is one 'Error: ...' line on stderr and its exit code."""
+
+    def main(self, args=None, prog_name=None, **extra):
+        extra["standalone_mode"] = False
+        try:
+            code = super().main(args, prog_name or "llmtrack", **extra)
+            code = code if isinstance(code, int) else 0
+        except typer.Exit as exc:
+            code = exc.exit_code
+        except (typer.Abort, KeyboardInterrupt):
+            code = EXIT_INTERRUPTED
+        except typer.TyperException as exc:  # typer's own usage errors: bad option values
+            context = getattr(exc, "ctx", None)
+            hint = f" (see '{context.command_path} --help')" if context else ""
+            code = _fail(f"{exc.format_message()}{hint}", exc.exit_code)
+        except LlmtrackError as exc:
+            if _debug:
+                raise
+            code = _fail(str(exc), exc.exit_code)
+        except BrokenPipeError:
+            _silence_stdout()
+            code = 0
+        except Exception as exc:  # a bug: still one line, unless the user asked for the traceback
+            if _debug:
+                raise
+            message = (
+                f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)"
+            )
+            code = _fail(message, EXIT_ERROR)
+        sys.exit(code)
+
+
 app = typer.Typer(
     name="llmtrack",
+    cls=_OneErrorPolicy,
     help=(
         "Query a bundled, sourced catalog of affordable LLMs: base models, the projects "
         "fine-tuned on them, the papers and tools behind them, fine-tuning stages, "
@@ -412,59 +450,31 @@ def show(
     """
     from llmtrack.detail import detail_record, render_detail
     from llmtrack.match import find
-    from llmtrack.output import check_format, render, write_output
+    from llmtrack.output import check_format, to_yaml, write_output
 
     fmt = check_format(fmt or "text", ("text", "json", "yaml"))
     catalog = _catalog()
     entry = find(catalog, name)
     if fmt == "text":
         write_output(render_detail(entry, catalog), None)
+    elif fmt == "json":
+        record = detail_record(entry, catalog)
+        write_output(json.dumps(record, indent=2, ensure_ascii=False) + "\n", None)
     else:
-        text = render(fmt, [], [], records=[detail_record(entry, catalog)])
-        if fmt == "json":  # one object, not a list of one
-            import json
-
-            text = json.dumps(detail_record(entry, catalog), indent=2, ensure_ascii=False) + "\n"
-        write_output(text, None)
+        write_output(to_yaml(detail_record(entry, catalog)), None)
 
 
 # --- entry point ---------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; turn every expected failure into one 'Error: ...' line and an exit code."""
-    command = typer.main.get_command(app)
-    try:
-        code = command.main(args=argv, prog_name="llmtrack", standalone_mode=False)
-        code = code if isinstance(code, int) else 0
-    except typer.Exit as exc:
-        code = exc.exit_code
-    except (typer.Abort, KeyboardInterrupt):
-        code = EXIT_INTERRUPTED
-    except typer.TyperException as exc:  # typer's own usage errors: bad option values and the like
-        context = getattr(exc, "ctx", None)
-        hint = f" (see '{context.command_path} --help')" if context else ""
-        _fail(f"{exc.format_message()}{hint}", exc.exit_code)
-    except LlmtrackError as exc:
-        if _debug:
-            raise
-        _fail(str(exc), exc.exit_code)
-    except BrokenPipeError:
-        _silence_stdout()
-        code = 0
-    except Exception as exc:  # a bug: still one line, unless the user asked for the traceback
-        if _debug:
-            raise
-        _fail(
-            f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
-            EXIT_ERROR,
-        )
-    sys.exit(code)
+def main() -> None:
+    """The console script and ``python -m llmtrack``."""
+    app()
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int) -> int:
     sys.stderr.write(f"Error: {message}\n")
-    sys.exit(code)
+    return code
 
 
 def _silence_stdout() -> None:

@@ -20,7 +20,7 @@ FORMATS = ("table", "tsv", "csv", "json", "jsonl", "yaml", "markdown")
 # Cells up to this wide are never wrapped in a table (ids, dates, numbers).
 _SHORT_CELL = 12
 # Longer cells wrap; a table needs about this much room per column to read well.
-_WRAP_AT = 24
+_WRAP_AT = 16
 
 # Spreadsheets run cells that start with these as formulas.
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -170,7 +170,10 @@ def render_table(
 
     width = _terminal_width()
     cells = {c: [human_cell(c, row.get(c)) for row in rows] for c in columns}
-    wanted = {c: max([len(c), *(min(len(text), _WRAP_AT) for text in cells[c])]) for c in columns}
+    wanted = {
+        c: max(min(len(c), _SHORT_CELL), *(min(len(text), _WRAP_AT) for text in cells[c]))
+        for c in columns
+    }
     shown = list(columns)
     while len(shown) > 2 and sum(wanted[c] + 2 for c in shown) > width:
         shown.pop()
@@ -182,6 +185,7 @@ def render_table(
         table.add_column(
             column,
             no_wrap=short,
+            overflow="ellipsis" if short else "fold",
             min_width=min(len(column), _SHORT_CELL),
             style="cyan" if column == "id" else None,
         )

@@ -138,7 +138,7 @@ def _plain(value, path: Path, parent, key, positions: dict) -> object:
 
 # --- schema validation ---------------------------------------------------------
 
-_PREDICATE = re.compile(r"Predicate (\w+) failed")
+_PREDICATE = re.compile(r"Predicate '?(\w+)'? failed")
 
 
 def _adapters():

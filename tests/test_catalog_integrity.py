@@ -1,0 +1,152 @@
+"""The bundled catalog: complete, consistent, sourced, and loaded fast without going stale."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from llmtrack import catalog as catalog_module
+from llmtrack.catalog import bundled_files, compile_catalog, load_catalog
+from llmtrack.memory import parameter_count
+from llmtrack.schema import SECTIONS
+
+# Every row of the awesome list's "Model Spec" table that the catalog must carry.
+LIST_PROJECTS = {
+    "alpaca", "instruct-gpt-j", "belle-bloomz", "belle-llama", "alpaca-lora", "dolly-v1",
+    "dolly-v2", "gpt4all", "chinese-llama-alpaca", "chatglm", "llama-adapter", "vicuna",
+    "koala", "baize", "firefly", "arxiv-chat", "stackllama", "llama-gpt4", "deepspeed-chat",
+    "colossalchat", "phoenix", "moss-003",
+}  # fmt: skip
+
+# Every base-model family the list names, plus the bases its projects need.
+LIST_FAMILIES = {
+    "GPT-J", "GPT-Neo", "GPT-NeoX", "Pythia", "BLOOM", "OPT", "LLaMA", "Cerebras-GPT", "BERT",
+    "T5", "Flan-T5", "Flan-PaLM", "PaLM", "LaMDA", "Chinchilla", "Gopher", "Claude", "GPT",
+    "GPT-2", "GPT-3", "GPT-3.5", "GPT-4", "GLM", "MOSS", "BLOOMZ", "Sparrow",
+}  # fmt: skip
+
+# The list's six cited papers and tools.
+LIST_REFERENCES = {"self-instruct-paper", "gptq-paper", "ggml", "llama-cpp", "lora-paper", "peft",
+                   "llama-adapter-paper"}  # fmt: skip
+
+# Open-weights models whose config is not public, so part of the architecture stays unknown.
+NO_PUBLIC_CONFIG = {"opt-175b"}  # weights only on request; no config.json was published
+
+
+def test_every_project_of_the_list_is_present(catalog):
+    assert LIST_PROJECTS <= {p.id for p in catalog.projects}
+
+
+def test_every_base_family_of_the_list_is_present(catalog):
+    assert LIST_FAMILIES <= set(catalog.families)
+    project_bases = {"bloomz-7b1-mt", "bloom-1b4-zh", "bloom-2b6-zh", "chatglm-6b",
+                     "moss-moon-003-base", "pythia-12b", "gpt-j-6b"}  # fmt: skip
+    assert project_bases <= {b.id for b in catalog.base_models}
+
+
+def test_the_lists_references_stages_techniques_and_gpus_are_present(catalog):
+    assert LIST_REFERENCES <= {r.id for r in catalog.references}
+    assert {s.id for s in catalog.stages} == {"sft", "rm", "rlhf"}
+    techniques = {t.id for t in catalog.techniques}
+    assert {"data-parallelism", "tensor-parallelism", "pipeline-parallelism", "zero-1", "zero-2",
+            "zero-3", "fsdp", "lora", "mixed-precision-16bit", "int8-bitsandbytes", "int4-gptq",
+            "int4-ggml"} <= techniques  # fmt: skip
+    gpus = {g.id for g in catalog.gpus}
+    assert {"t4", "v100-16gb", "v100-32gb", "a10", "a100-40gb", "a100-80gb", "rtx-3090",
+            "rtx-4090", "apple-m1", "apple-m2", "l4", "rtx-3060-12gb", "h100-80gb"} <= gpus  # fmt: skip
+
+
+def test_ids_are_unique_across_the_whole_catalog(catalog):
+    ids = [entry.id for entry in catalog]
+    assert len(ids) == len(set(ids))
+
+
+def test_every_entry_is_sourced(catalog):
+    for entry in catalog:
+        assert entry.sources, entry.id
+        for correction in entry.corrections:
+            assert correction.source.startswith("http"), entry.id
+
+
+def test_open_weights_models_carry_the_architecture_the_estimator_needs(catalog):
+    for base in catalog.base_models:
+        if not base.open_weights:
+            continue
+        arch = base.architecture
+        assert arch is not None, base.id
+        if base.id in NO_PUBLIC_CONFIG:
+            continue
+        assert arch.vocab_size and arch.tied_embeddings is not None, base.id
+        # relative position biases (T5) have no built-in maximum length
+        assert base.context_length or arch.position == "relative", base.id
+
+
+@pytest.mark.parametrize("tolerance_exact, tolerance_nominal", [(0.01, 0.10)])
+def test_published_parameter_counts_agree_with_the_architecture(
+    catalog, tolerance_exact, tolerance_nominal
+):
+    """A wrong layer count or hidden size shows up as a parameter count that does not add up."""
+    # OPT-350M projects 512-d embeddings into its 1024-d model (word_embed_proj_dim), which a
+    # plain transformer count does not model; its entry's notes explain.
+    special = {"opt-350m"}
+    checked = 0
+    for base in catalog.base_models:
+        if base.architecture is None or base.params is None or base.id in special:
+            continue
+        estimate = parameter_count(base.architecture, base.context_length)
+        if estimate is None:
+            continue
+        tolerance = tolerance_exact if base.params_exact else tolerance_nominal
+        assert abs(estimate / base.params - 1) <= tolerance, (base.id, base.params, estimate)
+        checked += 1
+    assert checked >= 50
+
+
+def test_projects_record_the_lists_known_errors(catalog):
+    phoenix = catalog.get("phoenix")
+    assert phoenix.base_models == ("bloomz-7b1-mt",)
+    assert any("LLaMA" in c.claim for c in phoenix.corrections)
+    assert sum(len(entry.corrections) for entry in catalog) >= 20
+
+
+def test_cross_references_resolve(catalog):
+    """The loader refuses dangling ids; check the derived links users see are populated."""
+    assert {p.id for p in catalog.projects_on("llama-7b")} >= {"alpaca", "vicuna", "alpaca-lora"}
+    assert catalog.projects_in_stage(catalog.get("rlhf"))
+
+
+# --- the compiled form -----------------------------------------------------------------
+
+
+def test_compiled_catalog_is_identical_to_the_yaml(tmp_path, monkeypatch):
+    monkeypatch.setenv(catalog_module.CACHE_ENV, str(tmp_path))
+    from_yaml = compile_catalog(bundled_files())
+    first = load_catalog()  # compiles and stores
+    stored = list(tmp_path.glob("catalog-*.pickle"))
+    assert len(stored) == 1
+    second = load_catalog()  # served from the stored form
+    assert first == from_yaml
+    assert second == from_yaml
+    assert pickle.loads(stored[0].read_bytes()) == from_yaml
+    for name in SECTIONS:
+        assert second.section(name) == from_yaml.section(name)
+
+
+def test_an_edited_file_is_never_served_stale(tmp_path, monkeypatch):
+    monkeypatch.setenv(catalog_module.CACHE_ENV, str(tmp_path))
+    files = bundled_files()
+    before = load_catalog(files)
+    name, data = files[-1]  # gpus
+    edited = data.replace(b"name: NVIDIA T4", b"name: NVIDIA T4 edited", 1)
+    assert edited != data
+    after = load_catalog([*files[:-1], (name, edited)])
+    assert "edited" in after.get("t4").name
+    assert before.get("t4").name != after.get("t4").name
+
+
+def test_an_unwritable_cache_folder_still_loads(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv(catalog_module.CACHE_ENV, str(blocker / "cache"))
+    assert len(load_catalog()) > 150

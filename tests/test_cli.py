@@ -1,0 +1,270 @@
+"""Each command as a user sees it: TSV in a pipe, JSON for scripts, a table on a terminal."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from tests.conftest import run
+
+# Projects of the awesome list trained on LLaMA-7B, as their own sources state (Phoenix is
+# not one: the list says LLaMA, but Phoenix is BLOOMZ; Koala is 13B only).
+ON_LLAMA_7B = {
+    "alpaca", "belle-llama", "alpaca-lora", "gpt4all", "chinese-llama-alpaca", "llama-adapter",
+    "vicuna", "baize", "stackllama", "llama-gpt4", "colossalchat",
+}  # fmt: skip
+
+
+def tsv_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text), delimiter="\t"))
+
+
+def test_list_base_llama_7b_lists_every_project_built_on_it(cli):
+    result = cli("list", "--base", "LLaMA-7B")
+    assert result.exit_code == 0
+    rows = tsv_rows(result.stdout)
+    assert {row["id"] for row in rows} == ON_LLAMA_7B
+    alpaca = next(row for row in rows if row["id"] == "alpaca")
+    assert alpaca["base_models"] == "llama-7b"
+    assert alpaca["hardware"] == "8x a100-80gb, 3h"
+    assert alpaca["cost.total_usd"] == "600"
+
+
+@pytest.mark.parametrize("spelling", ["LLaMA-7B", "llama 7b", "llama_7b", "llama7b", "LLAMA-7b"])
+def test_base_names_are_matched_forgivingly(cli, spelling):
+    result = cli("list", "--base", spelling, "--fields", "id")
+    assert {row["id"] for row in tsv_rows(result.stdout)} == ON_LLAMA_7B
+
+
+def test_a_family_name_selects_every_size(cli):
+    ids = {row["id"] for row in tsv_rows(cli("list", "--base", "llama", "--fields", "id").stdout)}
+    assert ids == ON_LLAMA_7B | {"koala"}
+
+
+def test_list_filters_by_method_and_org(cli):
+    rlhf = {row["id"] for row in tsv_rows(cli("list", "--method", "rlhf", "--fields", "id").stdout)}
+    assert {"stackllama", "deepspeed-chat", "colossalchat"} <= rlhf
+    assert "alpaca" not in rlhf
+    databricks = tsv_rows(cli("list", "--org", "databricks", "--fields", "id").stdout)
+    assert {row["id"] for row in databricks} == {"dolly-v1", "dolly-v2"}
+
+
+def test_list_json_is_the_scripting_contract(cli):
+    result = cli("list", "--format", "json")
+    projects = json.loads(result.stdout)
+    assert len(projects) >= 22
+    for project in projects:
+        assert {"id", "name", "base_models", "sources"} <= set(project)
+        assert isinstance(project["base_models"], list)
+    vicuna = next(p for p in projects if p["id"] == "vicuna")
+    assert vicuna["training"]["gpu"] == "a100-80gb"
+    assert vicuna["cost"]["training_usd"] == 300
+
+
+@pytest.mark.parametrize("command", ["list", "bases", "refs", "stages", "techniques", "gpus"])
+def test_every_listing_command_prints_tsv_and_json(cli, command):
+    tsv = cli(command)
+    assert tsv.exit_code == 0
+    rows = tsv_rows(tsv.stdout)
+    assert rows and "id" in rows[0]
+    assert "\x1b[" not in tsv.stdout  # no colour codes in a pipe
+    data = json.loads(cli(command, "--format", "json").stdout)
+    assert [item["id"] for item in data] == [row["id"] for row in rows]
+    assert all(item["name"] for item in data)
+
+
+def test_bases_filters_and_sorts(cli):
+    rows = tsv_rows(cli("bases", "--family", "pythia", "--sort", "-params").stdout)
+    assert rows[0]["id"] == "pythia-12b" and rows[-1]["id"] == "pythia-70m"
+    closed = {row["id"] for row in tsv_rows(cli("bases", "--closed").stdout)}
+    assert {"gpt-4", "palm-540b", "chinchilla-70b"} <= closed
+    assert "llama-7b" not in closed
+
+
+def test_sort_puts_unknown_values_last(cli):
+    rows = tsv_rows(cli("list", "--sort", "cost.total_usd", "--fields", "id,cost.total_usd").stdout)
+    costs = [row["cost.total_usd"] for row in rows]
+    known = [float(c) for c in costs if c]
+    assert known == sorted(known)
+    assert costs.index("") == len(known)  # blanks only after every known cost
+
+
+def test_fields_and_limit_shape_the_output(cli):
+    result = cli("gpus", "--fields", "id,memory_gib", "--limit", "2", "--format", "csv")
+    assert result.stdout.splitlines()[0] == "id,memory_gib"
+    assert len(result.stdout.splitlines()) == 3
+
+
+def test_gpus_min_memory(cli):
+    rows = tsv_rows(cli("gpus", "--min-memory", "40GB", "--fields", "id,memory_gib").stdout)
+    assert rows and all(float(row["memory_gib"]) >= 40 for row in rows)
+    assert "t4" not in {row["id"] for row in rows}
+
+
+def test_stages_show_the_projects_that_use_them(cli):
+    stages = {s["id"]: s for s in json.loads(cli("stages", "--format", "json").stdout)}
+    assert "stackllama" in stages["rlhf"]["projects"]
+    assert "alpaca" in stages["sft"]["projects"]
+
+
+def test_show_vicuna_shows_its_facts_and_sources(cli):
+    result = cli("show", "vicuna")
+    assert result.exit_code == 0
+    text = result.stdout
+    for expected in ("Vicuna", "llama-7b, llama-13b", "ShareGPT", "a100-80gb", "$300",
+                     "Corrections to the awesome list", "https://lmsys.org/blog/2023-03-30-vicuna/"):  # fmt: skip
+        assert expected in text
+
+
+def test_show_json_is_one_object_with_derived_links(cli):
+    data = json.loads(cli("show", "LLaMA 7B", "--format", "json").stdout)
+    assert data["id"] == "llama-7b" and data["section"] == "base_models"
+    assert data["architecture"]["layers"] == 32
+    assert "alpaca" in data["projects"]
+
+
+def test_show_prints_every_field_with_unknowns_marked(cli):
+    text = cli("show", "gpt-4").stdout
+    assert "params" in text and "unknown" in text
+
+
+# --- errors as the user sees them --------------------------------------------------
+
+
+def test_an_unknown_name_is_one_line_with_suggestions(cli):
+    result = cli("show", "koalla")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == "Error: unknown name 'koalla'; did you mean: koala?\n"
+
+
+def test_an_ambiguous_family_asks_which_one(cli):
+    result = cli("show", "llama")
+    assert result.exit_code == 1
+    assert "ambiguous" in result.stderr and "llama-7b" in result.stderr
+
+
+def test_an_unknown_base_model_is_a_runtime_error(cli):
+    result = cli("list", "--base", "lama-7x")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: unknown base model 'lama-7x'")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["bases", "--format", "banana"], "unknown format 'banana'"),
+        (["bases", "--sort", "weight"], "unknown sort key 'weight'; valid keys: id, name"),
+        (["bases", "--fields", "id,colour"], "unknown field colour; valid fields: id, name"),
+        (["list", "--method", "magic"], "unknown method 'magic'"),
+        (["gpus", "--min-memory", "banana"], "invalid memory size 'banana'"),
+        (["bases", "--limit", "-1"], "--limit"),
+    ],
+)
+def test_bad_option_values_are_usage_errors(cli, args, message):
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: ")
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_an_empty_result_is_a_success_said_on_stderr(cli):
+    result = cli("list", "--org", "no such org", "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == []
+    assert result.stderr == "No projects match.\n"
+
+
+# --- output files ------------------------------------------------------------------
+
+
+def test_output_file_is_written_and_never_overwritten_without_force(cli, tmp_path):
+    target = tmp_path / "bases.json"
+    assert cli("bases", "--format", "json", "-o", str(target)).exit_code == 0
+    assert json.loads(target.read_text())[0]["id"] == "gpt-j-6b"
+    target.write_text("keep me")
+    refused = cli("bases", "--format", "json", "-o", str(target))
+    assert refused.exit_code == 1
+    assert "already exists; use --force" in refused.stderr
+    assert target.read_text() == "keep me"
+    assert cli("bases", "--format", "csv", "-o", str(target), "--force").exit_code == 0
+    assert target.read_text().startswith("id,name,")
+    assert [p.name for p in tmp_path.iterdir()] == ["bases.json"]  # no temporary file left
+
+
+def test_output_into_a_missing_folder_fails_cleanly(cli, tmp_path):
+    result = cli("bases", "-o", str(tmp_path / "missing" / "out.tsv"))
+    assert result.exit_code == 1
+    assert "does not exist" in result.stderr
+    assert not (tmp_path / "missing").exists()
+
+
+def test_output_dash_means_stdout(cli):
+    assert cli("gpus", "-o", "-", "--fields", "id").stdout.startswith("id\n")
+
+
+# --- as a real process ---------------------------------------------------------------
+
+
+def test_python_dash_m_and_version():
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("llmtrack ")
+
+
+def test_a_closed_pipe_is_quiet():
+    import subprocess
+    import sys
+
+    producer = subprocess.Popen([sys.executable, "-m", "llmtrack", "bases", "--format", "json"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    first = producer.stdout.readline()
+    producer.stdout.close()  # like `| head -1`
+    _, stderr = producer.communicate(timeout=60)
+    assert first.strip() == b"["
+    assert stderr == b""
+    assert producer.returncode == 0
+
+
+def test_errors_in_a_real_process_have_no_traceback():
+    result = run("show", "no-such-model")
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: unknown name")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_terminal_gets_a_table(tmp_path):
+    """Through a pseudo-terminal, as a person at a prompt sees it."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    env = {**os.environ, "COLUMNS": "120", "TERM": "xterm"}
+    env.pop("NO_COLOR", None)
+    process = subprocess.Popen([sys.executable, "-m", "llmtrack", "list", "--base", "llama-7b"],
+                               stdout=follower, stderr=subprocess.PIPE, env=env)  # fmt: skip
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the process closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait(timeout=60)
+    os.close(leader)
+    screen = b"".join(chunks).decode()
+    assert process.returncode == 0
+    assert "\t" not in screen  # not TSV
+    assert "─" in screen  # a rich table rule
+    assert "alpaca-lora" in screen and "llama-7b" in screen
+    assert "base_models" in screen

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from llmtrack.errors import UsageError
+from llmtrack.units import format_params, format_usd, parse_memory_gib
+
+
+@pytest.mark.parametrize("text", ["24GB", "24G", "24GiB", "24 gb", "24", " 24 GB "])
+def test_memory_sizes_follow_gpu_convention(text):
+    assert parse_memory_gib(text) == 24
+
+
+def test_memory_units_scale():
+    assert parse_memory_gib("512MB") == 0.5
+    assert parse_memory_gib("1TB") == 1024
+
+
+@pytest.mark.parametrize("text", ["banana", "", "-4GB", "0GB", "24 PB", "1e3GB"])
+def test_bad_memory_sizes_are_usage_errors(text):
+    with pytest.raises(UsageError):
+        parse_memory_gib(text)
+
+
+@given(st.text(max_size=20))
+def test_any_text_is_a_size_or_a_usage_error(text):
+    try:
+        assert parse_memory_gib(text) > 0
+    except UsageError:
+        pass
+
+
+@pytest.mark.parametrize(
+    "count, shown",
+    [
+        (6738415616, "6.74B"),
+        (124000000, "124M"),
+        (175000000000, "175B"),
+        (13015864320, "13B"),
+        (None, ""),
+    ],
+)
+def test_format_params(count, shown):
+    assert format_params(count) == shown
+
+
+def test_format_usd():
+    assert format_usd(600) == "$600"
+    assert format_usd(0.595) == "$0.59" or format_usd(0.595) == "$0.60"
+    assert format_usd(None) == ""

@@ -1,0 +1,120 @@
+"""A broken catalog file is refused with every problem located as FILE:LINE:COL."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from llmtrack.catalog import bundled_files, compile_catalog
+from llmtrack.errors import CatalogError
+from llmtrack.validation import load_entries
+
+GOOD_BASE = """\
+base_models:
+- id: tiny-1m
+  name: Tiny-1M
+  family: Tiny
+  params: 1000000
+  sources: [https://example.org/tiny]
+"""
+
+
+def problems_of(text: str, name: str = "mine.yaml") -> list[str]:
+    files = [(name, textwrap.dedent(text).encode())]
+    with pytest.raises(CatalogError) as caught:
+        load_entries(files)
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_a_valid_file_loads():
+    sections = load_entries([("mine.yaml", GOOD_BASE.encode())])
+    assert sections["base_models"][0].params == 1_000_000
+
+
+def test_wrong_type_unknown_key_and_bad_id_are_each_located():
+    problems = problems_of("""\
+        base_models:
+        - id: Tiny 1M
+          name: Tiny-1M
+          family: Tiny
+          params: lots
+          colour: blue
+          sources: [https://example.org/tiny]
+        """)
+    assert problems == [
+        "mine.yaml:2:3: Tiny 1M.id: 'Tiny 1M' is not a lowercase slug such as 'llama-7b' or 'opt-1.3b'",
+        "mine.yaml:5:3: Tiny 1M.params: Input should be a valid integer, unable to parse string as an integer",
+        "mine.yaml:6:3: Tiny 1M.colour: unknown key",
+    ]
+
+
+def test_missing_required_fields_point_at_the_entry():
+    problems = problems_of("""\
+        projects:
+        - id: my-tune
+          name: My tune
+        """)
+    assert "mine.yaml:2:3: my-tune.base_models: required field is missing" in problems
+    assert "mine.yaml:2:3: my-tune.sources: required field is missing" in problems
+
+
+def test_a_dangling_base_model_and_a_duplicate_id():
+    problems = problems_of(
+        GOOD_BASE
+        + """\
+projects:
+- id: my-tune
+  name: My tune
+  base_models: [tiny-1m, nope-7b]
+  sources: [https://example.org/tune]
+- id: tiny-1m
+  name: Clash
+  base_models: [tiny-1m]
+  sources: [https://example.org/clash]
+"""
+    )
+    assert problems == [
+        "mine.yaml:12:3: tiny-1m.id: duplicate id, first defined at mine.yaml:2",
+        "mine.yaml:10:26: my-tune.base_models.1: unknown base model id 'nope-7b'",
+    ]
+
+
+def test_a_yaml_syntax_error_has_its_line():
+    problems = problems_of("base_models:\n- id: x\n  name: [unclosed\n")
+    assert len(problems) == 1
+    assert problems[0].startswith("mine.yaml:4:1: YAML syntax:")
+
+
+def test_a_duplicate_key_is_refused():
+    problems = problems_of(GOOD_BASE + "  family: Again\n")
+    assert len(problems) == 1
+    assert problems[0].startswith("mine.yaml:") and "duplicate key" in problems[0]
+
+
+def test_non_utf8_bytes_are_refused():
+    with pytest.raises(CatalogError) as caught:
+        load_entries([("bin.yaml", b"\xff\xfe\x00garbage")])
+    assert "not UTF-8" in str(caught.value)
+
+
+def test_an_unknown_section_is_named():
+    problems = problems_of("modles:\n- id: x\n")
+    assert problems == ["mine.yaml:1:1: unknown section 'modles' (known: base_models, projects, "
+                        "references, stages, techniques, gpus)"]  # fmt: skip
+
+
+def test_a_broken_bundled_file_fails_with_file_and_line():
+    files = bundled_files()
+    name, data = files[1]  # projects
+    broken = data.replace(b"base_models: [llama-7b]", b"base_models: [llama-7x]", 1)
+    assert broken != data
+    with pytest.raises(CatalogError) as caught:
+        compile_catalog([files[0], (name, broken), *files[2:]])
+    message = str(caught.value)
+    assert message.startswith("invalid catalog: data/projects.yaml:")
+    assert "unknown base model id 'llama-7x'" in message
+
+
+def test_the_bundled_catalog_validates():
+    assert len(compile_catalog(bundled_files())) > 150
