@@ -13,9 +13,18 @@ from tests.conftest import run
 # Projects of the awesome list trained on LLaMA-7B, as their own sources state (Phoenix is
 # not one: the list says LLaMA, but Phoenix is BLOOMZ; Koala is 13B only).
 ON_LLAMA_7B = {
-    "alpaca", "belle-llama", "alpaca-lora", "gpt4all", "chinese-llama-alpaca", "llama-adapter",
-    "vicuna", "baize", "stackllama", "llama-gpt4", "colossalchat",
-}  # fmt: skip
+    "alpaca",
+    "belle-llama",
+    "alpaca-lora",
+    "gpt4all",
+    "chinese-llama-alpaca",
+    "llama-adapter",
+    "vicuna",
+    "baize",
+    "stackllama",
+    "llama-gpt4",
+    "colossalchat",
+}
 
 
 def tsv_rows(text: str) -> list[dict[str, str]]:
@@ -114,8 +123,15 @@ def test_show_vicuna_shows_its_facts_and_sources(cli):
     result = cli("show", "vicuna")
     assert result.exit_code == 0
     text = result.stdout
-    for expected in ("Vicuna", "llama-7b, llama-13b", "ShareGPT", "a100-80gb", "$300",
-                     "Corrections to the awesome list", "https://lmsys.org/blog/2023-03-30-vicuna/"):  # fmt: skip
+    for expected in (
+        "Vicuna",
+        "llama-7b, llama-13b",
+        "ShareGPT",
+        "a100-80gb",
+        "$300",
+        "Corrections to the awesome list",
+        "https://lmsys.org/blog/2023-03-30-vicuna/",
+    ):
         assert expected in text
 
 
@@ -221,8 +237,11 @@ def test_a_closed_pipe_is_quiet():
     import subprocess
     import sys
 
-    producer = subprocess.Popen([sys.executable, "-m", "llmtrack", "bases", "--format", "json"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    producer = subprocess.Popen(
+        [sys.executable, "-m", "llmtrack", "bases", "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     first = producer.stdout.readline()
     producer.stdout.close()  # like `| head -1`
     _, stderr = producer.communicate(timeout=60)
@@ -248,8 +267,12 @@ def test_a_terminal_gets_a_table(tmp_path):
     leader, follower = pty.openpty()
     env = {**os.environ, "COLUMNS": "120", "TERM": "xterm"}
     env.pop("NO_COLOR", None)
-    process = subprocess.Popen([sys.executable, "-m", "llmtrack", "list", "--base", "llama-7b"],
-                               stdout=follower, stderr=subprocess.PIPE, env=env)  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llmtrack", "list", "--base", "llama-7b"],
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     os.close(follower)
     chunks = []
     while True:

@@ -53,7 +53,7 @@ def test_a_family_is_every_size_for_filters_and_a_question_for_show(catalog):
     assert set(index.resolve_many("pythia")) == {
         b.id for b in catalog.base_models if b.family == "Pythia"
     }
-    with pytest.raises(NotFoundError, match="ambiguous; which one: .*pythia-70m"):
+    with pytest.raises(NotFoundError, match=r"ambiguous; which one: .*pythia-70m"):
         find(catalog, "pythia")
 
 

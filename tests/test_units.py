@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -26,10 +28,8 @@ def test_bad_memory_sizes_are_usage_errors(text):
 
 @given(st.text(max_size=20))
 def test_any_text_is_a_size_or_a_usage_error(text):
-    try:
+    with contextlib.suppress(UsageError):
         assert parse_memory_gib(text) > 0
-    except UsageError:
-        pass
 
 
 @pytest.mark.parametrize(
