@@ -257,21 +257,18 @@ def test_errors_in_a_real_process_have_no_traceback():
     assert "Traceback" not in result.stderr
 
 
-def test_a_terminal_gets_a_table(tmp_path):
-    """Through a pseudo-terminal, as a person at a prompt sees it."""
+def on_a_terminal(*args: str, columns: int = 120) -> tuple[int, str]:
+    """Run llmtrack with stdout on a pseudo-terminal, as a person at a prompt sees it."""
     import os
     import pty
     import subprocess
     import sys
 
     leader, follower = pty.openpty()
-    env = {**os.environ, "COLUMNS": "120", "TERM": "xterm"}
+    env = {**os.environ, "COLUMNS": str(columns), "TERM": "xterm"}
     env.pop("NO_COLOR", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "llmtrack", "list", "--base", "llama-7b"],
-        stdout=follower,
-        stderr=subprocess.PIPE,
-        env=env,
+        [sys.executable, "-m", "llmtrack", *args], stdout=follower, stderr=subprocess.PIPE, env=env
     )
     os.close(follower)
     chunks = []
@@ -285,9 +282,38 @@ def test_a_terminal_gets_a_table(tmp_path):
         chunks.append(chunk)
     process.wait(timeout=60)
     os.close(leader)
-    screen = b"".join(chunks).decode()
-    assert process.returncode == 0
+    return process.returncode, b"".join(chunks).decode()
+
+
+def test_a_terminal_gets_a_table():
+    code, screen = on_a_terminal("list", "--base", "llama-7b")
+    assert code == 0
     assert "\t" not in screen  # not TSV
     assert "─" in screen  # a rich table rule
-    assert "alpaca-lora" in screen and "llama-7b" in screen
+    assert "alpaca-lora" in screen and "8x a100-80gb, 3h" in screen
     assert "base_models" in screen
+
+
+@pytest.mark.parametrize(
+    "command, expected",
+    [
+        ("bases", "llama-7b"),
+        ("refs", "lora-paper"),
+        ("stages", "rlhf"),
+        ("techniques", "zero-3"),
+        ("gpus", "rtx-4090"),
+    ],
+)
+def test_every_listing_command_is_a_table_on_a_terminal(command, expected):
+    code, screen = on_a_terminal(command)
+    assert code == 0
+    assert "─" in screen and "\t" not in screen
+    assert expected in screen
+
+
+def test_a_narrow_terminal_keeps_the_id_whole():
+    code, screen = on_a_terminal("list", columns=60)
+    assert code == 0
+    lines = [line.rstrip() for line in screen.splitlines()]
+    assert any(line.lstrip().startswith("chinese-llama-alpaca") for line in lines)
+    assert all(len(line) <= 60 for line in lines)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from llmtrack.errors import NotFoundError
 from llmtrack.match import NameIndex, find, normalize
@@ -63,3 +65,10 @@ def test_unknown_names_get_close_suggestions_only(catalog):
     with pytest.raises(NotFoundError) as caught:
         find(catalog, "qwxzy")
     assert "did you mean" not in str(caught.value)
+
+
+@given(st.text(max_size=30))
+def test_normalize_is_idempotent_and_ignores_separators(text):
+    once = normalize(text)
+    assert normalize(once) == once
+    assert normalize(f" {text}_-") == once

@@ -117,4 +117,8 @@ def test_a_broken_bundled_file_fails_with_file_and_line():
 
 
 def test_the_bundled_catalog_validates():
-    assert len(compile_catalog(bundled_files())) > 150
+    try:
+        catalog = compile_catalog(bundled_files())
+    except CatalogError as error:  # show every problem, each with its file and line
+        pytest.fail("\n".join(str(problem) for problem in error.problems))
+    assert len(catalog) > 150
