@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 import sys
+from dataclasses import dataclass
 from typing import Annotated
 
 import typer
@@ -87,37 +90,96 @@ def _root(
 
 # --- options shared by every listing command -----------------------------------
 
-FormatOption = Annotated[
-    str | None,
-    typer.Option(
-        "--format",
-        "-f",
-        help="table, tsv, csv, json, jsonl, yaml or markdown "
-        "[default: table on a terminal, tsv in a pipe].",
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """What every listing command is asked to do with its rows."""
+
+    fmt: str | None
+    output: str | None
+    force: bool
+    sort: list[str] | None
+    limit: int | None
+    fields: str | None
+
+
+_SHARED_OPTIONS = [
+    inspect.Parameter(
+        "fmt",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[
+            str | None,
+            typer.Option(
+                "--format",
+                "-f",
+                help="table, tsv, csv, json, jsonl, yaml or markdown "
+                "[default: table on a terminal, tsv in a pipe].",
+            ),
+        ],
+    ),
+    inspect.Parameter(
+        "output",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[
+            str | None,
+            typer.Option("--output", "-o", help="Write to FILE instead of stdout ('-' is stdout)."),
+        ],
+    ),
+    inspect.Parameter(
+        "force",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=False,
+        annotation=Annotated[
+            bool, typer.Option("--force", help="Overwrite the --output file if it exists.")
+        ],
+    ),
+    inspect.Parameter(
+        "sort",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[
+            list[str] | None,
+            typer.Option(
+                "--sort",
+                "-s",
+                help="Sort by KEY (repeatable); -KEY sorts descending. Missing values go last.",
+            ),
+        ],
+    ),
+    inspect.Parameter(
+        "limit",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[
+            int | None, typer.Option("--limit", "-n", min=0, help="Show at most N rows.")
+        ],
+    ),
+    inspect.Parameter(
+        "fields",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[
+            str | None,
+            typer.Option("--fields", help="Comma-separated columns to show, e.g. id,name,params."),
+        ],
     ),
 ]
-OutputOption = Annotated[
-    str | None,
-    typer.Option("--output", "-o", help="Write to FILE instead of stdout ('-' is stdout)."),
-]
-ForceOption = Annotated[
-    bool, typer.Option("--force", help="Overwrite the --output file if it exists.")
-]
-SortOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--sort",
-        "-s",
-        help="Sort by KEY (repeatable); -KEY sorts descending. Missing values go last.",
-    ),
-]
-LimitOption = Annotated[
-    int | None, typer.Option("--limit", "-n", min=0, help="Show at most N rows.")
-]
-FieldsOption = Annotated[
-    str | None,
-    typer.Option("--fields", help="Comma-separated columns to show, e.g. id,name,params."),
-]
+
+
+def listing(func):
+    """Give a listing command the shared output options, handed to it as ``out``."""
+    own = [p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "out"]
+    names = [p.name for p in _SHARED_OPTIONS]
+
+    @functools.wraps(func)
+    def command(**kwargs):
+        out = OutputSpec(**{name: kwargs.pop(name) for name in names})
+        return func(out=out, **kwargs)
+
+    command.__signature__ = inspect.Signature([*own, *_SHARED_OPTIONS])
+    return command
 
 
 def _catalog():
@@ -126,76 +188,91 @@ def _catalog():
     return load_catalog()
 
 
-def _emit(section, entries, catalog, fmt, output, force, sort, limit, fields, noun) -> None:
+def _emit(section: str, entries, catalog, out: OutputSpec, noun: str) -> None:
     """Shape, render and write the rows of a listing command."""
     from llmtrack import query, records
-    from llmtrack.detail import related
     from llmtrack.output import check_format, default_format, render, write_output
 
-    fmt = check_format(fmt or default_format())
-    valid = [*records.field_names(section), *related_keys(section)]
+    fmt = check_format(out.fmt or default_format())
+    valid = records.field_names(section)
     defaults = records.TABLE_COLUMNS if fmt == "table" else records.DEFAULT_COLUMNS
-    columns = query.parse_fields(fields, valid) if fields else list(defaults[section])
-    sort_keys = [query.SortKey.parse(spec, valid) for spec in sort or ()]
-
-    nested = []
-    for entry in entries:
-        record = records.to_dict(entry)
-        record.update(related(entry, catalog))
-        nested.append(record)
-    rows = [records.flatten(record) for record in nested]
-    pairs = list(zip(rows, nested, strict=True))
-    if sort_keys:
-        order = {id(row): n for n, row in enumerate(query.sort_rows(rows, sort_keys))}
-        pairs.sort(key=lambda pair: order[id(pair[0])])
-    if limit is not None:
-        pairs = pairs[:limit]
-    if not pairs:
-        typer.echo(f"No {noun} match.", err=True)
-    rows = [row for row, _ in pairs]
-    full = None if fields else [record for _, record in pairs]
-    write_output(render(fmt, rows, columns, records=full), output, force)
+    columns = query.parse_fields(out.fields, valid) if out.fields else list(defaults[section])
+    sort_keys = [query.SortKey.parse(spec, valid) for spec in out.sort or ()]
+    rows = query.shape(records.build_rows(entries, catalog), sort_keys, out.limit)
+    if not rows:
+        _note(f"No {noun} match.")
+    # JSON and YAML keep the whole nested record unless the user picked fields
+    nested = None if out.fields else [row.record for row in rows]
+    write_output(
+        render(fmt, [row.flat for row in rows], columns, records=nested), out.output, out.force
+    )
 
 
-def related_keys(section: str) -> list[str]:
-    return {
-        "base_models": ["projects"],
-        "stages": ["projects"],
-        "references": ["cited_by"],
-        "gpus": ["cited_by"],
-    }.get(section, [])
+def _note(message: str) -> None:
+    """Something the user should know that is not the result: stderr, so pipes stay clean."""
+    sys.stderr.write(message + "\n")
+
+
+def _choice(value: str, allowed, what: str) -> str:
+    if value not in allowed:
+        raise UsageError(f"unknown {what} {value!r}; choose from: {', '.join(allowed)}")
+    return value
 
 
 # --- commands ------------------------------------------------------------------
 
 
 @app.command("list")
+@listing
 def list_projects(
     base: Annotated[
         list[str] | None,
         typer.Option(
-            "--base",
-            "-b",
-            help="Built on this base model: id, name or family (repeatable, any of them).",
+            "--base", "-b", help="Built on this base model: id, name or family (repeatable: any)."
         ),
     ] = None,
     method: Annotated[
         list[str] | None,
         typer.Option(
-            "--method",
-            "-m",
-            help="Uses this method: sft, lora, adapter, rm, rlhf, ... (repeatable).",
+            "--method", "-m", help="Uses this method: sft, lora, rlhf, ... (repeatable: any)."
         ),
     ] = None,
     org: Annotated[
         str | None, typer.Option("--org", help="Organisation contains this text.")
     ] = None,
-    fmt: FormatOption = None,
-    output: OutputOption = None,
-    force: ForceOption = False,
-    sort: SortOption = None,
-    limit: LimitOption = None,
-    fields: FieldsOption = None,
+    license_text: Annotated[
+        str | None,
+        typer.Option("--license", help="Code, weights or data license contains this text."),
+    ] = None,
+    commercial: Annotated[
+        bool,
+        typer.Option("--commercial", help="Weights and data allow commercial use."),
+    ] = False,
+    open_weights: Annotated[
+        bool, typer.Option("--open-weights", help="Trained weights (or deltas) were released.")
+    ] = False,
+    data_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--data-origin",
+            help="Training data origin: human-written, self-instruct, model-generated, "
+            "user-shared, public-datasets, web, translated (repeatable: any).",
+        ),
+    ] = None,
+    lang: Annotated[
+        list[str] | None,
+        typer.Option("--lang", help="Training data language, e.g. zh or en (repeatable: any)."),
+    ] = None,
+    max_cost: Annotated[
+        str | None,
+        typer.Option("--max-cost", help="Known total cost at most this many USD, e.g. 500."),
+    ] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Released on or after DATE.")] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Released on or before DATE.")
+    ] = None,
+    *,
+    out: OutputSpec,
 ) -> None:
     """List the fine-tuned projects (Alpaca, Vicuna, Dolly, ...).
 
@@ -204,42 +281,50 @@ def list_projects(
       llmtrack list --base LLaMA-7B
 
       llmtrack list --base llama --method lora --format json
+
+      llmtrack list --lang zh --max-cost 1000 --sort cost.total_usd
     """
     from llmtrack import query
     from llmtrack.match import NameIndex
-    from llmtrack.schema import METHODS
+    from llmtrack.schema import METHODS, DataOrigin
+    from llmtrack.units import parse_date, parse_usd
 
     catalog = _catalog()
     tests = []
     if base:
         index = NameIndex.build(catalog, ["base_models"])
-        tests.append(
-            query.projects_on_bases(
-                {i for name in base for i in index.resolve_many(name, "base model")}
-            )
-        )
+        ids = {i for name in base for i in index.resolve_many(name, "base model")}
+        tests.append(query.projects_on_bases(ids))
     if method:
-        unknown = [m for m in method if m not in METHODS]
-        if unknown:
-            raise UsageError(f"unknown method {unknown[0]!r}; choose from: {', '.join(METHODS)}")
-        tests.append(query.using_methods(method))
+        tests.append(query.using_methods(_choice(m, METHODS, "method") for m in method))
     if org:
         tests.append(query.text_contains("org", org))
-    _emit(
-        "projects",
-        query.select(catalog.projects, tests),
-        catalog,
-        fmt,
-        output,
-        force,
-        sort,
-        limit,
-        fields,
-        "projects",
-    )
+    if license_text:
+        tests.append(query.license_contains(license_text))
+    if commercial:
+        tests.append(query.commercial)
+    if open_weights:
+        tests.append(query.has_open_weights)
+    if data_origin:
+        origins = DataOrigin.__args__
+        tests.append(query.data_origin(_choice(o, origins, "data origin") for o in data_origin))
+    if lang:
+        tests.append(query.language(lang))
+    if since or until:
+        since, until = (parse_date(d) if d else None for d in (since, until))
+        tests.append(query.dated_between("released", since, until))
+    projects = query.select(catalog.projects, tests)
+    if max_cost:
+        budget = parse_usd(max_cost)
+        unknown = sum(not query.cost_known(project) for project in projects)
+        if unknown:
+            _note(f"{unknown} project{'s' if unknown > 1 else ''} with unknown cost left out.")
+        projects = query.select(projects, [query.cost_at_most(budget)])
+    _emit("projects", projects, catalog, out, "projects")
 
 
 @app.command("bases")
+@listing
 def list_bases(
     family: Annotated[
         str | None, typer.Option("--family", help="Family name, e.g. LLaMA, Pythia, OPT.")
@@ -251,12 +336,16 @@ def list_bases(
         bool | None,
         typer.Option("--open/--closed", help="Only models with open weights, or only closed ones."),
     ] = None,
-    fmt: FormatOption = None,
-    output: OutputOption = None,
-    force: ForceOption = False,
-    sort: SortOption = None,
-    limit: LimitOption = None,
-    fields: FieldsOption = None,
+    params: Annotated[
+        str | None,
+        typer.Option("--params", help="Parameter count or range: 7B, 6B..13B, ..1B, 30B.."),
+    ] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Released on or after DATE.")] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Released on or before DATE.")
+    ] = None,
+    *,
+    out: OutputSpec,
 ) -> None:
     """List base models, one row per released size.
 
@@ -264,18 +353,18 @@ def list_bases(
 
       llmtrack bases --family pythia --sort -params
 
-      llmtrack bases --open --fields id,params,context_length --format csv
+      llmtrack bases --open --params 6B..13B --fields id,params,context_length --format csv
     """
     from llmtrack import query
+    from llmtrack.errors import NotFoundError
     from llmtrack.match import normalize
+    from llmtrack.units import parse_date, parse_params_range
 
     catalog = _catalog()
     tests = []
     if family:
         names = {normalize(name): name for name in catalog.families}
         if normalize(family) not in names:
-            from llmtrack.errors import NotFoundError
-
             raise NotFoundError(
                 f"unknown family {family!r}; families: {', '.join(catalog.families)}"
             )
@@ -284,63 +373,48 @@ def list_bases(
         tests.append(query.text_contains("org", org))
     if open_weights is not None:
         tests.append(lambda base: base.open_weights == open_weights)
-    _emit(
-        "base_models",
-        query.select(catalog.base_models, tests),
-        catalog,
-        fmt,
-        output,
-        force,
-        sort,
-        limit,
-        fields,
-        "base models",
-    )
+    if params:
+        tests.append(query.params_between(*parse_params_range(params)))
+    if since or until:
+        since, until = (parse_date(d) if d else None for d in (since, until))
+        tests.append(query.dated_between("released", since, until))
+    _emit("base_models", query.select(catalog.base_models, tests), catalog, out, "base models")
 
 
 @app.command("refs")
+@listing
 def list_refs(
     kind: Annotated[str | None, typer.Option("--kind", help="paper, tool or blog.")] = None,
-    fmt: FormatOption = None,
-    output: OutputOption = None,
-    force: ForceOption = False,
-    sort: SortOption = None,
-    limit: LimitOption = None,
-    fields: FieldsOption = None,
+    since: Annotated[str | None, typer.Option("--since", help="Dated on or after DATE.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Dated on or before DATE.")] = None,
+    *,
+    out: OutputSpec,
 ) -> None:
     """List the papers and tools behind the projects (Self-Instruct, LoRA, GPTQ, ...).
 
-    Example:
+    Examples:
 
       llmtrack refs --kind paper --sort date
+
+      llmtrack refs --since 2023 --fields id,title,date
     """
     from llmtrack import query
+    from llmtrack.schema import ReferenceKind
+    from llmtrack.units import parse_date
 
     catalog = _catalog()
-    tests = [query.equals("kind", kind)] if kind else []
-    _emit(
-        "references",
-        query.select(catalog.references, tests),
-        catalog,
-        fmt,
-        output,
-        force,
-        sort,
-        limit,
-        fields,
-        "references",
-    )
+    tests = []
+    if kind:
+        tests.append(query.equals("kind", _choice(kind, ReferenceKind.__args__, "kind")))
+    if since or until:
+        since, until = (parse_date(d) if d else None for d in (since, until))
+        tests.append(query.dated_between("date", since, until))
+    _emit("references", query.select(catalog.references, tests), catalog, out, "references")
 
 
 @app.command("stages")
-def list_stages(
-    fmt: FormatOption = None,
-    output: OutputOption = None,
-    force: ForceOption = False,
-    sort: SortOption = None,
-    limit: LimitOption = None,
-    fields: FieldsOption = None,
-) -> None:
+@listing
+def list_stages(*, out: OutputSpec) -> None:
     """List the fine-tuning stages (SFT, RM, RLHF) and the projects that use each.
 
     Example:
@@ -348,10 +422,11 @@ def list_stages(
       llmtrack stages --fields id,name,projects
     """
     catalog = _catalog()
-    _emit("stages", catalog.stages, catalog, fmt, output, force, sort, limit, fields, "stages")
+    _emit("stages", catalog.stages, catalog, out, "stages")
 
 
 @app.command("techniques")
+@listing
 def list_techniques(
     category: Annotated[
         str | None,
@@ -360,12 +435,8 @@ def list_techniques(
             help="parallelism, memory, precision, quantization or parameter-efficient.",
         ),
     ] = None,
-    fmt: FormatOption = None,
-    output: OutputOption = None,
-    force: ForceOption = False,
-    sort: SortOption = None,
-    limit: LimitOption = None,
-    fields: FieldsOption = None,
+    *,
+    out: OutputSpec,
 ) -> None:
     """List efficient-training techniques (ZeRO, FSDP, LoRA, 8-bit, ...) and what they do to memory.
 
@@ -374,34 +445,25 @@ def list_techniques(
       llmtrack techniques --category quantization
     """
     from llmtrack import query
+    from llmtrack.schema import TechniqueCategory
 
     catalog = _catalog()
-    tests = [query.equals("category", category)] if category else []
-    _emit(
-        "techniques",
-        query.select(catalog.techniques, tests),
-        catalog,
-        fmt,
-        output,
-        force,
-        sort,
-        limit,
-        fields,
-        "techniques",
-    )
+    tests = []
+    if category:
+        tests.append(
+            query.equals("category", _choice(category, TechniqueCategory.__args__, "category"))
+        )
+    _emit("techniques", query.select(catalog.techniques, tests), catalog, out, "techniques")
 
 
 @app.command("gpus")
+@listing
 def list_gpus(
     min_memory: Annotated[
         str | None, typer.Option("--min-memory", help="At least this much memory, e.g. 24GB.")
     ] = None,
-    fmt: FormatOption = None,
-    output: OutputOption = None,
-    force: ForceOption = False,
-    sort: SortOption = None,
-    limit: LimitOption = None,
-    fields: FieldsOption = None,
+    *,
+    out: OutputSpec,
 ) -> None:
     """List GPU presets: memory, bf16 support and an indicative, dated hourly price.
 
@@ -417,18 +479,7 @@ def list_gpus(
     if min_memory:
         floor = parse_memory_gib(min_memory)
         tests.append(lambda gpu: gpu.memory_gib >= floor)
-    _emit(
-        "gpus",
-        query.select(catalog.gpus, tests),
-        catalog,
-        fmt,
-        output,
-        force,
-        sort,
-        limit,
-        fields,
-        "GPUs",
-    )
+    _emit("gpus", query.select(catalog.gpus, tests), catalog, out, "GPUs")
 
 
 @app.command("show")
@@ -462,6 +513,73 @@ def show(
         write_output(json.dumps(record, indent=2, ensure_ascii=False) + "\n", None)
     else:
         write_output(to_yaml(detail_record(entry, catalog)), None)
+
+
+@app.command("compare")
+def compare(
+    names: Annotated[list[str], typer.Argument(help="Two or more entries of one section.")],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", "-f", help="table, tsv, json or markdown [default: table on a terminal]."
+        ),
+    ] = None,
+) -> None:
+    """Compare entries side by side: one row per field, differences highlighted.
+
+    Examples:
+
+      llmtrack compare alpaca vicuna koala
+
+      llmtrack compare llama-7b pythia-6.9b --format markdown
+    """
+    from llmtrack.compare import COMPARE_FORMATS, comparison, render_comparison
+    from llmtrack.match import NameIndex
+    from llmtrack.output import check_format, default_format, write_output
+
+    if len(names) < 2:
+        raise UsageError("compare needs at least two names")
+    fmt = check_format(fmt or default_format(), COMPARE_FORMATS)
+    catalog = _catalog()
+    index = NameIndex.build(catalog)
+    entries = [catalog.get(index.resolve_one(name)) for name in names]
+    write_output(render_comparison(fmt, entries, comparison(entries)), None)
+
+
+@app.command("export")
+def export(
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="json, yaml or markdown (the awesome list).")
+    ] = "json",
+    section: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--section",
+            help="Only this section (repeatable): base_models, projects, references, "
+            "stages, techniques, gpus.",
+        ),
+    ] = None,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Write to FILE ('-' is stdout).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
+) -> None:
+    """Export the whole catalog: JSON or YAML that loads back as a catalog, or Markdown that
+    rebuilds the awesome list from the data.
+
+    Examples:
+
+      llmtrack export --format json -o catalog.json
+
+      llmtrack export --format markdown --section projects -o model-spec.md
+    """
+    from llmtrack.export import EXPORT_FORMATS, export_text
+    from llmtrack.output import check_format, write_output
+    from llmtrack.schema import SECTIONS
+
+    fmt = check_format(fmt, EXPORT_FORMATS)
+    sections = [_choice(name, SECTIONS, "section") for name in section] if section else SECTIONS
+    write_output(export_text(_catalog(), fmt, sections), output, force)
 
 
 # --- entry point ---------------------------------------------------------------

@@ -22,22 +22,11 @@ _SECTION_TITLES = {
 _OWN_BLOCKS = ("id", "name", "notes", "corrections", "sources")
 
 
-def related(entry: schema.Entry, catalog: Catalog) -> dict[str, list[str]]:
-    """Derived links: the projects on a base model or in a stage, the entries citing a reference."""
-    if isinstance(entry, schema.BaseModelEntry):
-        return {"projects": [p.id for p in catalog.projects_on(entry.id)]}
-    if isinstance(entry, schema.Stage):
-        return {"projects": [p.id for p in catalog.projects_in_stage(entry)]}
-    if isinstance(entry, (schema.Reference, schema.Gpu)):
-        return {"cited_by": [e.id for e in catalog.referrers(entry.id)]}
-    return {}
-
-
 def detail_record(entry: schema.Entry, catalog: Catalog) -> dict[str, Any]:
     """What `show --format json` prints: the full record, its section and derived links."""
     data = records.to_dict(entry)
     data["section"] = entry.section
-    data.update(related(entry, catalog))
+    data.update(records.related(entry, catalog))
     return data
 
 
@@ -60,7 +49,7 @@ def render_detail(entry: schema.Entry, catalog: Catalog, width: int | None = Non
             "[dim]unknown[/dim]" if value is None or value == [] else escape(human_cell(key, value))
         )
         grid.add_row(key, shown)
-    for key, ids in related(entry, catalog).items():
+    for key, ids in records.related(entry, catalog).items():
         grid.add_row(key.replace("_", " "), escape(", ".join(ids)) if ids else "[dim]none[/dim]")
     out.print(grid)
 

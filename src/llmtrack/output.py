@@ -99,14 +99,14 @@ def render(
         return to_yaml(data)
     if fmt == "tsv":
         lines = ["\t".join(columns)]
-        lines += ["\t".join(plain_cell(row.get(c)) for c in columns) for row in rows]
+        lines += ["\t".join(_spreadsheet_cell(row.get(c)) for c in columns) for row in rows]
         return "\n".join(lines) + "\n"
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow(_csv_cell(row.get(c)) for c in columns)
+            writer.writerow(_spreadsheet_cell(row.get(c)) for c in columns)
         return buffer.getvalue()
     if fmt == "markdown":
         escape = lambda text: text.replace("|", "\\|")  # noqa: E731
@@ -121,7 +121,8 @@ def render(
     raise UsageError(f"unknown format {fmt!r}")
 
 
-def _csv_cell(value: Any) -> str:
+def _spreadsheet_cell(value: Any) -> str:
+    """A TSV/CSV cell: text defused against formulas, numbers left as they are."""
     cell = plain_cell(value)
     return cell if isinstance(value, (int, float)) else _defused(cell)
 

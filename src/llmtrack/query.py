@@ -1,4 +1,9 @@
-"""Pure filtering, sorting and shaping of catalog rows: no typer, no rich."""
+"""Pure filtering, sorting and shaping of catalog entries: no typer, no rich.
+
+Filters are predicates over typed entries; they combine with AND (a repeatable option's
+values combine with OR inside one predicate). Sorting and field selection work on the
+flat rows of ``records.build_rows``, so any field of any section can be a sort key.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,12 @@ from typing import Any
 
 from llmtrack import schema
 from llmtrack.errors import UsageError
+from llmtrack.records import Row
 
-Predicate = Callable[[schema.Entry], bool]
+Predicate = Callable[[Any], bool]
+
+
+# --- predicates -----------------------------------------------------------------
 
 
 def projects_on_bases(base_ids: Iterable[str]) -> Predicate:
@@ -32,9 +41,99 @@ def equals(attribute: str, value: object) -> Predicate:
     return lambda entry: getattr(entry, attribute) == value
 
 
-def select(entries: Iterable[schema.Entry], predicates: Sequence[Predicate]) -> list[schema.Entry]:
+def license_contains(needle: str) -> Predicate:
+    """A project whose code, weights or data license mentions ``needle``."""
+    folded = needle.casefold()
+
+    def test(project: schema.Project) -> bool:
+        texts = []
+        if project.license:
+            texts += [project.license.code, project.license.weights]
+        if project.data:
+            texts.append(project.data.license)
+        return any(folded in text.casefold() for text in texts if text)
+
+    return test
+
+
+def commercial(project: schema.Project) -> bool:
+    """Weights and data allow commercial use, as the catalog records it."""
+    return bool(project.license and project.license.commercial_use)
+
+
+def has_open_weights(project: schema.Project) -> bool:
+    return project.open_weights is True
+
+
+def data_origin(origins: Iterable[str]) -> Predicate:
+    wanted = set(origins)
+    return lambda project: bool(project.data and wanted & set(project.data.origins))
+
+
+def language(codes: Iterable[str]) -> Predicate:
+    wanted = {code.casefold() for code in codes}
+    return lambda project: bool(
+        project.data and wanted & {lang.casefold() for lang in project.data.languages}
+    )
+
+
+def cost_at_most(usd: float) -> Predicate:
+    """Known total cost within budget; an unknown cost never passes."""
+
+    def test(project: schema.Project) -> bool:
+        total = project.cost.total_usd if project.cost else None
+        return total is not None and total <= usd
+
+    return test
+
+
+def cost_known(project: schema.Project) -> bool:
+    return bool(project.cost and project.cost.total_usd is not None)
+
+
+def params_between(low: int | None, high: int | None) -> Predicate:
+    """Parameter count in [low, high]; an unknown count never passes."""
+
+    def test(base: schema.BaseModelEntry) -> bool:
+        if base.params is None:
+            return False
+        return (low is None or base.params >= low) and (high is None or base.params <= high)
+
+    return test
+
+
+def dated_between(attribute: str, since: str | None, until: str | None) -> Predicate:
+    """A (possibly partial) date that overlaps [since, until]; an unknown date never passes.
+
+    ``2023-03`` is the whole of March: it passes ``--since 2023-03-15``."""
+
+    def test(entry) -> bool:
+        value = getattr(entry, attribute)
+        if value is None:
+            return False
+        first, last = date_span(value)
+        return (since is None or last >= date_span(since)[0]) and (
+            until is None or first <= date_span(until)[1]
+        )
+
+    return test
+
+
+def date_span(value: str) -> tuple[str, str]:
+    """The first and last day a partial ISO date can mean, as comparable strings."""
+    if len(value) == 4:
+        return f"{value}-01-01", f"{value}-12-31"
+    if len(value) == 7:
+        return f"{value}-01", f"{value}-31"
+    return value, value
+
+
+def select(entries: Iterable[Any], predicates: Sequence[Predicate]) -> list[Any]:
     """Entries that pass every predicate (AND), in their original order."""
     return [entry for entry in entries if all(test(entry) for test in predicates)]
+
+
+# --- sorting and shaping ----------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -52,6 +151,10 @@ class SortKey:
         return cls(name, descending)
 
 
+def _missing(value: Any) -> bool:
+    return value is None or value == [] or value == ()
+
+
 def _comparable(value: Any) -> tuple:
     """Numbers before text, text case-insensitively, lists by their joined text."""
     if isinstance(value, bool):
@@ -63,15 +166,21 @@ def _comparable(value: Any) -> tuple:
     return (1, 0, str(value).casefold())
 
 
-def sort_rows(rows: list[dict[str, Any]], keys: Sequence[SortKey]) -> list[dict[str, Any]]:
+def sort_rows(rows: Sequence[Row], keys: Sequence[SortKey]) -> list[Row]:
     """Stable multi-key sort; missing values (None, empty lists) always go last."""
     ordered = list(rows)
     for key in reversed(keys):
-        present = [r for r in ordered if r.get(key.field) not in (None, [], ())]
-        missing = [r for r in ordered if r.get(key.field) in (None, [], ())]
-        present.sort(key=lambda r: _comparable(r[key.field]), reverse=key.descending)
+        present = [r for r in ordered if not _missing(r.flat.get(key.field))]
+        missing = [r for r in ordered if _missing(r.flat.get(key.field))]
+        present.sort(key=lambda r: _comparable(r.flat[key.field]), reverse=key.descending)
         ordered = present + missing
     return ordered
+
+
+def shape(rows: Sequence[Row], sort: Sequence[SortKey] = (), limit: int | None = None) -> list[Row]:
+    """Sort, then keep the first ``limit`` rows."""
+    ordered = sort_rows(rows, sort) if sort else list(rows)
+    return ordered if limit is None else ordered[:limit]
 
 
 def parse_fields(spec: str, valid: Sequence[str]) -> list[str]:

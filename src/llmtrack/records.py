@@ -65,22 +65,65 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def to_dict(record: Any) -> Any:
-    """A record as JSON-ready data: id and name first, derived values included."""
+def to_dict(record: Any, derived: bool = True) -> Any:
+    """A record as JSON-ready data, id and name first.
+
+    ``derived`` adds values computed from the fields (``cost.total_usd``, a project's
+    ``hardware``); without them the result is exactly what a catalog file holds, so an
+    export loads back as the same records.
+    """
     if dataclasses.is_dataclass(record):
         names = [f.name for f in dataclasses.fields(record)]
         ordered = [n for n in names if n in ("id", "name")]
         ordered += [n for n in names if n not in ordered and n not in _TRAILING]
         ordered += [n for n in names if n in _TRAILING]
-        data = {name: to_dict(getattr(record, name)) for name in ordered}
-        if isinstance(record, schema.Cost):
+        data = {name: to_dict(getattr(record, name), derived) for name in ordered}
+        if derived and isinstance(record, schema.Cost):
             data["total_usd"] = record.total_usd
-        if isinstance(record, schema.Project):
+        if derived and isinstance(record, schema.Project):
             data["hardware"] = hardware_summary(record)
         return data
     if isinstance(record, (list, tuple)):
-        return [to_dict(item) for item in record]
+        return [to_dict(item, derived) for item in record]
     return record
+
+
+def related(entry: schema.Entry, catalog) -> dict[str, list[str]]:
+    """Links derived from the rest of the catalog: the projects on a base model or in a
+    stage, the entries citing a reference or a GPU."""
+    if isinstance(entry, schema.BaseModelEntry):
+        return {"projects": [p.id for p in catalog.projects_on(entry.id)]}
+    if isinstance(entry, schema.Stage):
+        return {"projects": [p.id for p in catalog.projects_in_stage(entry)]}
+    if isinstance(entry, (schema.Reference, schema.Gpu)):
+        return {"cited_by": [e.id for e in catalog.referrers(entry.id)]}
+    return {}
+
+
+RELATED_KEYS = {
+    "base_models": ("projects",),
+    "stages": ("projects",),
+    "references": ("cited_by",),
+    "gpus": ("cited_by",),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One entry ready for output: the nested record (JSON, YAML) and its flat form
+    (tables, TSV, sorting)."""
+
+    record: dict[str, Any]
+    flat: dict[str, Any]
+
+
+def build_rows(entries, catalog) -> list[Row]:
+    rows = []
+    for entry in entries:
+        record = to_dict(entry)
+        record.update(related(entry, catalog))
+        rows.append(Row(record, flatten(record)))
+    return rows
 
 
 def hardware_summary(project: schema.Project) -> str | None:
@@ -117,7 +160,8 @@ def _summarise(item: dict) -> str:
 
 def field_names(section: str) -> list[str]:
     """Every flat key a row of ``section`` can have, in order (for --fields and --sort)."""
-    return list(flatten(to_dict(_skeleton(schema.ENTRY_TYPES[section]))))
+    keys = list(flatten(to_dict(_skeleton(schema.ENTRY_TYPES[section]))))
+    return keys + list(RELATED_KEYS.get(section, ()))
 
 
 def _skeleton(cls: type) -> Any:

@@ -38,3 +38,53 @@ def parse_memory_gib(text: str) -> float:
     if gib <= 0:
         raise UsageError(f"invalid memory size {text!r}; it must be more than zero")
     return gib
+
+
+_PARAMS = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmbt])?\s*", re.IGNORECASE)
+_PARAMS_SCALE = {None: 1, "k": 10**3, "m": 10**6, "b": 10**9, "t": 10**12}
+
+
+def parse_params(text: str) -> int:
+    """A parameter count: '6.7B', '125M', '6700000000'."""
+    match = _PARAMS.fullmatch(text)
+    if not match:
+        raise UsageError(f"invalid parameter count {text!r}; expected e.g. 7B, 125M or 6700000000")
+    scale = _PARAMS_SCALE[(match.group(2) or "").lower() or None]
+    return round(float(match.group(1)) * scale)
+
+
+def parse_params_range(text: str) -> tuple[int | None, int | None]:
+    """'6B..13B', '..13B', '6B..' or a single count (an exact match)."""
+    if ".." not in text:
+        count = parse_params(text)
+        return count, count
+    low_text, _, high_text = text.partition("..")
+    low = parse_params(low_text) if low_text.strip() else None
+    high = parse_params(high_text) if high_text.strip() else None
+    if low is None and high is None:
+        raise UsageError(f"invalid parameter range {text!r}; give at least one end, e.g. 6B..13B")
+    if low is not None and high is not None and low > high:
+        raise UsageError(f"invalid parameter range {text!r}: {low_text} is more than {high_text}")
+    return low, high
+
+
+_USD = re.compile(r"\s*\$?\s*(\d+(?:\.\d+)?)\s*(k)?\s*(usd)?\s*", re.IGNORECASE)
+
+
+def parse_usd(text: str) -> float:
+    """An amount of US dollars: '500', '$500', '1.5k', '300 USD'."""
+    match = _USD.fullmatch(text)
+    if not match:
+        raise UsageError(f"invalid amount {text!r}; expected US dollars, e.g. 500 or $1.5k")
+    return float(match.group(1)) * (1000 if match.group(2) else 1)
+
+
+_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
+
+
+def parse_date(text: str) -> str:
+    """An ISO date the user typed: '2023-03-13', '2023-03' or '2023'."""
+    value = text.strip()
+    if not _DATE.fullmatch(value):
+        raise UsageError(f"invalid date {text!r}; expected YYYY-MM-DD, YYYY-MM or YYYY")
+    return value
