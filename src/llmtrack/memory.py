@@ -1,33 +1,462 @@
-"""Memory arithmetic from a model's architecture. Pure functions, no I/O."""
+"""Peak GPU memory of running or fine-tuning a model, from its architecture and a recipe.
+
+Pure arithmetic: no I/O, no torch. Every number the estimate rests on is either read from
+the architecture, given in the recipe, or a named constant below, and every default the
+estimate picks is said in its ``assumptions``.
+
+The accounting follows the usual references: 2 bytes per parameter for 16-bit weights;
+16 bytes per parameter for mixed-precision AdamW (16-bit weights and gradients, fp32
+master weights and two fp32 moments, the ZeRO paper's 2 + 2 + 12), partitioned across
+GPUs by ZeRO stage; the KV cache is 2 x layers x tokens x kv-heads x head-dim values;
+activations per token and layer follow Korthikanti et al. (2022), adapted to the FFN's
+size and kind.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from llmtrack.errors import UsageError
 from llmtrack.schema import Architecture
+
+GIB = 1024**3
+
+Mode = Literal["inference", "lora", "qlora", "full"]
+MODES: tuple[str, ...] = Mode.__args__
+OPTIMIZERS = ("adamw", "adamw-8bit", "sgd")
+LORA_TARGETS = ("attention", "all-linear")
+
+# CUDA context, cuBLAS workspace and what the caching allocator holds beyond live tensors:
+# the part of nvidia-smi's figure that no tensor accounts for.
+FRAMEWORK_OVERHEAD_BYTES = int(0.5 * GIB)
+# llama.cpp on a CPU or Apple GPU: no CUDA context, a small compute scratch buffer.
+GGML_OVERHEAD_BYTES = int(0.25 * GIB)
+TIGHT_HEADROOM = 0.10  # under 10 % free is "tight"
+
+
+# --- precisions -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Precision:
+    name: str
+    bits: float  # per quantized weight, scales and zero points included
+    description: str
+    quantizes_embeddings: bool = False  # ggml quantizes every 2-D tensor; bnb/GPTQ do not
+    ggml: bool = False
+
+    @property
+    def bytes_per_param(self) -> float:
+        return self.bits / 8
+
+
+def _gptq(bits: int, group: int) -> Precision:
+    # per group of `group` weights in a column: an fp16 scale and a `bits`-bit zero point
+    overhead = (16 + bits) / group if group > 0 else 0.0
+    grouping = f"group size {group}" if group > 0 else "one scale per column"
+    return Precision(
+        f"gptq-{bits}bit",
+        bits + overhead,
+        f"GPTQ {bits}-bit, {grouping} ({bits + overhead:.3g} bits per weight); "
+        "embeddings and lm_head stay 16-bit",
+    )
+
+
+_FIXED: dict[str, Precision] = {
+    p.name: p
+    for p in (
+        Precision("fp32", 32, "32-bit floats", quantizes_embeddings=True),
+        Precision("fp16", 16, "16-bit floats", quantizes_embeddings=True),
+        Precision("bf16", 16, "bfloat16", quantizes_embeddings=True),
+        Precision(
+            "int8",
+            8,
+            "LLM.int8() (bitsandbytes 8-bit) linear weights; embeddings and lm_head stay 16-bit",
+        ),
+        Precision(
+            "nf4",
+            4 + 32 / 64,
+            "bitsandbytes 4-bit NF4, an fp32 scale per 64 weights (4.5 bits per weight); "
+            "embeddings and lm_head stay 16-bit",
+        ),
+        Precision(
+            "nf4-dq",
+            4 + 8 / 64 + 32 / (64 * 256),
+            "bitsandbytes 4-bit NF4 with double quantization (scales themselves 8-bit, "
+            "4.127 bits per weight); embeddings and lm_head stay 16-bit",
+        ),
+        Precision("f16", 16, "ggml/llama.cpp f16", quantizes_embeddings=True, ggml=True),
+        Precision("q4_0", 4.5, "ggml q4_0: 32 weights share an fp16 scale (4.5 bits)", True, True),
+        Precision(
+            "q4_1", 5.0, "ggml q4_1: fp16 scale and minimum per 32 weights (5 bits)", True, True
+        ),
+        Precision(
+            "q5_0", 5.5, "ggml q5_0: 5-bit weights, fp16 scale per 32 (5.5 bits)", True, True
+        ),
+        Precision("q5_1", 6.0, "ggml q5_1: fp16 scale and minimum per 32 (6 bits)", True, True),
+        Precision(
+            "q8_0", 8.5, "ggml q8_0: 8-bit weights, fp16 scale per 32 (8.5 bits)", True, True
+        ),
+    )
+}
+_GPTQ_BITS = {"gptq-8bit": 8, "gptq-4bit": 4, "gptq-3bit": 3}
+ALIASES = {
+    "int4": "nf4",
+    "4bit": "nf4",
+    "8bit": "int8",
+    "float32": "fp32",
+    "float16": "fp16",
+    "half": "fp16",
+    "bfloat16": "bf16",
+}
+PRECISIONS: tuple[str, ...] = (*_FIXED, *_GPTQ_BITS, *ALIASES)
+
+
+def precision(name: str, group_size: int = 128) -> Precision:
+    key = name.lower()
+    key = ALIASES.get(key, key)
+    if key in _GPTQ_BITS:
+        return _gptq(_GPTQ_BITS[key], group_size)
+    try:
+        return _FIXED[key]
+    except KeyError:
+        raise UsageError(
+            f"unknown precision {name!r}; choose from: {', '.join(PRECISIONS)}"
+        ) from None
+
+
+# --- shapes ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """Parameter counts by role, from the architecture (biases and norms left out)."""
+
+    embedding: int  # token (and learned position) embeddings
+    head: int  # an untied output projection
+    linear: int  # every attention and FFN matrix in every layer
+    attention_per_layer: int
+    ffn_per_layer: int
+
+    @property
+    def total(self) -> int:
+        return self.embedding + self.head + self.linear
+
+
+def shapes(arch: Architecture, context_length: int | None = None) -> Shapes:
+    if arch.vocab_size is None:
+        raise UsageError("the architecture has no vocab_size; the estimate needs one")
+    h = arch.hidden_size
+    head_dim = arch.head_dim or h // arch.heads
+    kv_heads = arch.kv_heads or arch.heads
+    attention = h * arch.heads * head_dim * 2 + h * kv_heads * head_dim * 2  # q, o; k, v
+    ffn = h * arch.ffn_size * (3 if arch.ffn_kind == "gated" else 2)
+    embedding = arch.vocab_size * h
+    if arch.position == "learned" and context_length:
+        embedding += context_length * h
+    untied = not arch.tied_embeddings and arch.kind != "encoder"
+    head = arch.vocab_size * h if untied else 0
+    linear = arch.layers * (attention + ffn)
+    if arch.kind == "encoder-decoder":  # decoder blocks add cross-attention
+        linear += (arch.decoder_layers or arch.layers) * (2 * attention + ffn)
+    return Shapes(embedding, head, linear, attention, ffn)
 
 
 def parameter_count(arch: Architecture, context_length: int | None = None) -> int | None:
-    """Weights implied by the architecture: embeddings, attention and FFN matrices, and an
-    untied output head. Biases and norms are left out (well under 1 % of any model here), so
-    this is a check on a published count, not a replacement for it. None when the
-    architecture lacks a number it needs."""
+    """Weights implied by the architecture, a check on a published count (biases and norms,
+    well under 1 % here, are left out). None when the architecture lacks the vocab size."""
     if arch.vocab_size is None or arch.tied_embeddings is None:
         return None
-    head_dim = arch.head_dim or arch.hidden_size // arch.heads
-    kv_heads = arch.kv_heads or arch.heads
-    query_out = arch.hidden_size * arch.heads * head_dim * 2  # W_q and W_o
-    key_value = arch.hidden_size * kv_heads * head_dim * 2
-    attention = query_out + key_value
-    ffn = arch.hidden_size * arch.ffn_size * (3 if arch.ffn_kind == "gated" else 2)
+    return shapes(arch, context_length).total
 
-    embeddings = arch.vocab_size * arch.hidden_size
-    if arch.position == "learned" and context_length:
-        embeddings += context_length * arch.hidden_size
-    head = (
-        0 if arch.tied_embeddings or arch.kind == "encoder" else arch.vocab_size * arch.hidden_size
+
+# --- recipes --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How the model is run or trained. None means "the default for this mode"."""
+
+    mode: str = "inference"
+    precision: str | None = None
+    seq_len: int | None = None
+    batch: int = 1
+    gradient_checkpointing: bool | None = None
+    lora_rank: int | None = None
+    lora_targets: str | None = None
+    optimizer: str = "adamw"
+    gpus: int = 1
+    zero: int | None = None
+    fsdp: bool = False
+    group_size: int = 128
+    flash_attention: bool = True
+
+    def __post_init__(self):
+        _check(self.mode, MODES, "mode")
+        _check(self.optimizer, OPTIMIZERS, "optimizer")
+        if self.lora_targets is not None:
+            _check(self.lora_targets, LORA_TARGETS, "LoRA targets")
+        for name in ("batch", "gpus"):
+            if getattr(self, name) < 1:
+                raise UsageError(f"--{name} must be at least 1")
+        if self.seq_len is not None and self.seq_len < 1:
+            raise UsageError("--seq-len must be at least 1")
+        if self.lora_rank is not None and self.lora_rank < 1:
+            raise UsageError("--lora-rank must be at least 1")
+        if self.zero is not None and self.zero not in (0, 1, 2, 3):
+            raise UsageError("--zero must be 0, 1, 2 or 3")
+        if self.zero is not None and self.fsdp:
+            raise UsageError("choose --zero or --fsdp, not both")
+
+    @property
+    def training(self) -> bool:
+        return self.mode != "inference"
+
+
+def _check(value: str, allowed: tuple[str, ...], what: str) -> None:
+    if value not in allowed:
+        raise UsageError(f"unknown {what} {value!r}; choose from: {', '.join(allowed)}")
+
+
+DEFAULT_PRECISION = {"inference": "fp16", "lora": "fp16", "qlora": "nf4-dq", "full": "bf16"}
+DEFAULT_LORA = {"lora": (8, "attention"), "qlora": (64, "all-linear")}
+TRAINING_SEQ_LEN = 512
+
+
+# --- the estimate ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Estimate:
+    model: str
+    recipe: Recipe
+    components: dict[str, int]  # name -> bytes, per GPU
+    assumptions: list[str] = field(default_factory=list)
+
+    @property
+    def peak_bytes(self) -> int:
+        return sum(self.components.values())
+
+    @property
+    def peak_gib(self) -> float:
+        return self.peak_bytes / GIB
+
+    def headroom(self, vram_gib: float) -> float:
+        """Free fraction of the card at the peak; negative when it does not fit."""
+        return (vram_gib - self.peak_gib) / vram_gib
+
+    def verdict(self, vram_gib: float) -> str:
+        free = self.headroom(vram_gib)
+        if free < 0:
+            return "no"
+        return "tight" if free < TIGHT_HEADROOM else "fits"
+
+
+def estimate(
+    model: str, arch: Architecture, recipe: Recipe, context_length: int | None = None
+) -> Estimate:
+    """The peak-memory breakdown, per GPU, of running ``recipe`` on a model."""
+    notes: list[str] = []
+    mode = recipe.mode
+    prec_name = recipe.precision or DEFAULT_PRECISION[mode]
+    if recipe.precision is None:
+        notes.append(f"precision {prec_name} (the default for {mode})")
+    elif prec_name.lower() in ALIASES:
+        notes.append(f"precision {prec_name!r} read as {ALIASES[prec_name.lower()]}")
+    prec = precision(prec_name, recipe.group_size)
+    if mode == "qlora" and not prec.name.startswith("nf4"):
+        raise UsageError("qlora trains on a 4-bit base: use --precision nf4 or nf4-dq")
+    if mode == "full" and prec.bits < 16:
+        raise UsageError(
+            "full fine-tuning needs 16- or 32-bit weights; "
+            "for a quantized base use --mode lora or qlora"
+        )
+    if prec.ggml and mode != "inference":
+        raise UsageError(f"{prec.name} is a llama.cpp inference format; it cannot be trained")
+    notes.append(f"weights: {prec.description}")
+
+    s = shapes(arch, context_length)
+    notes.append(
+        f"{s.total / 1e9:.2f}B parameters from the architecture ({arch.layers} layers, hidden "
+        f"{arch.hidden_size}, {arch.heads} heads, {arch.kv_heads or arch.heads} kv heads, "
+        f"FFN {arch.ffn_size} {arch.ffn_kind}, vocabulary {arch.vocab_size})"
     )
 
-    layers = arch.layers * (attention + ffn)
-    if arch.kind == "encoder-decoder":
-        # each decoder block adds cross-attention to the encoder's output
-        layers += (arch.decoder_layers or arch.layers) * (2 * attention + ffn)
-    return embeddings + layers + head
+    seq_len = recipe.seq_len
+    if seq_len is None:
+        seq_len = min(context_length or 2048, 2048) if mode == "inference" else TRAINING_SEQ_LEN
+        notes.append(f"sequence length {seq_len} (default)")
+    if context_length and seq_len > context_length:
+        notes.append(f"sequence length {seq_len} is beyond the model's context of {context_length}")
+    batch = recipe.batch
+    checkpointing = recipe.gradient_checkpointing
+    if checkpointing is None:
+        checkpointing = mode == "qlora"
+        if recipe.training:
+            state = "on" if checkpointing else "off"
+            notes.append(f"gradient checkpointing {state} (the default for {mode})")
+
+    act_bytes = 4 if prec.name == "fp32" else 2  # activations and KV cache in the compute dtype
+    components: dict[str, float] = {}
+
+    # Weights, sharded across GPUs by layer for inference and by ZeRO-3/FSDP for training.
+    quantized_part = s.linear + (s.embedding + s.head if prec.quantizes_embeddings else 0)
+    kept_16bit = 0 if prec.quantizes_embeddings else s.embedding + s.head
+    weights = quantized_part * prec.bytes_per_param + kept_16bit * 2
+    if mode == "full":
+        weights = s.total * 2  # the 16-bit working copy; fp32 masters are optimizer state
+    shard = _weight_shards(recipe, notes)
+    components["weights"] = weights / shard
+
+    if mode == "inference":
+        components["kv_cache"] = _kv_cache(arch, batch, seq_len, act_bytes) / recipe.gpus
+        notes.append(f"KV cache for batch {batch} x {seq_len} tokens in {8 * act_bytes}-bit")
+        if prec.ggml:  # llama.cpp works in a fixed compute buffer and keeps the last logits only
+            components["logits"] = batch * arch.vocab_size * 4
+        else:
+            components["activations"] = _inference_activations(
+                arch, batch, seq_len, act_bytes, recipe
+            )
+            components["logits"] = batch * seq_len * arch.vocab_size * 4
+            notes.append("logits over the vocabulary for every prompt position, in fp32")
+    else:
+        components["activations"] = _training_activations(
+            arch, batch, seq_len, act_bytes, checkpointing, recipe
+        )
+        # fp16 logits, their fp32 copy for the loss and its gradient
+        components["logits"] = batch * seq_len * arch.vocab_size * (2 + 4 + 4)
+        notes.append(
+            f"training batch {batch} x {seq_len} tokens; activations per Korthikanti et al. (2022)"
+        )
+        trainable = s.total if mode == "full" else _lora_params(arch, recipe, notes)
+        grads, states = _training_state(trainable, mode, recipe, notes)
+        components["gradients"] = grads
+        components["optimizer"] = states
+        if mode != "full":
+            components["adapter"] = trainable * 4  # fp32 LoRA weights
+    if not recipe.flash_attention:
+        notes.append("eager attention: the full attention matrix is materialised")
+    overhead = GGML_OVERHEAD_BYTES if prec.ggml else FRAMEWORK_OVERHEAD_BYTES
+    components["overhead"] = overhead
+    notes.append(
+        f"overhead {overhead / GIB:.2f} GiB: "
+        + (
+            "llama.cpp compute buffers"
+            if prec.ggml
+            else "CUDA context, cuBLAS workspace, allocator slack"
+        )
+    )
+    notes.append("sizes in GiB (1024^3 bytes), per GPU")
+    return Estimate(
+        model,
+        replace(recipe, precision=prec.name, seq_len=seq_len),
+        {k: round(v) for k, v in components.items()},
+        notes,
+    )
+
+
+def _weight_shards(recipe: Recipe, notes: list[str]) -> int:
+    if recipe.gpus == 1:
+        return 1
+    if recipe.mode == "inference":
+        notes.append(
+            f"weights and KV cache split by layer across {recipe.gpus} GPUs (device_map='auto')"
+        )
+        return recipe.gpus
+    if recipe.fsdp or recipe.zero == 3:
+        return recipe.gpus
+    return 1
+
+
+def _kv_cache(arch: Architecture, batch: int, seq_len: int, dtype_bytes: int) -> float:
+    if arch.kind == "encoder":
+        return 0
+    head_dim = arch.head_dim or arch.hidden_size // arch.heads
+    kv_heads = arch.kv_heads or arch.heads
+    layers = (arch.decoder_layers or arch.layers) if arch.kind == "encoder-decoder" else arch.layers
+    per_token = 2 * layers * kv_heads * head_dim * dtype_bytes
+    if arch.kind == "encoder-decoder":  # cross-attention keys and values over the encoder output
+        return per_token * batch * seq_len * 2
+    return per_token * batch * seq_len
+
+
+def _layer_activations(
+    arch: Architecture, batch: int, seq_len: int, dtype_bytes: int, flash: bool
+) -> float:
+    """Bytes one transformer layer keeps for its backward pass (no dropout masks)."""
+    tokens = batch * seq_len
+    h = arch.hidden_size
+    head_dim = arch.head_dim or h // arch.heads
+    kv_heads = arch.kv_heads or arch.heads
+    qkv = tokens * (arch.heads + 2 * kv_heads) * head_dim
+    attention = tokens * h * 2 + qkv + tokens * arch.heads * head_dim  # norm in, q/k/v, context
+    if flash:
+        attention += tokens * arch.heads * 2  # softmax statistics only
+    else:
+        attention += batch * arch.heads * seq_len * seq_len * 2  # scores and probabilities
+    ffn = tokens * h * 2 + tokens * arch.ffn_size * (3 if arch.ffn_kind == "gated" else 2)
+    return (attention + ffn) * dtype_bytes
+
+
+def _inference_activations(arch, batch, seq_len, dtype_bytes, recipe) -> float:
+    """During the prompt's forward pass one layer's tensors are alive at a time."""
+    return _layer_activations(arch, batch, seq_len, dtype_bytes, recipe.flash_attention)
+
+
+def _training_activations(arch, batch, seq_len, dtype_bytes, checkpointing, recipe) -> float:
+    layers = arch.layers + (arch.decoder_layers or 0)
+    one_layer = _layer_activations(arch, batch, seq_len, dtype_bytes, recipe.flash_attention)
+    if checkpointing:
+        # each layer keeps its input; one layer at a time is recomputed in full
+        return layers * batch * seq_len * arch.hidden_size * dtype_bytes + one_layer
+    return layers * one_layer
+
+
+def _lora_params(arch: Architecture, recipe: Recipe, notes: list[str]) -> int:
+    rank, targets = DEFAULT_LORA[recipe.mode]
+    if recipe.lora_rank is not None:
+        rank = recipe.lora_rank
+    if recipe.lora_targets is not None:
+        targets = recipe.lora_targets
+    h = arch.hidden_size
+    head_dim = arch.head_dim or h // arch.heads
+    q_out, kv_out = arch.heads * head_dim, (arch.kv_heads or arch.heads) * head_dim
+    if targets == "attention":  # q and v projections, PEFT's default for LLaMA-style models
+        per_layer = (h + q_out) + (h + kv_out)
+        what = "q and v projections"
+    else:
+        per_layer = 2 * (h + q_out) + 2 * (h + kv_out)
+        per_layer += (3 if arch.ffn_kind == "gated" else 2) * (h + arch.ffn_size)
+        what = "every linear layer"
+    layers = arch.layers + (arch.decoder_layers or 0)
+    params = layers * per_layer * rank
+    notes.append(f"LoRA rank {rank} on {what}: {params / 1e6:.1f}M trainable parameters, fp32")
+    return params
+
+
+def _training_state(
+    trainable: int, mode: str, recipe: Recipe, notes: list[str]
+) -> tuple[float, float]:
+    """Gradients and optimizer state, per GPU, after ZeRO/FSDP partitioning."""
+    if recipe.optimizer == "adamw":
+        state_bytes, label = 8, "AdamW, two fp32 moments"
+    elif recipe.optimizer == "adamw-8bit":
+        state_bytes, label = 2, "8-bit AdamW (bitsandbytes), two 8-bit moments"
+    else:
+        state_bytes, label = 4, "SGD with an fp32 momentum"
+    if mode == "full":
+        grad_bytes, master = 2, 4  # 16-bit gradients; fp32 master weights held with the optimizer
+        notes.append(f"mixed precision: 16-bit weights and gradients, fp32 master weights, {label}")
+    else:
+        grad_bytes, master = 4, 0
+        notes.append(f"{label} on the adapter only; the base model is frozen")
+    gpus = recipe.gpus
+    stage = 3 if recipe.fsdp else (recipe.zero or 0)
+    if gpus > 1:
+        notes.append(
+            f"{gpus} GPUs, " + ("FSDP full sharding" if recipe.fsdp else f"ZeRO stage {stage}")
+        )
+    grads = trainable * grad_bytes / (gpus if stage >= 2 else 1)
+    states = trainable * (state_bytes + master) / (gpus if stage >= 1 else 1)
+    return grads, states

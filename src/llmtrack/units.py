@@ -6,8 +6,12 @@ import re
 
 from llmtrack.errors import UsageError
 
-_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(g|gb|gib|m|mb|mib|t|tb|tib)?\s*", re.IGNORECASE)
+# ASCII digits only: int("٣") works in Python, but a size with Arabic-Indic digits is junk here.
+_SIZE = re.compile(
+    r"\s*([0-9]+(?:\.[0-9]+)?)\s*(tib|tb|t|gib|gb|g|mib|mb|m)?\s*", re.IGNORECASE | re.ASCII
+)
 _GIB_PER_UNIT = {"t": 1024.0, "g": 1.0, "m": 1 / 1024}
+SIZE_EXAMPLE = "e.g. 24GB, 24 GiB, 1.5TB or 512MiB"
 
 
 def format_params(count: int | None) -> str:
@@ -28,16 +32,21 @@ def format_usd(amount: float | None) -> str:
 
 
 def parse_memory_gib(text: str) -> float:
-    """A memory size as GPUs count it: '24GB', '24G', '24GiB' and '24 gb' all mean 24 GiB."""
+    """A memory size as GPUs count it: '24GB', '24G', '24GiB' and '24 gb' all mean 24 GiB
+    (1024-based, as nvidia-smi counts). No sign, no exponent, no NaN, ASCII digits only."""
     match = _SIZE.fullmatch(text)
     if not match:
-        raise UsageError(f"invalid memory size {text!r}; expected a number with a unit, e.g. 24GB")
-    value = float(match.group(1))
+        raise UsageError(f"invalid memory size {text!r}; {SIZE_EXAMPLE}")
     unit = (match.group(2) or "g")[0].lower()
-    gib = value * _GIB_PER_UNIT[unit]
-    if gib <= 0:
-        raise UsageError(f"invalid memory size {text!r}; it must be more than zero")
+    gib = float(match.group(1)) * _GIB_PER_UNIT[unit]
+    if not 0 < gib < float("inf"):
+        raise UsageError(f"invalid memory size {text!r}: it must be more than zero; {SIZE_EXAMPLE}")
     return gib
+
+
+def format_gib(gib: float) -> str:
+    """24.0 -> '24GiB'; parse_memory_gib reads it back."""
+    return f"{gib:g}GiB" if gib == round(gib, 6) else f"{gib!r}GiB"
 
 
 _PARAMS = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmbt])?\s*", re.IGNORECASE)
