@@ -50,3 +50,43 @@ def test_format_usd():
     assert format_usd(600) == "$600"
     assert format_usd(0.595) == "$0.59" or format_usd(0.595) == "$0.60"
     assert format_usd(None) == ""
+
+
+# --- user-given memory sizes (GPU convention) ------------------------------------------
+
+from llmtrack.units import format_gib  # noqa: E402
+
+sizes = st.floats(min_value=1e-3, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+@given(sizes)
+def test_parse_of_format_is_identity(gib):
+    assert parse_memory_gib(format_gib(gib)) == gib
+
+
+@given(st.integers(min_value=1, max_value=100_000), st.sampled_from(["gb", "GB", "Gb", "g", "G", "gib", "GiB"]),
+       st.sampled_from(["", " ", "  "]))  # fmt: skip
+def test_case_and_spaces_do_not_matter(n, unit, space):
+    assert parse_memory_gib(f"{space}{n}{space}{unit}{space}") == n
+
+
+@given(st.integers(min_value=1, max_value=10**6), st.integers(min_value=1, max_value=10**6))
+def test_bigger_numbers_are_bigger_sizes(a, b):
+    assert (parse_memory_gib(f"{a}GB") <= parse_memory_gib(f"{b}GB")) == (a <= b)
+    assert parse_memory_gib(f"{a}MiB") < parse_memory_gib(f"{a}GiB") < parse_memory_gib(f"{a}TB")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["24GB", "24G", "24 GiB", "24gb", "1.5TB", "512MiB", "24576MB"],
+)
+def test_the_documented_spellings(text):
+    assert parse_memory_gib(text) in (24, 1536, 0.5)
+
+
+@pytest.mark.parametrize(
+    "text", ["nan", "inf", "1e3GB", "-24GB", "0GB", "٢٤GB", "24 GB RAM", "0x18GB", "1" * 400]
+)
+def test_rejects_junk_with_an_example(text):
+    with pytest.raises(UsageError, match=r"e\.g\. 24GB"):
+        parse_memory_gib(text)

@@ -284,6 +284,13 @@ def list_projects(
     until: Annotated[
         str | None, typer.Option("--until", help="Released on or before DATE.")
     ] = None,
+    vram: Annotated[
+        str | None,
+        typer.Option("--vram", help="Only projects whose training recipe fits a card this big."),
+    ] = None,
+    gpu: Annotated[
+        str | None, typer.Option("--gpu", help="Only projects whose training recipe fits this GPU.")
+    ] = None,
     *,
     out: OutputSpec,
 ) -> None:
@@ -296,6 +303,8 @@ def list_projects(
       llmtrack list --base llama --method lora --format json
 
       llmtrack list --lang zh --max-cost 1000 --sort cost.total_usd
+
+      llmtrack list --vram 24GB
     """
     from llmtrack import query
     from llmtrack.match import NameIndex
@@ -333,6 +342,12 @@ def list_projects(
         if unknown:
             _note(f"{unknown} project{'s' if unknown > 1 else ''} with unknown cost left out.")
         projects = query.select(projects, [query.cost_at_most(budget)])
+    card = _card(catalog, vram, gpu, 1)
+    if card is not None:
+        from llmtrack.fits import project_fits
+
+        _note(f"card: {card.label}, {card.memory_gib:g} GiB; recipes estimated on one GPU")
+        projects = [p for p in projects if project_fits(catalog, p, card)]
     _emit("projects", projects, catalog, out, "projects")
 
 
@@ -597,8 +612,13 @@ def estimate_command(
         ),
     ] = None,
     optimizer: Annotated[
-        str, typer.Option("--optimizer", help="adamw, adamw-8bit or sgd.")
-    ] = "adamw",
+        str | None,
+        typer.Option(
+            "--optimizer",
+            help="adamw, adamw-8bit, paged-adamw or sgd "
+            "[default: paged-adamw for qlora, else adamw].",
+        ),
+    ] = None,
     gpus: GpusOption = 1,
     zero: Annotated[
         int | None, typer.Option("--zero", help="DeepSpeed ZeRO stage 0-3 for multi-GPU training.")

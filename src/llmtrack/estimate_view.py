@@ -25,6 +25,8 @@ def estimate_record(result: Estimate, name: str, card: Card | None) -> dict[str,
         "gpus": recipe.gpus,
         "peak_gib": round(result.peak_gib, 3),
         "components": {k: round(v / GIB, 3) for k, v in result.components.items()},
+        # components that are paged to CPU RAM when the GPU is full, left out of peak_gib
+        "paged": sorted(result.paged),
         "assumptions": result.assumptions,
     }
     if card is not None:
@@ -65,7 +67,11 @@ def render_estimate(result: Estimate, name: str, card: Card | None) -> str:
     )
     for component, size in result.components.items():
         gib = size / GIB
-        table.add_row(component.replace("_", " "), f"{gib:.2f}", _bar(gib, scale, bar))
+        label = component.replace("_", " ")
+        if component in result.paged:
+            table.add_row(f"{label} (paged)", f"[dim]{gib:.2f}[/dim]", "[dim]not in the peak[/dim]")
+        else:
+            table.add_row(label, f"{gib:.2f}", _bar(gib, scale, bar))
     out.print(table)
     if card is not None:
         verdict = result.verdict(card.memory_gib)

@@ -24,7 +24,7 @@ GIB = 1024**3
 
 Mode = Literal["inference", "lora", "qlora", "full"]
 MODES: tuple[str, ...] = Mode.__args__
-OPTIMIZERS = ("adamw", "adamw-8bit", "sgd")
+OPTIMIZERS = ("adamw", "adamw-8bit", "paged-adamw", "sgd")
 LORA_TARGETS = ("attention", "all-linear")
 
 # CUDA context, cuBLAS workspace and what the caching allocator holds beyond live tensors:
@@ -98,6 +98,12 @@ _FIXED: dict[str, Precision] = {
         Precision(
             "q8_0", 8.5, "ggml q8_0: 8-bit weights, fp16 scale per 32 (8.5 bits)", True, True
         ),
+        # llama.cpp's first file format (until May 2023) stored the block scales as fp32
+        Precision("q4_0-v1", 5.0, "ggml q4_0, 2023 format: fp32 scale per 32 (5 bits)", True, True),
+        Precision(
+            "q4_1-v1", 6.0, "ggml q4_1, 2023 format: fp32 scale and min (6 bits)", True, True
+        ),
+        Precision("q8_0-v1", 9.0, "ggml q8_0, 2023 format: fp32 scale per 32 (9 bits)", True, True),
     )
 }
 _GPTQ_BITS = {"gptq-8bit": 8, "gptq-4bit": 4, "gptq-3bit": 3}
@@ -185,7 +191,7 @@ class Recipe:
     gradient_checkpointing: bool | None = None
     lora_rank: int | None = None
     lora_targets: str | None = None
-    optimizer: str = "adamw"
+    optimizer: str | None = None
     gpus: int = 1
     zero: int | None = None
     fsdp: bool = False
@@ -194,7 +200,8 @@ class Recipe:
 
     def __post_init__(self):
         _check(self.mode, MODES, "mode")
-        _check(self.optimizer, OPTIMIZERS, "optimizer")
+        if self.optimizer is not None:
+            _check(self.optimizer, OPTIMIZERS, "optimizer")
         if self.lora_targets is not None:
             _check(self.lora_targets, LORA_TARGETS, "LoRA targets")
         for name in ("batch", "gpus"):
@@ -222,6 +229,84 @@ def _check(value: str, allowed: tuple[str, ...], what: str) -> None:
 DEFAULT_PRECISION = {"inference": "fp16", "lora": "fp16", "qlora": "nf4-dq", "full": "bf16"}
 DEFAULT_LORA = {"lora": (8, "attention"), "qlora": (64, "all-linear")}
 TRAINING_SEQ_LEN = 512
+# Bytes per optimizer-state value set: AdamW keeps two fp32 moments, 8-bit AdamW two bytes,
+# SGD one fp32 momentum. bitsandbytes' paged AdamW (QLoRA's default) keeps fp32 moments in
+# memory that is paged out to CPU RAM when the GPU runs short, so they never cause an OOM.
+_STATE_BYTES = {"adamw": 8, "adamw-8bit": 2, "sgd": 4, "paged-adamw": 8}
+_OPTIMIZER_LABEL = {
+    "adamw": "AdamW, two fp32 moments",
+    "adamw-8bit": "8-bit AdamW (bitsandbytes), two 8-bit moments",
+    "sgd": "SGD with an fp32 momentum",
+    "paged-adamw": "paged AdamW (bitsandbytes): fp32 moments paged to CPU RAM when the GPU is full",
+}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The choices an estimate makes from the recipe, said once in the assumptions."""
+
+    prec: Precision
+    seq_len: int
+    checkpointing: bool
+    act_bytes: int  # activations and KV cache
+    kept_bytes: int  # embeddings and lm_head a quantizer leaves unquantized
+    adapter_bytes: int  # LoRA weights and their gradients
+    optimizer: str
+
+
+def _plan(recipe: Recipe, context_length: int | None, notes: list[str]) -> _Plan:
+    mode = recipe.mode
+    name = recipe.precision or DEFAULT_PRECISION[mode]
+    if recipe.precision is None:
+        notes.append(f"precision {name} (the default for {mode})")
+    elif name.lower() in ALIASES:
+        notes.append(f"precision {name!r} read as {ALIASES[name.lower()]}")
+    prec = precision(name, recipe.group_size)
+    if mode == "qlora" and not prec.name.startswith("nf4"):
+        raise UsageError("qlora trains on a 4-bit base: use --precision nf4 or nf4-dq")
+    if mode == "full" and prec.bits < 16:
+        raise UsageError(
+            "full fine-tuning needs 16- or 32-bit weights; "
+            "for a quantized base use --mode lora or qlora"
+        )
+    if prec.ggml and mode != "inference":
+        raise UsageError(f"{prec.name} is a llama.cpp inference format; it cannot be trained")
+    notes.append(f"weights: {prec.description}")
+
+    seq_len = recipe.seq_len
+    if seq_len is None:
+        seq_len = min(context_length or 2048, 2048) if mode == "inference" else TRAINING_SEQ_LEN
+        notes.append(f"sequence length {seq_len} (default)")
+    elif context_length and seq_len > context_length:
+        notes.append(f"sequence length {seq_len} is beyond the model's context of {context_length}")
+
+    kbit_lora = mode == "lora" and prec.bits < 16
+    checkpointing = recipe.gradient_checkpointing
+    if checkpointing is None:
+        checkpointing = mode == "qlora" or kbit_lora
+        if recipe.training:
+            state = "on" if checkpointing else "off"
+            why = (
+                "prepare_model_for_kbit_training turns it on"
+                if kbit_lora
+                else f"the default for {mode}"
+            )
+            notes.append(f"gradient checkpointing {state} ({why})")
+
+    act_bytes, kept_bytes, adapter_bytes = (4, 4, 4) if prec.name == "fp32" else (2, 2, 4)
+    if kbit_lora:
+        # PEFT's prepare_model_for_kbit_training casts every unquantized parameter to fp32, and
+        # bitsandbytes layers return their input's dtype: the residual stream becomes fp32
+        act_bytes, kept_bytes = 4, 4
+        notes.append(
+            "LoRA on a quantized base as PEFT prepares it: embeddings, lm_head and norms in fp32, "
+            "so activations are fp32 too"
+        )
+    if mode == "qlora":
+        adapter_bytes = 2  # the QLoRA recipe keeps adapters, embeddings and lm_head in bf16
+        notes.append("QLoRA recipe: adapters, embeddings and lm_head in bf16")
+    optimizer = recipe.optimizer or ("paged-adamw" if mode == "qlora" else "adamw")
+    return _Plan(prec, seq_len, checkpointing, act_bytes, kept_bytes, adapter_bytes, optimizer)
 
 
 # --- the estimate ---------------------------------------------------------------------
@@ -233,10 +318,12 @@ class Estimate:
     recipe: Recipe
     components: dict[str, int]  # name -> bytes, per GPU
     assumptions: list[str] = field(default_factory=list)
+    paged: frozenset[str] = frozenset()  # components that move to CPU RAM rather than OOM
 
     @property
     def peak_bytes(self) -> int:
-        return sum(self.components.values())
+        """What must fit in GPU memory at once: every component but paged ones."""
+        return sum(v for k, v in self.components.items() if k not in self.paged)
 
     @property
     def peak_gib(self) -> float:
@@ -258,102 +345,72 @@ def estimate(
 ) -> Estimate:
     """The peak-memory breakdown, per GPU, of running ``recipe`` on a model."""
     notes: list[str] = []
-    mode = recipe.mode
-    prec_name = recipe.precision or DEFAULT_PRECISION[mode]
-    if recipe.precision is None:
-        notes.append(f"precision {prec_name} (the default for {mode})")
-    elif prec_name.lower() in ALIASES:
-        notes.append(f"precision {prec_name!r} read as {ALIASES[prec_name.lower()]}")
-    prec = precision(prec_name, recipe.group_size)
-    if mode == "qlora" and not prec.name.startswith("nf4"):
-        raise UsageError("qlora trains on a 4-bit base: use --precision nf4 or nf4-dq")
-    if mode == "full" and prec.bits < 16:
-        raise UsageError(
-            "full fine-tuning needs 16- or 32-bit weights; "
-            "for a quantized base use --mode lora or qlora"
-        )
-    if prec.ggml and mode != "inference":
-        raise UsageError(f"{prec.name} is a llama.cpp inference format; it cannot be trained")
-    notes.append(f"weights: {prec.description}")
-
+    plan = _plan(recipe, context_length, notes)
+    prec, seq_len, batch = plan.prec, plan.seq_len, recipe.batch
     s = shapes(arch, context_length)
     notes.append(
         f"{s.total / 1e9:.2f}B parameters from the architecture ({arch.layers} layers, hidden "
         f"{arch.hidden_size}, {arch.heads} heads, {arch.kv_heads or arch.heads} kv heads, "
         f"FFN {arch.ffn_size} {arch.ffn_kind}, vocabulary {arch.vocab_size})"
     )
-
-    seq_len = recipe.seq_len
-    if seq_len is None:
-        seq_len = min(context_length or 2048, 2048) if mode == "inference" else TRAINING_SEQ_LEN
-        notes.append(f"sequence length {seq_len} (default)")
-    if context_length and seq_len > context_length:
-        notes.append(f"sequence length {seq_len} is beyond the model's context of {context_length}")
-    batch = recipe.batch
-    checkpointing = recipe.gradient_checkpointing
-    if checkpointing is None:
-        checkpointing = mode == "qlora"
-        if recipe.training:
-            state = "on" if checkpointing else "off"
-            notes.append(f"gradient checkpointing {state} (the default for {mode})")
-
-    act_bytes = 4 if prec.name == "fp32" else 2  # activations and KV cache in the compute dtype
     components: dict[str, float] = {}
 
     # Weights, sharded across GPUs by layer for inference and by ZeRO-3/FSDP for training.
-    quantized_part = s.linear + (s.embedding + s.head if prec.quantizes_embeddings else 0)
-    kept_16bit = 0 if prec.quantizes_embeddings else s.embedding + s.head
-    weights = quantized_part * prec.bytes_per_param + kept_16bit * 2
-    if mode == "full":
-        weights = s.total * 2  # the 16-bit working copy; fp32 masters are optimizer state
-    shard = _weight_shards(recipe, notes)
-    components["weights"] = weights / shard
+    if recipe.mode == "full":
+        # mixed precision trains a 16-bit working copy (fp32 masters are optimizer state)
+        weights = s.total * (4 if prec.name == "fp32" else 2)
+    elif prec.quantizes_embeddings:
+        weights = s.total * prec.bytes_per_param
+    else:
+        weights = s.linear * prec.bytes_per_param + (s.embedding + s.head) * plan.kept_bytes
+    components["weights"] = weights / _weight_shards(recipe, notes)
 
-    if mode == "inference":
-        components["kv_cache"] = _kv_cache(arch, batch, seq_len, act_bytes) / recipe.gpus
-        notes.append(f"KV cache for batch {batch} x {seq_len} tokens in {8 * act_bytes}-bit")
+    if recipe.mode == "inference":
+        components["kv_cache"] = _kv_cache(arch, batch, seq_len, plan.act_bytes) / recipe.gpus
+        notes.append(f"KV cache for batch {batch} x {seq_len} tokens in {8 * plan.act_bytes}-bit")
         if prec.ggml:  # llama.cpp works in a fixed compute buffer and keeps the last logits only
             components["logits"] = batch * arch.vocab_size * 4
         else:
-            components["activations"] = _inference_activations(
-                arch, batch, seq_len, act_bytes, recipe
+            components["activations"] = _layer_activations(
+                arch, batch, seq_len, plan.act_bytes, recipe.flash_attention
             )
             components["logits"] = batch * seq_len * arch.vocab_size * 4
             notes.append("logits over the vocabulary for every prompt position, in fp32")
     else:
-        components["activations"] = _training_activations(
-            arch, batch, seq_len, act_bytes, checkpointing, recipe
-        )
-        # fp16 logits, their fp32 copy for the loss and its gradient
-        components["logits"] = batch * seq_len * arch.vocab_size * (2 + 4 + 4)
+        components["activations"] = _training_activations(arch, batch, seq_len, plan, recipe)
+        # the logits, their fp32 copy for the loss and its gradient
+        components["logits"] = batch * seq_len * arch.vocab_size * (plan.act_bytes + 4 + 4)
         notes.append(
             f"training batch {batch} x {seq_len} tokens; activations per Korthikanti et al. (2022)"
         )
-        trainable = s.total if mode == "full" else _lora_params(arch, recipe, notes)
-        grads, states = _training_state(trainable, mode, recipe, notes)
+        trainable = s.total if recipe.mode == "full" else _lora_params(arch, recipe, plan, notes)
+        grads, states = _training_state(trainable, plan, recipe, notes)
+        if recipe.mode != "full":
+            components["adapter"] = trainable * plan.adapter_bytes
         components["gradients"] = grads
         components["optimizer"] = states
-        if mode != "full":
-            components["adapter"] = trainable * 4  # fp32 LoRA weights
     if not recipe.flash_attention:
-        notes.append("eager attention: the full attention matrix is materialised")
+        notes.append(
+            "eager attention: the attention probabilities are kept in fp32 and the compute dtype"
+        )
     overhead = GGML_OVERHEAD_BYTES if prec.ggml else FRAMEWORK_OVERHEAD_BYTES
     components["overhead"] = overhead
-    notes.append(
-        f"overhead {overhead / GIB:.2f} GiB: "
-        + (
-            "llama.cpp compute buffers"
-            if prec.ggml
-            else "CUDA context, cuBLAS workspace, allocator slack"
-        )
+    what = (
+        "llama.cpp compute buffers"
+        if prec.ggml
+        else "CUDA context, cuBLAS workspace, allocator slack"
     )
+    notes.append(f"overhead {overhead / GIB:.2f} GiB: {what}")
     notes.append("sizes in GiB (1024^3 bytes), per GPU")
-    return Estimate(
-        model,
-        replace(recipe, precision=prec.name, seq_len=seq_len),
-        {k: round(v) for k, v in components.items()},
-        notes,
+    paged = frozenset({"optimizer"}) if plan.optimizer == "paged-adamw" else frozenset()
+    resolved = replace(
+        recipe,
+        precision=prec.name,
+        seq_len=seq_len,
+        optimizer=plan.optimizer,
+        gradient_checkpointing=plan.checkpointing if recipe.training else None,
     )
+    return Estimate(model, resolved, {k: round(v) for k, v in components.items()}, notes, paged)
 
 
 def _weight_shards(recipe: Recipe, notes: list[str]) -> int:
@@ -374,8 +431,10 @@ def _kv_cache(arch: Architecture, batch: int, seq_len: int, dtype_bytes: int) ->
         return 0
     head_dim = arch.head_dim or arch.hidden_size // arch.heads
     kv_heads = arch.kv_heads or arch.heads
-    layers = (arch.decoder_layers or arch.layers) if arch.kind == "encoder-decoder" else arch.layers
-    per_token = 2 * layers * kv_heads * head_dim * dtype_bytes
+    decoder = (
+        (arch.decoder_layers or arch.layers) if arch.kind == "encoder-decoder" else arch.layers
+    )
+    per_token = 2 * decoder * kv_heads * head_dim * dtype_bytes
     if arch.kind == "encoder-decoder":  # cross-attention keys and values over the encoder output
         return per_token * batch * seq_len * 2
     return per_token * batch * seq_len
@@ -390,30 +449,27 @@ def _layer_activations(
     head_dim = arch.head_dim or h // arch.heads
     kv_heads = arch.kv_heads or arch.heads
     qkv = tokens * (arch.heads + 2 * kv_heads) * head_dim
-    attention = tokens * h * 2 + qkv + tokens * arch.heads * head_dim  # norm in, q/k/v, context
+    # the norm's output, q/k/v, and the attention's output
+    attention = (tokens * h + qkv + tokens * arch.heads * head_dim) * dtype_bytes
     if flash:
-        attention += tokens * arch.heads * 2  # softmax statistics only
+        attention += tokens * arch.heads * 4  # softmax statistics only
     else:
-        attention += batch * arch.heads * seq_len * seq_len * 2  # scores and probabilities
-    ffn = tokens * h * 2 + tokens * arch.ffn_size * (3 if arch.ffn_kind == "gated" else 2)
-    return (attention + ffn) * dtype_bytes
+        # probabilities in fp32 (softmax is computed in fp32) and in the compute dtype
+        attention += batch * arch.heads * seq_len * seq_len * (4 + dtype_bytes)
+    ffn = tokens * (h + arch.ffn_size * (3 if arch.ffn_kind == "gated" else 2)) * dtype_bytes
+    return attention + ffn
 
 
-def _inference_activations(arch, batch, seq_len, dtype_bytes, recipe) -> float:
-    """During the prompt's forward pass one layer's tensors are alive at a time."""
-    return _layer_activations(arch, batch, seq_len, dtype_bytes, recipe.flash_attention)
-
-
-def _training_activations(arch, batch, seq_len, dtype_bytes, checkpointing, recipe) -> float:
+def _training_activations(arch, batch, seq_len, plan: _Plan, recipe: Recipe) -> float:
     layers = arch.layers + (arch.decoder_layers or 0)
-    one_layer = _layer_activations(arch, batch, seq_len, dtype_bytes, recipe.flash_attention)
-    if checkpointing:
+    one_layer = _layer_activations(arch, batch, seq_len, plan.act_bytes, recipe.flash_attention)
+    if plan.checkpointing:
         # each layer keeps its input; one layer at a time is recomputed in full
-        return layers * batch * seq_len * arch.hidden_size * dtype_bytes + one_layer
+        return layers * batch * seq_len * arch.hidden_size * plan.act_bytes + one_layer
     return layers * one_layer
 
 
-def _lora_params(arch: Architecture, recipe: Recipe, notes: list[str]) -> int:
+def _lora_params(arch: Architecture, recipe: Recipe, plan: _Plan, notes: list[str]) -> int:
     rank, targets = DEFAULT_LORA[recipe.mode]
     if recipe.lora_rank is not None:
         rank = recipe.lora_rank
@@ -431,25 +487,25 @@ def _lora_params(arch: Architecture, recipe: Recipe, notes: list[str]) -> int:
         what = "every linear layer"
     layers = arch.layers + (arch.decoder_layers or 0)
     params = layers * per_layer * rank
-    notes.append(f"LoRA rank {rank} on {what}: {params / 1e6:.1f}M trainable parameters, fp32")
+    dtype = "fp32" if plan.adapter_bytes == 4 else "bf16"
+    notes.append(f"LoRA rank {rank} on {what}: {params / 1e6:.1f}M trainable parameters, {dtype}")
     return params
 
 
 def _training_state(
-    trainable: int, mode: str, recipe: Recipe, notes: list[str]
+    trainable: int, plan: _Plan, recipe: Recipe, notes: list[str]
 ) -> tuple[float, float]:
     """Gradients and optimizer state, per GPU, after ZeRO/FSDP partitioning."""
-    if recipe.optimizer == "adamw":
-        state_bytes, label = 8, "AdamW, two fp32 moments"
-    elif recipe.optimizer == "adamw-8bit":
-        state_bytes, label = 2, "8-bit AdamW (bitsandbytes), two 8-bit moments"
-    else:
-        state_bytes, label = 4, "SGD with an fp32 momentum"
-    if mode == "full":
+    label = _OPTIMIZER_LABEL[plan.optimizer]
+    state_bytes = _STATE_BYTES[plan.optimizer]
+    if recipe.mode == "full" and plan.prec.name == "fp32":
+        grad_bytes, master = 4, 0
+        notes.append(f"fp32 training: fp32 weights and gradients, {label}")
+    elif recipe.mode == "full":
         grad_bytes, master = 2, 4  # 16-bit gradients; fp32 master weights held with the optimizer
         notes.append(f"mixed precision: 16-bit weights and gradients, fp32 master weights, {label}")
     else:
-        grad_bytes, master = 4, 0
+        grad_bytes, master = plan.adapter_bytes, 0
         notes.append(f"{label} on the adapter only; the base model is frozen")
     gpus = recipe.gpus
     stage = 3 if recipe.fsdp else (recipe.zero or 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from llmtrack.errors import UsageError
 
@@ -45,8 +46,10 @@ def parse_memory_gib(text: str) -> float:
 
 
 def format_gib(gib: float) -> str:
-    """24.0 -> '24GiB'; parse_memory_gib reads it back."""
-    return f"{gib:g}GiB" if gib == round(gib, 6) else f"{gib!r}GiB"
+    """24.0 -> '24GiB', 0.5 -> '0.5GiB'; never an exponent, so parse_memory_gib reads it back."""
+    if gib == int(gib):
+        return f"{int(gib)}GiB"
+    return f"{Decimal(repr(gib)):f}GiB"
 
 
 _PARAMS = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmbt])?\s*", re.IGNORECASE)

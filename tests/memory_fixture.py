@@ -1,0 +1,93 @@
+"""The published-measurements fixture, and the estimator held against it.
+
+Shared by the accuracy tests and by `benchmarks/accuracy.py`, which prints the same rows
+beside two common rules of thumb for the README."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from llmtrack.catalog import Catalog
+from llmtrack.fits import estimate_base
+from llmtrack.memory import GIB, Estimate, Recipe, precision
+
+FIXTURE = Path(__file__).parent / "fixtures" / "memory_measurements.yaml"
+_RECIPE_KEYS = ("mode", "precision", "seq_len", "batch", "gradient_checkpointing", "lora_rank", "flash_attention",
+                "gpus", "zero", "group_size")  # fmt: skip
+_TO_GIB = {"GB": 1.0, "G": 1.0, "GiB": 1.0, "MB": 1 / 1024, "MiB": 1 / 1024}
+
+
+def load_rows() -> list[dict]:
+    return YAML(typ="safe").load(FIXTURE.read_text(encoding="utf-8"))["measurements"]
+
+
+def recipe_of(row: dict) -> Recipe:
+    return Recipe(**{key: row[key] for key in _RECIPE_KEYS if key in row})
+
+
+@dataclass(frozen=True)
+class Checked:
+    row: dict
+    estimate: Estimate
+    measured_gib: float | None
+    estimated_gib: float
+
+    @property
+    def error(self) -> float | None:
+        """Relative error of the estimate, e.g. +0.05 for 5 % over."""
+        if self.measured_gib is None:
+            return None
+        return self.estimated_gib / self.measured_gib - 1
+
+    @property
+    def training(self) -> bool:
+        return self.row["mode"] != "inference"
+
+
+def check(catalog: Catalog, row: dict) -> Checked:
+    base = catalog.get(row["model"])
+    result = estimate_base(base, recipe_of(row))
+    parts = result.components
+    held_to = row.get("compare", "peak")
+    if held_to == "weights":
+        estimated = parts["weights"]
+    elif held_to == "loaded":
+        estimated = parts["weights"] + parts["overhead"]
+    elif held_to == "allocated":
+        estimated = result.peak_bytes - parts["overhead"]
+    else:
+        estimated = result.peak_bytes
+    measured = row["measured"] * _TO_GIB[row["unit"]] if row.get("measured") is not None else None
+    return Checked(row, result, measured, estimated / GIB)
+
+
+def median_abs_error(checked: list[Checked]) -> float:
+    return statistics.median(abs(c.error) for c in checked)
+
+
+def weights_gib(catalog: Catalog, row: dict) -> float:
+    """Parameters x bytes per parameter: what Accelerate's estimate-memory reports for a
+    model's size in a dtype (it knows no 3-, 5- or ggml block formats, so the same bits)."""
+    base = catalog.get(row["model"])
+    bits = precision(row["precision"], row.get("group_size", 128)).bits
+    return base.params * bits / 8 / GIB
+
+
+def accelerate_gib(catalog: Catalog, row: dict) -> float:
+    """Accelerate's estimate-memory: the model size to load it, about 4x that to train it
+    with Adam."""
+    size = weights_gib(catalog, row)
+    return size if row["mode"] == "inference" or row.get("compare") == "weights" else 4 * size
+
+
+def rule_of_thumb_gib(catalog: Catalog, row: dict) -> float:
+    """The common 'weights x 1.2' rule."""
+    return (
+        1.2 * weights_gib(catalog, row)
+        if row.get("compare") != "weights"
+        else weights_gib(catalog, row)
+    )
