@@ -150,11 +150,19 @@ def test_show_prints_every_field_with_unknowns_marked(cli):
 # --- errors as the user sees them --------------------------------------------------
 
 
-def test_an_unknown_name_is_one_line_with_suggestions(cli):
+def test_a_confident_typo_is_used_and_said(cli):
     result = cli("show", "koalla")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Koala  koala")
+    assert result.stderr == "using koala for 'koalla'\n"
+
+
+def test_an_unknown_name_is_one_line_with_suggestions(cli):
+    result = cli("show", "vicunaa-chat")
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr == "Error: unknown name 'koalla'; did you mean: koala?\n"
+    assert result.stderr.startswith("Error: unknown name 'vicunaa-chat'; did you mean: vicuna")
+    assert result.stderr.count("\n") == 1
 
 
 def test_an_ambiguous_family_asks_which_one(cli):

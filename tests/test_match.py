@@ -1,4 +1,4 @@
-"""Name resolution: what real spellings resolve to."""
+"""Name resolution: what real-world spellings resolve to, and which must be refused."""
 
 from __future__ import annotations
 
@@ -21,50 +21,123 @@ from llmtrack.match import NameIndex, find, normalize
         ("BELLE (LLaMA-7B)", "bellellama7b"),
         ("  Vicuna  ", "vicuna"),
         ("ＬＬａＭＡ", "llama"),  # full-width letters fold to ASCII
+        ("中文LLaMA&Alpaca", "中文llamaalpaca"),
     ],
 )
 def test_normalize(spelling, expected):
     assert normalize(spelling) == expected
 
 
-@pytest.mark.parametrize(
-    "spelling, entry_id",
-    [
-        ("vicuna", "vicuna"),
-        ("Vicuna-13B", "vicuna"),
-        ("alpaca", "alpaca"),
-        ("Stanford Alpaca", "alpaca"),
-        ("alpaca lora", "alpaca-lora"),
-        ("Dolly v2", "dolly-v2"),
-        ("stack llama", "stackllama"),
-        ("LLaMA 7B", "llama-7b"),
-        ("opt 1.3b", "opt-1.3b"),
-        ("OPT-13B", "opt-13b"),
-        ("RTX 4090", "rtx-4090"),
-        ("ChatGLM-6B", "chatglm-6b"),
-        ("lora", "lora"),
-        ("sft", "sft"),
-    ],
-)
-def test_find_resolves_real_spellings(catalog, spelling, entry_id):
-    assert find(catalog, spelling).id == entry_id
+# (spelling, what it must resolve to). "ambiguous:" and "unknown:" mark refusals; a third
+# element is the base model a project variant names, or the note a confident guess prints.
+SPELLINGS = [
+    # ids, names and the separators people use
+    ("vicuna", "vicuna"),
+    ("LLaMA-7B", "llama-7b"),
+    ("llama 7b", "llama-7b"),
+    ("llama_7b", "llama-7b"),
+    ("llama7b", "llama-7b"),
+    ("llama-7", "llama-7b"),  # a trailing size unit does not matter
+    ("opt 1.3b", "opt-1.3b"),
+    ("OPT-13B", "opt-13b"),  # a decimal point does matter
+    ("opt13", "opt-13b"),
+    ("bloomz 7b1 mt", "bloomz-7b1-mt"),
+    ("gpt j 6b", "gpt-j-6b"),
+    ("flan t5 xxl", "flan-t5-xxl"),
+    ("palm 540b", "palm-540b"),
+    ("gpt4", "gpt-4"),
+    ("stack llama", "stackllama"),
+    ("StackLLaMA", "stackllama"),
+    ("alpaca lora", "alpaca-lora"),
+    ("deepspeed chat", "deepspeed-chat"),
+    ("colossal chat", "colossalchat"),
+    ("instruct gpt-j", "instruct-gpt-j"),
+    ("zero 3", "zero-3"),
+    ("llama.cpp", "llama-cpp"),
+    ("RTX 4090", "rtx-4090"),
+    ("rtx4090", "rtx-4090"),
+    # aliases in the data
+    ("alpaca", "alpaca"),
+    ("Stanford Alpaca", "alpaca"),
+    ("dolly2", "dolly-v2"),
+    ("Dolly v2", "dolly-v2"),
+    ("coati", "colossalchat"),
+    ("GPT 3.5", "chatgpt"),
+    ("4090", "rtx-4090"),
+    ("A100 80GB", "a100-80gb"),
+    ("self instruct", "self-instruct-paper"),
+    ("firefly 1b4", "firefly"),
+    # names in Chinese, as the projects write them
+    ("白泽", "baize"),
+    ("流萤", "firefly"),
+    ("中文LLaMA&Alpaca", "chinese-llama-alpaca"),
+    # project variants: a project and the size of one of its base models
+    ("Vicuna-13B", "vicuna", "llama-13b"),
+    ("vicuna 7b", "vicuna", "llama-7b"),
+    ("Baize 13B", "baize", "llama-13b"),
+    # typos: a unique, confident guess is used and said
+    ("koalla", "koala", "using koala for 'koalla'"),
+    ("vicunna", "vicuna", "using vicuna for 'vicunna'"),
+    # refused: several entries fit, the user must pick
+    ("llama", "ambiguous: llama-paper, llama-7b, llama-13b, llama-33b, llama-65b"),
+    ("t5", "ambiguous: t5-paper, t5-small, t5-base, t5-large, t5-3b, t5-11b"),
+    ("moss", "ambiguous: moss-003, moss-moon-003-base"),
+    ("qlora", "ambiguous: qlora-paper, qlora-nf4"),
+    ("llama-adaptor", "ambiguous: llama-adapter, llama-adapter-paper"),
+    # refused: nothing fits well enough to guess
+    ("dolly", "unknown: dolly-v1, dolly-v2"),
+    ("cerebras 13b", "unknown: cerebras-gpt-13b, cerebras-gpt-1.3b"),
+    ("chimera", "unknown"),  # LLM Zoo's LLaMA model: not in the catalog, and not Phoenix
+    ("xyzzy", "unknown"),
+]
 
 
-def test_a_family_is_every_size_for_filters_and_a_question_for_show(catalog):
+@pytest.fixture(scope="module")
+def index(catalog):
+    return NameIndex.build(catalog)
+
+
+@pytest.mark.parametrize("case", SPELLINGS, ids=[case[0] for case in SPELLINGS])
+def test_real_world_spellings(index, case):
+    spelling, expected, *extra = case
+    if expected.startswith(("ambiguous", "unknown")):
+        kind, _, listed = expected.partition(": ")
+        with pytest.raises(NotFoundError) as caught:
+            index.resolve(spelling)
+        message = str(caught.value)
+        if kind == "ambiguous":
+            assert message == f"{spelling!r} is ambiguous; which one: {listed}?"
+        else:
+            assert message.startswith(f"unknown name {spelling!r}")
+            if listed:
+                assert f"did you mean: {listed}" in message
+            else:
+                assert "did you mean" not in message
+        return
+    resolution = index.resolve(spelling)
+    assert resolution.entry_id == expected
+    if extra and extra[0].startswith("using"):
+        assert resolution.how == "fuzzy" and resolution.note == extra[0]
+    elif extra:
+        assert resolution.base == extra[0]
+    else:
+        assert resolution.how in ("id", "name") and resolution.note is None
+
+
+def test_there_are_at_least_40_spellings():
+    assert len(SPELLINGS) >= 40
+
+
+def test_a_family_is_every_size_for_filters(catalog):
     index = NameIndex.build(catalog, ["base_models"])
-    assert set(index.resolve_many("pythia")) == {
-        b.id for b in catalog.base_models if b.family == "Pythia"
-    }
-    with pytest.raises(NotFoundError, match=r"ambiguous; which one: .*pythia-70m"):
-        find(catalog, "pythia")
+    ids, note = index.resolve_many("pythia")
+    assert set(ids) == {b.id for b in catalog.base_models if b.family == "Pythia"}
+    assert note is None
 
 
-def test_unknown_names_get_close_suggestions_only(catalog):
-    with pytest.raises(NotFoundError, match=r"did you mean: vicuna"):
-        find(catalog, "vicunna")
-    with pytest.raises(NotFoundError) as caught:
-        find(catalog, "qwxzy")
-    assert "did you mean" not in str(caught.value)
+def test_find_returns_the_entry_and_how(catalog):
+    entry, resolution = find(catalog, "Vicuna-13B")
+    assert entry.id == "vicuna" and resolution.base == "llama-13b"
 
 
 @given(st.text(max_size=30))

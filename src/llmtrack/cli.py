@@ -188,6 +188,30 @@ def _catalog():
     return load_catalog()
 
 
+def _completer(*sections: str):
+    """A typer autocompletion callback offering the ids of these sections (all when none)."""
+
+    def complete(incomplete: str) -> list[str]:
+        from llmtrack.match import completions
+
+        try:
+            return completions(_catalog(), incomplete, sections or None)
+        except Exception:  # a broken catalog must not break the user's shell
+            return []
+
+    return complete
+
+
+def _families(incomplete: str) -> list[str]:
+    from llmtrack.match import normalize
+
+    try:
+        families = _catalog().families
+    except Exception:  # a broken catalog must not break the user's shell
+        return []
+    return [name for name in families if normalize(name).startswith(normalize(incomplete))]
+
+
 def _emit(section: str, entries, catalog, out: OutputSpec, noun: str) -> None:
     """Shape, render and write the entries of a catalog section."""
     from llmtrack import records
@@ -198,7 +222,9 @@ def _emit(section: str, entries, catalog, out: OutputSpec, noun: str) -> None:
     _emit_rows(rows, valid, columns, out, noun)
 
 
-def _emit_rows(rows, valid, columns, out: OutputSpec, noun: str, title: str | None = None) -> None:
+def _emit_rows(
+    rows, valid, columns, out: OutputSpec, noun: str, title: str | None = None, highlight=None
+) -> None:
     """Sort, limit, pick fields, render in the asked format and write: every listing ends here.
 
     ``columns`` is (the terminal table's default columns, every other format's)."""
@@ -217,7 +243,10 @@ def _emit_rows(rows, valid, columns, out: OutputSpec, noun: str, title: str | No
         _note(f"No {noun} match.")
     # JSON and YAML keep the whole nested record unless the user picked fields
     nested = None if out.fields else [row.record for row in rows]
-    text = render(fmt, [row.flat for row in rows], chosen, records=nested, title=title)
+    marks = [highlight(row) for row in rows] if highlight else None
+    text = render(
+        fmt, [row.flat for row in rows], chosen, records=nested, title=title, highlights=marks
+    )
     write_output(text, out.output, out.force)
 
 
@@ -241,7 +270,10 @@ def list_projects(
     base: Annotated[
         list[str] | None,
         typer.Option(
-            "--base", "-b", help="Built on this base model: id, name or family (repeatable: any)."
+            "--base",
+            "-b",
+            help="Built on this base model: id, name or family (repeatable: any).",
+            autocompletion=_completer("base_models"),
         ),
     ] = None,
     method: Annotated[
@@ -315,7 +347,12 @@ def list_projects(
     tests = []
     if base:
         index = NameIndex.build(catalog, ["base_models"])
-        ids = {i for name in base for i in index.resolve_many(name, "base model")}
+        ids = set()
+        for name in base:
+            found, note = index.resolve_many(name, "base model")
+            ids.update(found)
+            if note:
+                _note(note)
         tests.append(query.projects_on_bases(ids))
     if method:
         tests.append(query.using_methods(_choice(m, METHODS, "method") for m in method))
@@ -355,7 +392,10 @@ def list_projects(
 @listing
 def list_bases(
     family: Annotated[
-        str | None, typer.Option("--family", help="Family name, e.g. LLaMA, Pythia, OPT.")
+        str | None,
+        typer.Option(
+            "--family", help="Family name, e.g. LLaMA, Pythia, OPT.", autocompletion=_families
+        ),
     ] = None,
     org: Annotated[
         str | None, typer.Option("--org", help="Organisation contains this text.")
@@ -518,7 +558,11 @@ VramOption = Annotated[
 ]
 GpuOption = Annotated[
     str | None,
-    typer.Option("--gpu", help='A GPU preset by name, e.g. "RTX 4090" (see llmtrack gpus).'),
+    typer.Option(
+        "--gpu",
+        help='A GPU preset by name, e.g. "RTX 4090" (see llmtrack gpus).',
+        autocompletion=_completer("gpus"),
+    ),
 ]
 GpusOption = Annotated[
     int, typer.Option("--gpus", min=1, help="Number of GPUs (memory is per GPU).")
@@ -544,29 +588,44 @@ def _card(catalog, vram: str | None, gpu: str | None, gpus: int):
         gib = parse_memory_gib(vram)
         return Card(f"{format_gib(gib)} card", gib, gpus)
     if gpu:
-        entry = catalog.get(NameIndex.build(catalog, ["gpus"]).resolve_one(gpu, "GPU"))
+        entry = catalog.get(_resolve(NameIndex.build(catalog, ["gpus"]), gpu, "GPU").entry_id)
         return Card(entry.name, entry.memory_gib, gpus)
     return None
 
 
+def _resolve(index, name: str, what: str):
+    """Resolve through the one resolver, saying on stderr when it took a guess."""
+    resolution = index.resolve(name, what)
+    if resolution.note:
+        _note(resolution.note)
+    return resolution
+
+
 def _estimable_base(catalog, name: str):
-    """The base model ``name`` denotes; a project stands for its single open base model."""
+    """The base model ``name`` denotes. A project stands for its base model: the one its name
+    gives (``vicuna-13b``), or its only one."""
     from llmtrack.errors import NotFoundError
     from llmtrack.match import NameIndex
 
-    entry = catalog.get(
-        NameIndex.build(catalog, ["base_models", "projects"]).resolve_one(name, "model")
-    )
+    index = NameIndex.build(catalog, ["base_models", "projects"])
+    resolution = _resolve(index, name, "model")
+    entry = catalog.get(resolution.entry_id)
     if entry.section == "projects":
-        bases = [catalog.get(b) for b in entry.base_models]
-        open_bases = [b for b in bases if b.architecture is not None]
-        if len(open_bases) != 1:
-            options = ", ".join(b.id for b in open_bases) or "none with a published architecture"
-            raise NotFoundError(
-                f"{entry.name} is built on several base models; which one: {options}?"
-            )
-        _note(f"estimating {entry.name} on its base model {open_bases[0].id}")
-        entry = open_bases[0]
+        if resolution.base:
+            base = catalog.get(resolution.base)
+        else:
+            bases = [catalog.get(b) for b in entry.base_models]
+            open_bases = [b for b in bases if b.architecture is not None]
+            if len(open_bases) != 1:
+                options = (
+                    ", ".join(b.id for b in open_bases) or "none with a published architecture"
+                )
+                raise NotFoundError(
+                    f"{entry.name} is built on several base models; which one: {options}?"
+                )
+            base = open_bases[0]
+        _note(f"estimating {entry.name} on its base model {base.id}")
+        entry = base
     if entry.architecture is None or entry.architecture.vocab_size is None:
         raise NotFoundError(
             f"{entry.name} has no published architecture (access: {entry.access}); "
@@ -579,7 +638,10 @@ def _estimable_base(catalog, name: str):
 def estimate_command(
     model: Annotated[
         str,
-        typer.Argument(help="A base model (or a project on one base): llama-7b, 'Pythia 12B', ..."),
+        typer.Argument(
+            help="A base model (or a project on one base): llama-7b, 'Pythia 12B', ...",
+            autocompletion=_completer("base_models", "projects"),
+        ),
     ],
     mode: Annotated[
         str, typer.Option("--mode", help="inference, lora, qlora or full.")
@@ -756,10 +818,64 @@ def fits_command(
     )
 
 
+_SEARCH_FIELDS = ("section", "id", "name", "field", "match", "score")
+
+
+@app.command("search")
+@listing
+def search_command(
+    query: Annotated[str, typer.Argument(help="Words to find; every one must occur in the entry.")],
+    section: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--section",
+            help="Only this section (repeatable): base_models, projects, references, "
+            "stages, techniques, gpus.",
+        ),
+    ] = None,
+    *,
+    out: OutputSpec,
+) -> None:
+    """Search every text field of every section: names, orgs, data, notes, corrections,
+    titles and authors. Ranked, with the field that matched.
+
+    Examples:
+
+      llmtrack search chinese
+
+      llmtrack search sharegpt --section projects --format json
+    """
+    from llmtrack.records import Row
+    from llmtrack.schema import SECTIONS
+    from llmtrack.search import search
+
+    sections = [_choice(name, SECTIONS, "section") for name in section] if section else None
+    hits = search(_catalog(), query, sections)
+    spans = {}
+    rows = []
+    for hit in hits:
+        record = hit.record()
+        row = Row(record, record)
+        spans[id(row)] = ("match", *hit.span)
+        rows.append(row)
+    _emit_rows(
+        rows,
+        _SEARCH_FIELDS,
+        (_SEARCH_FIELDS, _SEARCH_FIELDS),
+        out,
+        "entries",
+        highlight=lambda row: spans[id(row)],
+    )
+
+
 @app.command("show")
 def show(
     name: Annotated[
-        str, typer.Argument(help="Any id or name: vicuna, 'LLaMA 7B', rtx-4090, lora-paper, ...")
+        str,
+        typer.Argument(
+            help="Any id or name: vicuna, 'LLaMA 7B', rtx-4090, lora-paper, ...",
+            autocompletion=_completer(),
+        ),
     ],
     fmt: Annotated[
         str | None, typer.Option("--format", "-f", help="text (default), json or yaml.")
@@ -779,7 +895,11 @@ def show(
 
     fmt = check_format(fmt or "text", ("text", "json", "yaml"))
     catalog = _catalog()
-    entry = find(catalog, name)
+    entry, resolution = find(catalog, name)
+    if resolution.note:
+        _note(resolution.note)
+    if resolution.base:
+        _note(f"{entry.name} on {catalog.get(resolution.base).name}")
     if fmt == "text":
         write_output(render_detail(entry, catalog), None)
     elif fmt == "json":
@@ -791,7 +911,10 @@ def show(
 
 @app.command("compare")
 def compare(
-    names: Annotated[list[str], typer.Argument(help="Two or more entries of one section.")],
+    names: Annotated[
+        list[str],
+        typer.Argument(help="Two or more entries of one section.", autocompletion=_completer()),
+    ],
     fmt: Annotated[
         str | None,
         typer.Option(
@@ -816,7 +939,7 @@ def compare(
     fmt = check_format(fmt or default_format(), COMPARE_FORMATS)
     catalog = _catalog()
     index = NameIndex.build(catalog)
-    entries = [catalog.get(index.resolve_one(name)) for name in names]
+    entries = [catalog.get(_resolve(index, name, "name").entry_id) for name in names]
     write_output(render_comparison(fmt, entries, comparison(entries)), None)
 
 

@@ -1,9 +1,15 @@
-"""Forgiving name resolution: ids, names, aliases and families, with did-you-mean.
+"""Forgiving name resolution: ids, names, aliases, families and project variants, with
+did-you-mean, used by every command that takes a name.
 
-``LLaMA-7B``, ``llama 7b`` and ``llama_7b`` are the same name: case, spaces,
-``-``, ``_`` and ``.`` do not matter, except a ``.`` between two digits, which
-is a decimal point (``opt-1.3b`` is not ``opt-13b``). Other punctuation is
-dropped too, so ``BELLE (LLaMA-7B)`` is ``bellellama7b``.
+``LLaMA-7B``, ``llama 7b``, ``llama_7b`` and ``llama7b`` are the same name: case, spaces,
+punctuation and a trailing size unit do not matter, except a ``.`` between two digits, which
+is a decimal point (``opt-1.3b`` is not ``opt-13b``).
+
+Resolution, in order: an id; a name or alias; the same without a trailing size unit
+(``llama-7`` for ``llama-7b``); a project with a size (``vicuna-13b`` is Vicuna on
+LLaMA-13B); a family (``llama``: every size where a set makes sense, "which one?" where one
+entry is needed); then rapidfuzz, which uses a match only when it is unique and confident,
+and says so, and otherwise suggests. Never a silent wrong answer.
 """
 
 from __future__ import annotations
@@ -19,7 +25,10 @@ from llmtrack.schema import Entry
 
 # Punctuation and spaces go; a '.' stays only as a decimal point.
 _SEPARATORS = re.compile(r"(?<!\d)\.|\.(?!\d)|[^\w.]|_")
+_SIZE_SUFFIX = re.compile(r"(\d+(?:\.\d+)?)([bmk])$")
 _SUGGEST_ABOVE = 70  # rapidfuzz ratio; below it a "did you mean" misleads more than it helps
+_CONFIDENT = 88  # a fuzzy match this good is used (and said) when nothing else comes close
+_CLEAR_LEAD = 8  # ... that is, when the runner-up scores at least this much lower
 
 
 def normalize(name: str) -> str:
@@ -28,89 +37,177 @@ def normalize(name: str) -> str:
     return _SEPARATORS.sub("", folded)
 
 
+def _unitless(key: str) -> str:
+    """'llama7b' -> 'llama7'; 'pythia70m' -> 'pythia70'."""
+    return _SIZE_SUFFIX.sub(r"\1", key)
+
+
+def size_of(entry_id: str) -> str | None:
+    """The size an id ends with, normalised: 'llama-13b' -> '13b', 'opt-1.3b' -> '1.3b'."""
+    match = _SIZE_SUFFIX.search(normalize(entry_id))
+    return match.group(0) if match else None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a name denotes: one entry, how it was found, and for a project variant its base."""
+
+    entry_id: str
+    how: str  # "id", "name", "variant", "fuzzy"
+    base: str | None = None  # the base model a project variant names ("vicuna-13b")
+    note: str | None = None  # said on stderr when the match is not exact
+
+
 @dataclass(frozen=True)
 class NameIndex:
     """Normalised spellings -> the ids they name, built from ids, names and aliases."""
 
     ids: dict[str, str]
     spellings: dict[str, tuple[str, ...]]
+    unitless: dict[str, tuple[str, ...]]
     families: dict[str, tuple[str, ...]]
+    sections: dict[str, str]  # id -> section
+    bases: dict[str, tuple[str, ...]]  # project id -> its base model ids
 
     @classmethod
     def build(cls, catalog: Catalog, sections: Iterable[str] | None = None) -> NameIndex:
         wanted = set(sections) if sections else None
         ids: dict[str, str] = {}
         spellings: dict[str, list[str]] = {}
+        unitless: dict[str, list[str]] = {}
+        where: dict[str, str] = {}
         for entry in catalog:
             if wanted and entry.section not in wanted:
                 continue
             ids[normalize(entry.id)] = entry.id
+            where[entry.id] = entry.section
             for spelling in (entry.id, entry.name, *entry.aliases):
-                named = spellings.setdefault(normalize(spelling), [])
-                if entry.id not in named:
-                    named.append(entry.id)
+                key = normalize(spelling)
+                for table, k in ((spellings, key), (unitless, _unitless(key))):
+                    named = table.setdefault(k, [])
+                    if entry.id not in named:
+                        named.append(entry.id)
         families: dict[str, tuple[str, ...]] = {}
         if wanted is None or "base_models" in wanted:
-            families = {normalize(name): ids for name, ids in catalog.families.items()}
-        return cls(ids, {k: tuple(v) for k, v in spellings.items()}, families)
+            families = {normalize(name): ids_ for name, ids_ in catalog.families.items()}
+        bases = {p.id: p.base_models for p in catalog.projects}
+        return cls(
+            ids,
+            {k: tuple(v) for k, v in spellings.items()},
+            {k: tuple(v) for k, v in unitless.items()},
+            families,
+            where,
+            bases,
+        )
 
-    def candidates(self, name: str) -> tuple[str, ...]:
-        """Ids the name denotes exactly (an id wins over names and aliases)."""
+    # --- exact look-ups ---------------------------------------------------------
+
+    def exact(self, name: str) -> tuple[str, ...]:
+        """Ids the name denotes without guessing (an id wins over names and aliases)."""
         key = normalize(name)
         if key in self.ids:
             return (self.ids[key],)
-        return self.spellings.get(key, ())
+        found = self.spellings.get(key) or self.unitless.get(_unitless(key), ())
+        return found
 
-    def suggestions(self, name: str, limit: int = 3) -> list[str]:
+    def variant(self, name: str) -> Resolution | None:
+        """'vicuna-13b': a project named with the size of one of its base models."""
+        key = normalize(name)
+        match = _SIZE_SUFFIX.search(key)
+        if not match:
+            return None
+        project_key, size = key[: match.start()], match.group(0)
+        for project_id in self.spellings.get(project_key, ()):
+            sized = [b for b in self.bases.get(project_id, ()) if size_of(b) == size]
+            if len(sized) == 1:
+                return Resolution(project_id, "variant", base=sized[0])
+        return None
+
+    # --- resolution ---------------------------------------------------------------
+
+    def resolve(self, name: str, what: str = "name") -> Resolution:
+        """The single entry ``name`` denotes, or a NotFoundError saying why not."""
+        key = normalize(name)
+        if key in self.ids:
+            entry_id = self.ids[key]
+            return Resolution(entry_id, "id", base=self._variant_base(name, entry_id))
+        named = list(self.exact(name))
+        family = self.families.get(key, ())
+        candidates = named + [i for i in family if i not in named]
+        if len(candidates) == 1:
+            return Resolution(candidates[0], "name", base=self._variant_base(name, candidates[0]))
+        if candidates:
+            raise NotFoundError(f"{name!r} is ambiguous; which one: {', '.join(candidates)}?")
+        variant = self.variant(name)
+        if variant:
+            return variant
+        return self._fuzzy(name, what)
+
+    def resolve_one(self, name: str, what: str = "name") -> str:
+        return self.resolve(name, what).entry_id
+
+    def resolve_many(self, name: str, what: str = "name") -> tuple[tuple[str, ...], str | None]:
+        """Every id ``name`` denotes (one entry, or every size of a family), and a note to
+        show when that took a guess."""
+        found = self.exact(name)
+        if found:
+            return found, None
+        family = self.families.get(normalize(name))
+        if family:
+            return family, None
+        guess = self._fuzzy(name, what)
+        return (guess.entry_id,), guess.note
+
+    def _variant_base(self, name: str, entry_id: str) -> str | None:
+        if self.sections.get(entry_id) != "projects":
+            return None
+        variant = self.variant(name)
+        return variant.base if variant and variant.entry_id == entry_id else None
+
+    def _scored(self, name: str, limit: int) -> list[tuple[str, float]]:
         from rapidfuzz import fuzz, process
 
         key = normalize(name)
-        scored: dict[str, float] = {}
         matches = process.extract(
-            key,
-            list(self.spellings),
-            scorer=fuzz.ratio,
-            limit=limit * 3,
-            score_cutoff=_SUGGEST_ABOVE,
+            key, list(self.spellings), scorer=fuzz.ratio, limit=limit, score_cutoff=_SUGGEST_ABOVE
         )
+        best: dict[str, float] = {}
         for spelling, score, _ in matches:
             for entry_id in self.spellings[spelling]:
-                scored[entry_id] = max(score, scored.get(entry_id, 0))
-        return sorted(scored, key=lambda i: -scored[i])[:limit]
+                best[entry_id] = max(score, best.get(entry_id, 0))
+        return sorted(best.items(), key=lambda item: -item[1])
 
-    def _unknown(self, name: str, what: str) -> NotFoundError:
-        hints = self.suggestions(name)
+    def suggestions(self, name: str, limit: int = 3) -> list[str]:
+        return [entry_id for entry_id, _ in self._scored(name, limit * 3)[:limit]]
+
+    def _fuzzy(self, name: str, what: str) -> Resolution:
+        scored = self._scored(name, 10)
+        if scored:
+            best_id, best = scored[0]
+            runner_up = scored[1][1] if len(scored) > 1 else 0
+            if best >= _CONFIDENT and best - runner_up >= _CLEAR_LEAD:
+                return Resolution(best_id, "fuzzy", note=f"using {best_id} for {name!r}")
+        hints = [entry_id for entry_id, _ in scored[:3]]
         hint = f"; did you mean: {', '.join(hints)}?" if hints else ""
-        return NotFoundError(f"unknown {what} {name!r}{hint}")
-
-    def resolve_one(self, name: str, what: str = "name") -> str:
-        """The single id ``name`` denotes, or a NotFoundError saying why not.
-
-        An exact id wins; a family name counts as naming each of its sizes, so
-        ``llama`` asks which LLaMA rather than picking the LLaMA paper.
-        """
-        key = normalize(name)
-        if key in self.ids:
-            return self.ids[key]
-        ids = list(self.spellings.get(key, ()))
-        ids += [i for i in self.families.get(key, ()) if i not in ids]
-        if len(ids) == 1:
-            return ids[0]
-        if ids:
-            raise NotFoundError(f"{name!r} is ambiguous; which one: {', '.join(ids)}?")
-        raise self._unknown(name, what)
-
-    def resolve_many(self, name: str, what: str = "name") -> tuple[str, ...]:
-        """Every id ``name`` denotes: one entry, or every size of a family."""
-        ids = self.candidates(name)
-        if ids:
-            return ids
-        family = self.families.get(normalize(name))
-        if family:
-            return family
-        raise self._unknown(name, what)
+        raise NotFoundError(f"unknown {what} {name!r}{hint}")
 
 
-def find(catalog: Catalog, name: str) -> Entry:
-    """The one entry of any section that ``name`` denotes."""
-    return catalog.get(NameIndex.build(catalog).resolve_one(name))
+def find(catalog: Catalog, name: str) -> tuple[Entry, Resolution]:
+    """The one entry of any section that ``name`` denotes, and how it was found."""
+    resolution = NameIndex.build(catalog).resolve(name)
+    return catalog.get(resolution.entry_id), resolution
+
+
+def completions(
+    catalog: Catalog, incomplete: str, sections: Iterable[str] | None = None
+) -> list[str]:
+    """Ids whose id or name starts like ``incomplete``, for shell completion."""
+    wanted = set(sections) if sections else None
+    key = normalize(incomplete)
+    found = []
+    for entry in catalog:
+        if wanted and entry.section not in wanted:
+            continue
+        if any(normalize(s).startswith(key) for s in (entry.id, entry.name, *entry.aliases)):
+            found.append(entry.id)
+    return found

@@ -84,8 +84,10 @@ def render(
     columns: Sequence[str],
     records: Sequence[dict[str, Any]] | None = None,
     title: str | None = None,
+    highlights: Sequence[tuple[str, int, int] | None] | None = None,
 ) -> str:
-    """Rows (flat dicts) in the given format. JSON/YAML print ``records`` (nested) when given."""
+    """Rows (flat dicts) in the given format. JSON/YAML print ``records`` (nested) when given;
+    a table marks ``highlights`` (per row: column, start, end) in bold."""
     if fmt in ("json", "jsonl", "yaml"):
         data = (
             list(records)
@@ -117,7 +119,7 @@ def render(
         ]
         return "\n".join(lines) + "\n"
     if fmt == "table":
-        return render_table(rows, columns, title)
+        return render_table(rows, columns, title, highlights)
     raise UsageError(f"unknown format {fmt!r}")
 
 
@@ -162,12 +164,16 @@ def _terminal_width() -> int:
 
 
 def render_table(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str | None = None
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    title: str | None = None,
+    highlights: Sequence[tuple[str, int, int] | None] | None = None,
 ) -> str:
     """A rich table that fits the terminal: columns drop from the right until the rest read
     well, the id never wraps, and short values (dates, numbers) stay on one line."""
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     width = _terminal_width()
     cells = {c: [human_cell(c, row.get(c)) for row in rows] for c in columns}
@@ -191,7 +197,12 @@ def render_table(
             style="cyan" if column == "id" else None,
         )
     for n in range(len(rows)):
-        table.add_row(*(cells[c][n] for c in shown))
+        # Text, not markup: a "[bold]" in the data is shown, not obeyed
+        line = [Text(cells[c][n]) for c in shown]
+        mark = highlights[n] if highlights else None
+        if mark and mark[0] in shown:
+            line[shown.index(mark[0])].stylize("bold yellow", mark[1], mark[2])
+        table.add_row(*line)
     out = console(io.StringIO(), width)
     out.force_terminal = sys.stdout.isatty()
     out.print(table)

@@ -1,0 +1,113 @@
+"""Full-text search and shell completion, as a user meets them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from llmtrack.cli import app
+
+
+def found(result) -> list[str]:
+    return [row["id"] for row in csv.DictReader(io.StringIO(result.stdout), delimiter="\t")]
+
+
+def test_search_chinese_finds_the_chinese_projects(cli):
+    projects = found(cli("search", "chinese", "--section", "projects"))
+    assert {"belle-bloomz", "belle-llama", "chinese-llama-alpaca", "firefly", "chatglm",
+            "moss-003", "phoenix"} <= set(projects)  # fmt: skip
+    assert "alpaca" not in projects
+
+
+def test_search_sharegpt_finds_vicuna_and_koala(cli):
+    assert {"vicuna", "koala"} <= set(found(cli("search", "sharegpt")))
+
+
+def test_search_ranks_names_above_descriptions(cli):
+    hits = json.loads(cli("search", "self-instruct", "--format", "json").stdout)
+    assert hits[0]["id"] == "self-instruct-paper" and hits[0]["field"] == "id"
+    assert hits[0]["score"] > hits[-1]["score"]
+    assert {"section", "id", "name", "field", "match", "score"} == set(hits[0])
+
+
+def test_search_shows_the_field_and_the_match(cli):
+    hits = json.loads(cli("search", "Hashimoto", "--format", "json").stdout)
+    alpaca = next(h for h in hits if h["id"] == "alpaca")
+    assert alpaca["field"] == "org" and "Hashimoto" in alpaca["match"]
+
+
+def test_search_every_word_must_match(cli):
+    both = set(found(cli("search", "lora rtx")))
+    assert "alpaca-lora" in both
+    assert "vicuna" not in both
+
+
+def test_search_reaches_corrections_titles_and_authors(cli):
+    assert "phoenix" in found(cli("search", "chimera"))  # its correction names Chimera
+    assert "lora-paper" in found(cli("search", "Low-Rank Adaptation"))
+    assert "qlora-paper" in found(cli("search", "dettmers", "--section", "references"))
+
+
+def test_search_forgives_a_typo_when_nothing_contains_it(cli):
+    assert "vicuna" in found(cli("search", "vicunna"))
+
+
+def test_search_with_nothing_found(cli):
+    result = cli("search", "zzzqqqxx", "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout) == []
+    assert result.stderr == "No entries match.\n"
+
+
+def test_search_unknown_section_is_a_usage_error(cli):
+    result = cli("search", "x", "--section", "novels")
+    assert result.exit_code == 2 and "unknown section 'novels'" in result.stderr
+
+
+# --- completion, through typer's completion machinery ------------------------------------
+
+
+def complete(cli_runner, shell: str, line: str) -> list[str]:
+    words = line.split(" ")
+    env = {"_LLMTRACK_COMPLETE": f"complete_{shell}", "_TYPER_COMPLETE_ARGS": line,
+           "COMP_WORDS": line, "COMP_CWORD": str(len(words) - 1)}  # fmt: skip
+    if shell == "fish":
+        env["_TYPER_COMPLETE_FISH_ACTION"] = "get-args"
+    result = cli_runner.invoke(app, [], env=env, prog_name="llmtrack")
+    assert result.exit_code == 0
+    return result.stdout
+
+
+@pytest.fixture
+def runner():
+    from typer.testing import CliRunner
+
+    return CliRunner()
+
+
+def test_completes_names_for_show(runner):
+    assert complete(runner, "bash", "llmtrack show vic").split() == ["vicuna"]
+    assert "koala" in complete(runner, "zsh", "llmtrack show koa")
+
+
+def test_completes_gpus_and_base_models(runner):
+    assert complete(runner, "fish", "llmtrack estimate llama-7b --gpu rtx").split() == [
+        "rtx-3060-12gb", "rtx-3090", "rtx-4090"]  # fmt: skip
+    bases = complete(runner, "bash", "llmtrack list --base pyth").split()
+    assert bases[0] == "pythia-70m" and "pythia-12b" in bases
+    assert "vicuna" not in complete(runner, "bash", "llmtrack list --base v").split()
+
+
+def test_completes_commands_and_options(runner):
+    assert "estimate" in complete(runner, "bash", "llmtrack est").split()
+    assert "--format" in complete(runner, "bash", "llmtrack bases --fo").split()
+
+
+def test_completion_scripts_for_each_shell(runner):
+    for shell, marker in (("bash", "complete"), ("zsh", "compdef"), ("fish", "complete --command")):
+        result = runner.invoke(
+            app, [], env={"_LLMTRACK_COMPLETE": f"source_{shell}"}, prog_name="llmtrack"
+        )
+        assert marker in result.stdout
