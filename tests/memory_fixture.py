@@ -16,8 +16,18 @@ from llmtrack.fits import estimate_base
 from llmtrack.memory import GIB, Estimate, Recipe, precision
 
 FIXTURE = Path(__file__).parent / "fixtures" / "memory_measurements.yaml"
-_RECIPE_KEYS = ("mode", "precision", "seq_len", "batch", "gradient_checkpointing", "lora_rank", "flash_attention",
-                "gpus", "zero", "group_size")  # fmt: skip
+_RECIPE_KEYS = (
+    "mode",
+    "precision",
+    "seq_len",
+    "batch",
+    "gradient_checkpointing",
+    "lora_rank",
+    "flash_attention",
+    "gpus",
+    "zero",
+    "group_size",
+)
 _TO_GIB = {"GB": 1.0, "G": 1.0, "GiB": 1.0, "MB": 1 / 1024, "MiB": 1 / 1024}
 
 

@@ -94,8 +94,8 @@ def test_a_duplicate_key_is_refused():
 
 def test_non_utf8_bytes_are_refused():
     with pytest.raises(CatalogError) as caught:
-        load_entries([("bin.yaml", b"\xff\xfe\x00garbage")])
-    assert "not UTF-8" in str(caught.value)
+        load_entries([("latin1.yaml", "name: caf\xe9\n".encode("latin-1"))])
+    assert "not UTF-8" in str(caught.value.problems[0])
 
 
 def test_an_unknown_section_is_named():
@@ -111,9 +111,10 @@ def test_a_broken_bundled_file_fails_with_file_and_line():
     assert broken != data
     with pytest.raises(CatalogError) as caught:
         compile_catalog([files[0], (name, broken), *files[2:]])
-    message = str(caught.value)
-    assert message.startswith("invalid catalog: data/projects.yaml:")
-    assert "unknown base model id 'llama-7x'" in message
+    assert str(caught.value) == "invalid catalog file data/projects.yaml: 1 problem"
+    [problem] = caught.value.problems
+    assert str(problem).startswith("data/projects.yaml:")
+    assert str(problem).endswith("alpaca.base_models.0: unknown base model id 'llama-7x'")
 
 
 def test_the_bundled_catalog_validates():

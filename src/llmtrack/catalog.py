@@ -1,12 +1,20 @@
-"""The catalog: its typed entries, look-ups by id, and fast loading.
+"""The catalog: its typed entries, look-ups by id, where they came from, and fast loading.
 
-YAML is for people, not for start-up: parsing the bundled files with ruamel.yaml
-and validating them with pydantic takes seconds on a small machine. The first
-run does it once and stores the validated entries, pickled, in the user cache
-folder under a key made of the files' content hash and the schema's. Every
-later run hashes the YAML bytes (a millisecond), finds the pickle and unpickles
-plain dataclasses, without importing ruamel.yaml or pydantic. An edited file
-changes the hash, so a stale compiled form is never served.
+The catalog is the bundled files, then the user's files over them, in this order (later
+wins, entry by entry):
+
+1. the bundled catalog (left out with ``--no-bundled``);
+2. ``*.yaml``, ``*.yml`` and ``*.json`` in the user's config folder, ``catalog.d/`` (e.g.
+   ``~/.config/llmtrack/catalog.d/``), by file name;
+3. the files in ``LLMTRACK_CATALOG`` (a path list, ``:``-separated; ``;`` on Windows);
+4. the files given with ``--catalog FILE``, in order.
+
+YAML is for people, not for start-up: parsing with ruamel.yaml and validating with pydantic
+takes seconds on a small machine. The first run does it once and stores the merged, validated
+entries, pickled, in the user cache folder under a key made of every file's content hash and
+the schema's. Every later run hashes the bytes (a millisecond per file), finds the pickle and
+unpickles plain dataclasses, importing neither ruamel.yaml nor pydantic. An edited file
+changes the key, so a stale compiled form is never served.
 """
 
 from __future__ import annotations
@@ -16,22 +24,39 @@ import os
 import pickle
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
 from llmtrack import __version__, schema
-from llmtrack.errors import NotFoundError
+from llmtrack.errors import CatalogError, NotFoundError, Problem
 
 CACHE_ENV = "LLMTRACK_CACHE_DIR"
+CATALOG_ENV = "LLMTRACK_CATALOG"
+CONFIG_ENV = "LLMTRACK_CONFIG_DIR"
+MAX_SIZE_ENV = "LLMTRACK_MAX_FILE_SIZE"
+DEFAULT_MAX_FILE_BYTES = 20 * 1024**2  # user files over this are refused before parsing
 _PICKLE_PROTOCOL = 5
+_CACHES_KEPT = 8  # compiled catalogs kept, for users who switch between overlay sets
+_SUFFIXES = (".yaml", ".yml", ".json")
+BUNDLED = "bundled"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file the catalog was loaded from, and what it gave."""
+
+    path: str
+    layer: str  # "bundled", "config", "environment" or "command line"
+    entries: int
+    replaced: tuple[str, ...] = ()  # ids whose earlier entry this file replaced
 
 
 @dataclass(frozen=True)
 class Catalog:
-    """Every entry of the six sections, in file order."""
+    """Every entry of the six sections, in file order, and the files they came from."""
 
     base_models: tuple[schema.BaseModelEntry, ...] = ()
     projects: tuple[schema.Project, ...] = ()
@@ -39,11 +64,13 @@ class Catalog:
     stages: tuple[schema.Stage, ...] = ()
     techniques: tuple[schema.Technique, ...] = ()
     gpus: tuple[schema.Gpu, ...] = ()
+    files: tuple[SourceFile, ...] = field(default=(), compare=False)
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)
     _by_id: dict[str, schema.Entry] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_sections(cls, sections: dict[str, list[schema.Entry]]) -> Catalog:
-        return cls(**{name: tuple(sections.get(name, ())) for name in schema.SECTIONS})
+    def from_sections(cls, sections: dict[str, list[schema.Entry]], **extra) -> Catalog:
+        return cls(**{name: tuple(sections.get(name, ())) for name in schema.SECTIONS}, **extra)
 
     def section(self, name: str) -> tuple[schema.Entry, ...]:
         return getattr(self, name)
@@ -79,18 +106,40 @@ class Catalog:
 
     def referrers(self, entry_id: str) -> tuple[schema.Entry, ...]:
         """Entries whose cross-references point at ``entry_id``."""
-        from llmtrack.validation import _references_of
+        from llmtrack.validation import references_of
 
-        return tuple(e for e in self if any(ref == entry_id for _, _, ref in _references_of(e)))
+        return tuple(e for e in self if any(ref == entry_id for _, _, ref in references_of(e)))
 
 
-# --- loading -------------------------------------------------------------------
+# --- finding the files --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogFile:
+    name: str  # as shown in messages: the path the user gave, or data/x.yaml
+    layer: str
+    data: bytes
+
+
+def bundled_paths() -> list[str]:
+    """Where the bundled section files are, in section order."""
+    data = resources.files("llmtrack") / "data"
+    return [str(data / f"{name}.yaml") for name in schema.SECTIONS]
 
 
 def bundled_files() -> list[tuple[str, bytes]]:
     """(display name, bytes) of each bundled section file, in section order."""
     data = resources.files("llmtrack") / "data"
     return [(f"data/{name}.yaml", (data / f"{name}.yaml").read_bytes()) for name in schema.SECTIONS]
+
+
+def config_dir() -> Path:
+    override = os.environ.get(CONFIG_ENV)
+    if override:
+        return Path(override)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("llmtrack", appauthor=False))
 
 
 def cache_dir() -> Path:
@@ -102,50 +151,153 @@ def cache_dir() -> Path:
     return Path(user_cache_dir("llmtrack", appauthor=False))
 
 
-def _cache_key(files: list[tuple[str, bytes]]) -> str:
+def overlay_paths(command_line: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """(path, layer) of every user file, in the documented order."""
+    found: list[tuple[str, str]] = []
+    folder = config_dir() / "catalog.d"
+    if folder.is_dir():
+        found += [(str(p), "config") for p in sorted(folder.iterdir()) if p.suffix in _SUFFIXES]
+    for path in os.environ.get(CATALOG_ENV, "").split(os.pathsep):
+        if path.strip():
+            found.append((path.strip(), "environment"))
+    found += [(path, "command line") for path in command_line]
+    return found
+
+
+def max_file_bytes() -> int:
+    text = os.environ.get(MAX_SIZE_ENV)
+    if not text:
+        return DEFAULT_MAX_FILE_BYTES
+    from llmtrack.units import parse_memory_gib
+
+    return int(parse_memory_gib(text) * 1024**3)
+
+
+def read_overlay(path: str, layer: str, limit: int) -> CatalogFile:
+    """A user file's bytes; too big, missing or unreadable files are refused before parsing."""
+
+    def refuse(message: str) -> CatalogError:
+        return CatalogError([Problem(path, None, None, None, None, message)])
+
+    try:
+        size = os.stat(path).st_size
+        if size > limit:
+            mib, cap = size / 1024**2, limit / 1024**2
+            raise refuse(
+                f"{mib:.1f} MiB is over the {cap:g} MiB limit for catalog files; "
+                f"set {MAX_SIZE_ENV} (e.g. 200MB) to allow it"
+            )
+        with open(path, "rb") as handle:
+            return CatalogFile(path, layer, handle.read())
+    except IsADirectoryError:
+        raise refuse("is a folder, not a file") from None
+    except OSError as exc:
+        raise refuse(exc.strerror or str(exc)) from None
+
+
+# --- loading ---------------------------------------------------------------------------
+
+
+def _cache_key(files: Sequence[CatalogFile]) -> str:
     """Changes whenever a file, the schema or the Python that pickles it changes."""
     digest = hashlib.sha256()
     digest.update(f"{__version__}|{sys.version_info[:2]}|{_PICKLE_PROTOCOL}".encode())
     digest.update(Path(schema.__file__).read_bytes())
-    for name, data in files:
-        digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    for item in files:
+        digest.update(f"{item.layer}|{item.name}".encode() + b"\0")
+        digest.update(hashlib.sha256(item.data).digest())
     return digest.hexdigest()[:32]
 
 
-def compile_catalog(files: list[tuple[str, bytes]]) -> Catalog:
-    """The slow path: parse and validate YAML (raises CatalogError)."""
-    from llmtrack.validation import load_entries
+def compile_catalog(
+    files: Sequence[CatalogFile] | Sequence[tuple[str, bytes]], base: Catalog | None = None
+) -> Catalog:
+    """The slow path: parse, validate and merge files, over ``base`` when given (raises
+    CatalogError). Bundled files form one layer; every other file is a layer of its own."""
+    from llmtrack.validation import load_layers
 
-    return Catalog.from_sections(load_entries(files))
+    files = [f if isinstance(f, CatalogFile) else CatalogFile(f[0], BUNDLED, f[1]) for f in files]
+    bundled = [(f.name, f.data) for f in files if f.layer == BUNDLED]
+    layers = ([bundled] if bundled else []) + [
+        [(f.name, f.data)] for f in files if f.layer != BUNDLED
+    ]
+    loaded = load_layers(layers, base=base)
+    sources = tuple(
+        SourceFile(
+            f.name,
+            f.layer,
+            loaded.counts.get(f.name, 0),
+            tuple(i for i, _, by in loaded.replaced if by == f.name),
+        )
+        for f in files
+    )
+    earlier = base.files if base is not None else ()
+    return Catalog.from_sections(
+        loaded.sections, files=earlier + sources, warnings=tuple(loaded.warnings)
+    )
+
+
+def catalog_files(overlays: Sequence[str] = (), bundled: bool = True) -> list[CatalogFile]:
+    """Every file the catalog is made of, bundled first, in the documented order."""
+    files = [CatalogFile(name, BUNDLED, data) for name, data in bundled_files()] if bundled else []
+    limit = max_file_bytes()
+    files += [read_overlay(path, layer, limit) for path, layer in overlay_paths(overlays)]
+    return files
 
 
 def load_catalog(
-    files: list[tuple[str, bytes]] | None = None, *, use_cache: bool = True
+    files: Sequence[CatalogFile] | Sequence[tuple[str, bytes]] | None = None,
+    *,
+    use_cache: bool = True,
 ) -> Catalog:
-    """Load the given files (default: the bundled catalog), through the compiled cache."""
-    files = bundled_files() if files is None else files
+    """Load the given files (default: the bundled catalog), through the compiled cache.
+
+    User files are compiled over the compiled bundled catalog, so adding one costs the
+    parsing of that file only, and the result is cached too."""
+    if files is None:
+        files = [CatalogFile(name, BUNDLED, data) for name, data in bundled_files()]
+    files = [f if isinstance(f, CatalogFile) else CatalogFile(f[0], BUNDLED, f[1]) for f in files]
+    bundled = [f for f in files if f.layer == BUNDLED]
+    overlays = [f for f in files if f.layer != BUNDLED]
     if not use_cache:
         return compile_catalog(files)
+    if not bundled or not overlays:
+        return _cached(files, lambda: compile_catalog(files))
+    base = _cached(bundled, lambda: compile_catalog(bundled))
+    return _cached(files, lambda: compile_catalog(overlays, base=base))
+
+
+def _cached(files: Sequence[CatalogFile], build) -> Catalog:
     path = cache_dir() / f"catalog-{_cache_key(files)}.pickle"
     try:
         with path.open("rb") as handle:
             return pickle.load(handle)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
         pass  # missing or unreadable: compile and (try to) store it
-    catalog = compile_catalog(files)
+    catalog = build()
     _store(path, catalog)
     return catalog
 
 
 def _store(path: Path, catalog: Catalog) -> None:
     """Write the compiled catalog atomically; a cache we cannot write is not an error."""
+    tmp_name = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".catalog-", delete=False) as tmp:
+            tmp_name = tmp.name
             pickle.dump(catalog, tmp, protocol=_PICKLE_PROTOCOL)
-        os.replace(tmp.name, path)
-        for stale in path.parent.glob("catalog-*.pickle"):
-            if stale != path:
-                stale.unlink(missing_ok=True)
+        os.replace(tmp_name, path)
+        older = sorted(path.parent.glob("catalog-*.pickle"), key=_modified, reverse=True)
+        for stale in older[_CACHES_KEPT:]:
+            stale.unlink(missing_ok=True)
     except OSError:
-        pass
+        if tmp_name:
+            Path(tmp_name).unlink(missing_ok=True)
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0

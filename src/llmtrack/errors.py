@@ -38,13 +38,15 @@ class Problem:
     entry: str | None
     field: str | None
     message: str
+    severity: str = "error"  # or "warning": reported, but the file is still usable
 
     def __str__(self) -> str:
         where = self.file
         if self.line is not None:
             where += f":{self.line}:{self.column or 1}"
         what = ".".join(part for part in (self.entry, self.field) if part)
-        return f"{where}: {what}: {self.message}" if what else f"{where}: {self.message}"
+        message = f"warning: {self.message}" if self.severity == "warning" else self.message
+        return f"{where}: {what}: {message}" if what else f"{where}: {message}"
 
 
 class CatalogError(LlmtrackError):
@@ -52,6 +54,9 @@ class CatalogError(LlmtrackError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        count = len(problems)
-        more = f" (and {count - 1} more problem{'s' if count > 2 else ''})" if count > 1 else ""
-        super().__init__(f"invalid catalog: {problems[0]}{more}")
+        errors = [p for p in problems if p.severity == "error"]
+        files = sorted({p.file for p in errors})
+        count = len(errors)
+        super().__init__(
+            f"invalid catalog file {', '.join(files)}: {count} problem{'s' if count > 1 else ''}"
+        )

@@ -117,11 +117,22 @@ def _fuzzy(entries: list[schema.Entry], query: str) -> list[Hit]:
     hits = []
     for entry in entries:
         best = max(
-            ((fuzz.partial_ratio(query.casefold(), name.casefold()), name)
-             for name in (entry.id, entry.name, *entry.aliases)),
-        )  # fmt: skip
+            (
+                (fuzz.partial_ratio(query.casefold(), name.casefold()), name)
+                for name in (entry.id, entry.name, *entry.aliases)
+            ),
+        )
         if best[0] >= _FUZZY_CUTOFF:
             snippet = best[1]
-            hits.append(Hit(entry.section, entry.id, entry.name, "name", snippet, (0, 0),
-                            round(best[0] * 0.6)))  # fmt: skip
+            hits.append(
+                Hit(
+                    entry.section,
+                    entry.id,
+                    entry.name,
+                    "name",
+                    snippet,
+                    (0, 0),
+                    round(best[0] * 0.6),
+                )
+            )
     return hits

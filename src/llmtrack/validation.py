@@ -1,8 +1,12 @@
-"""Turn catalog YAML into typed entries, or into a list of located problems.
+"""Turn catalog files into typed entries, or into a list of located problems.
 
-This is the slow, careful path: ruamel.yaml's round-trip parser (it keeps the
-line and column of every key) and pydantic. Commands normally read the compiled
-catalog instead (see ``catalog.py``) and never import this module.
+The slow, careful path: safe YAML parsing (``yamlsafe``) and pydantic. Commands normally
+read the compiled catalog instead (``catalog.py``) and never import this module.
+
+Files come in layers: the bundled files are one layer, each user file is a layer of its
+own, later layers over earlier ones. Within a layer an id may appear once; across layers
+a later entry replaces the earlier one with its id. Cross-references are checked on the
+merged result, so a user's project may name a bundled base model.
 """
 
 from __future__ import annotations
@@ -10,138 +14,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from llmtrack import schema
 from llmtrack.errors import CatalogError, Problem
-
-Path = tuple  # a location inside a file: (section, index, key, index, ...)
-
-
-@dataclass
-class ParsedFile:
-    """One file's raw entries (plain Python values) and where each key sits in it."""
-
-    name: str
-    sections: dict[str, list[dict]] = field(default_factory=dict)
-    positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
-
-    def locate(self, path: Path) -> tuple[int | None, int | None]:
-        """Line and column of the deepest part of ``path`` present in the file."""
-        for end in range(len(path), 0, -1):
-            if path[:end] in self.positions:
-                return self.positions[path[:end]]
-        return None, None
-
-
-def parse_file(name: str, data: bytes) -> tuple[ParsedFile, list[Problem]]:
-    """Parse one YAML (or JSON, which is YAML) catalog file."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
-    parsed = ParsedFile(name)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return parsed, [
-            Problem(
-                name, None, None, None, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"
-            )
-        ]
-    try:
-        document = YAML(typ="rt", pure=True).load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        message = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-        return parsed, [Problem(name, line, column, None, None, f"YAML syntax: {message}")]
-    except YAMLError as exc:
-        return parsed, [Problem(name, None, None, None, None, f"YAML syntax: {exc}")]
-
-    if document is None:
-        return parsed, []
-    if not isinstance(document, dict):
-        return parsed, [
-            Problem(
-                name, 1, 1, None, None, "expected a mapping of section names to lists of entries"
-            )
-        ]
-
-    problems: list[Problem] = []
-    for section, entries in document.items():
-        line, column = _key_position(document, section)
-        if section not in schema.ENTRY_TYPES:
-            known = ", ".join(schema.SECTIONS)
-            problems.append(
-                Problem(
-                    name, line, column, None, None, f"unknown section {section!r} (known: {known})"
-                )
-            )
-            continue
-        if not isinstance(entries, list):
-            problems.append(
-                Problem(
-                    name, line, column, None, None, f"section {section!r} must be a list of entries"
-                )
-            )
-            continue
-        parsed.positions[(section,)] = (line, column)
-        try:
-            parsed.sections[section] = [
-                _plain(entry, (section, index), document[section], index, parsed.positions)
-                for index, entry in enumerate(entries)
-            ]
-        except _Unsupported as exc:
-            line, column = parsed.locate(exc.path)
-            problems.append(Problem(name, line, column, None, None, str(exc)))
-    return parsed, problems
-
-
-class _Unsupported(ValueError):
-    def __init__(self, path: Path, message: str):
-        super().__init__(message)
-        self.path = path
-
-
-def _key_position(mapping, key) -> tuple[int, int]:
-    line, column = mapping.lc.key(key)
-    return line + 1, column + 1
-
-
-def _plain(value, path: Path, parent, key, positions: dict) -> object:
-    """Copy a ruamel node into plain Python values, noting each key's position."""
-    try:
-        if isinstance(parent, dict):
-            line, column = parent.lc.key(key)
-        else:
-            line, column = parent.lc.item(key)
-        positions[path] = (line + 1, column + 1)
-    except (AttributeError, KeyError, TypeError):
-        pass
-    if isinstance(value, dict):
-        return {str(k): _plain(v, (*path, str(k)), value, k, positions) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v, (*path, i), value, i, positions) for i, v in enumerate(value)]
-    if value is None or isinstance(value, bool):
-        return value
-    # ruamel's scalars subclass the builtins; plain copies keep pickles free of ruamel.
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()[:10]
-    raise _Unsupported(path, f"unsupported YAML value of type {type(value).__name__}")
-
-
-# --- schema validation ---------------------------------------------------------
+from llmtrack.yamlsafe import Location, ParsedFile, parse_file
 
 _PREDICATE = re.compile(r"Predicate '?(\w+)'? failed")
 
 
-def _adapters():
+def adapters():
+    """A pydantic TypeAdapter per section, over the schema's dataclasses."""
     from pydantic import TypeAdapter
 
     return {section: TypeAdapter(cls) for section, cls in schema.ENTRY_TYPES.items()}
@@ -161,56 +44,85 @@ def _message(error: dict) -> str:
     return error["msg"]
 
 
-def validate_parsed(
-    files: Sequence[ParsedFile],
-) -> tuple[dict[str, list[schema.Entry]], list[Problem]]:
-    """Validate every entry of every file; then ids and cross-references across them all."""
+@dataclass(frozen=True)
+class Placed:
+    """A validated entry and where it was written."""
+
+    entry: schema.Entry
+    parsed: ParsedFile
+    path: Location
+
+    def locate(self, *field_path) -> tuple[int | None, int | None]:
+        return self.parsed.locate(self.path + tuple(field_path))
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The merged catalog's entries, and what each file contributed."""
+
+    sections: dict[str, list[schema.Entry]]
+    counts: dict[str, int]  # file -> entries it gave
+    replaced: list[tuple[str, str, str]]  # (id, replaced in file, by file)
+    warnings: list[Problem]
+
+
+def validate_file(parsed: ParsedFile, checks) -> tuple[list[Placed], list[Problem]]:
+    """Schema-check every entry of one parsed file."""
     from pydantic import ValidationError
 
-    adapters = _adapters()
-    sections: dict[str, list[schema.Entry]] = {name: [] for name in schema.SECTIONS}
-    origin: dict[int, tuple[ParsedFile, Path]] = {}  # id(entry) -> where it came from
-    problems: list[Problem] = []
-    for parsed in files:
-        for section, raw_entries in parsed.sections.items():
-            for index, raw in enumerate(raw_entries):
-                path = (section, index)
-                label = (
-                    raw.get("id")
-                    if isinstance(raw, dict) and isinstance(raw.get("id"), str)
-                    else f"{section}[{index}]"
-                )
-                if not isinstance(raw, dict):
-                    line, column = parsed.locate(path)
-                    problems.append(
-                        Problem(
-                            parsed.name,
-                            line,
-                            column,
-                            label,
-                            None,
-                            "an entry must be a mapping of fields",
-                        )
+    placed, problems = [], []
+    for section, raw_entries in parsed.sections.items():
+        for index, raw in enumerate(raw_entries):
+            path = (section, index)
+            label = (
+                raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+            )
+            label = label or f"{section}[{index}]"
+            if not isinstance(raw, dict):
+                line, column = parsed.locate(path)
+                problems.append(
+                    Problem(
+                        parsed.name,
+                        line,
+                        column,
+                        label,
+                        None,
+                        "an entry must be a mapping of fields",
                     )
-                    continue
-                try:
-                    entry = adapters[section].validate_python(raw)
-                except ValidationError as exc:
-                    for error in exc.errors():
-                        loc = tuple(error["loc"])
-                        line, column = parsed.locate(path + loc)
-                        where = ".".join(str(part) for part in loc) or None
-                        problems.append(
-                            Problem(parsed.name, line, column, label, where, _message(error))
-                        )
-                    continue
-                sections[section].append(entry)
-                origin[id(entry)] = (parsed, path)
-    problems.extend(_check_ids_and_references(sections, origin))
-    return sections, problems
+                )
+                continue
+            try:
+                entry = checks[section].validate_python(raw)
+            except ValidationError as exc:
+                errors = exc.errors()
+                # "too short" after its items failed says nothing the item errors do not
+                failed_items = {tuple(e["loc"][:-1]) for e in errors if e["type"] != "too_short"}
+                for error in errors:
+                    loc = tuple(error["loc"])
+                    if error["type"] == "too_short" and loc in failed_items:
+                        continue
+                    line, column = parsed.locate(path + loc)
+                    where = ".".join(str(part) for part in loc) or None
+                    problems.append(
+                        Problem(parsed.name, line, column, label, where, _message(error))
+                    )
+                continue
+            placed.append(Placed(entry, parsed, path))
+    return placed, problems
 
 
-def _references_of(entry: schema.Entry) -> Iterator[tuple[Path, str, str]]:
+def _duplicates(placed: Sequence[Placed]) -> Iterator[Problem]:
+    first: dict[str, Placed] = {}
+    for item in placed:
+        earlier = first.setdefault(item.entry.id, item)
+        if earlier is not item:
+            line, column = item.locate("id")
+            other_line, _ = earlier.locate("id")
+            message = f"duplicate id, first defined at {earlier.parsed.name}:{other_line}"
+            yield Problem(item.parsed.name, line, column, item.entry.id, "id", message)
+
+
+def references_of(entry: schema.Entry) -> Iterator[tuple[Location, str, str]]:
     """Every (field path, target section, id) an entry points at."""
     if isinstance(entry, schema.Project):
         for i, base in enumerate(entry.base_models):
@@ -232,51 +144,125 @@ def _references_of(entry: schema.Entry) -> Iterator[tuple[Path, str, str]]:
             yield ("tools", i), "references", tool
 
 
-def _check_ids_and_references(sections, origin) -> Iterable[Problem]:
-    first_seen: dict[str, schema.Entry] = {}
-    for entries in sections.values():
-        for entry in entries:
-            earlier = first_seen.setdefault(entry.id, entry)
-            if earlier is not entry:
-                parsed, path = origin[id(entry)]
-                other, other_path = origin[id(earlier)]
-                line, column = parsed.locate((*path, "id"))
-                other_line, _ = other.locate((*other_path, "id"))
+def _dangling(merged: Sequence[Placed]) -> Iterator[Problem]:
+    ids = {name: set() for name in schema.SECTIONS}
+    for item in merged:
+        ids[item.entry.section].add(item.entry.id)
+    for item in merged:
+        for field_path, target, ref in references_of(item.entry):
+            if ref not in ids[target]:
+                line, column = item.locate(*field_path)
+                where = ".".join(str(part) for part in field_path)
+                what = target.replace("_", " ")[:-1]
                 yield Problem(
-                    parsed.name,
+                    item.parsed.name,
                     line,
                     column,
-                    entry.id,
-                    "id",
-                    f"duplicate id, first defined at {other.name}:{other_line}",
+                    item.entry.id,
+                    where,
+                    f"unknown {what} id {ref!r}",
                 )
-    ids_by_section = {name: {e.id for e in entries} for name, entries in sections.items()}
-    for entries in sections.values():
-        for entry in entries:
-            for field_path, target, ref in _references_of(entry):
-                if ref not in ids_by_section[target]:
-                    parsed, path = origin[id(entry)]
-                    line, column = parsed.locate(path + field_path)
-                    where = ".".join(str(part) for part in field_path)
-                    yield Problem(
-                        parsed.name,
-                        line,
-                        column,
-                        entry.id,
-                        where,
-                        f"unknown {target.replace('_', ' ')[:-1]} id {ref!r}",
-                    )
+
+
+def plausibility(
+    placed: Sequence[Placed], today: dt.date, context: Sequence[Placed] = ()
+) -> Iterator[Problem]:
+    """Values that are valid but almost certainly wrong: warnings, not errors. ``context``
+    holds the GPU presets to compare memory with (default: ``placed``)."""
+    now = today.isoformat()
+    gpus = [i.entry for i in (context or placed) if isinstance(i.entry, schema.Gpu)]
+    presets = [(gpu.id, gpu.memory_gib) for gpu in gpus]
+
+    def warn(item: Placed, field_path: tuple, message: str) -> Problem:
+        line, column = item.locate(*field_path)
+        where = ".".join(map(str, field_path))
+        return Problem(item.parsed.name, line, column, item.entry.id, where, message, "warning")
+
+    for item in placed:
+        entry = item.entry
+        for name in ("released", "date"):
+            value = getattr(entry, name, None)
+            if value and value[: len(now)] > now[: len(value)]:
+                yield warn(item, (name,), f"{value} is in the future")
+        if isinstance(entry, schema.BaseModelEntry) and entry.params and entry.params > 10**13:
+            yield warn(item, ("params",), f"{entry.params:,} parameters is implausibly many")
+        memories = []
+        if isinstance(entry, schema.Gpu):
+            memories.append((("memory_gib",), entry.memory_gib))
+        if isinstance(entry, schema.Project):
+            memories += [
+                (("deploy", i, "memory_gib"), d.memory_gib) for i, d in enumerate(entry.deploy)
+            ]
+        largest = max((gib for gpu_id, gib in presets if gpu_id != entry.id), default=0)
+        for field_path, gib in memories:
+            if gib and largest and gib > 100 * largest:
+                yield warn(
+                    item, field_path, f"{gib:g} GiB is over 100 times the largest GPU preset"
+                )
+
+
+def load_layers(
+    layers: Sequence[Sequence[tuple[str, bytes]]],
+    base=None,
+    today: dt.date | None = None,
+) -> Loaded:
+    """Parse, validate and merge layers of files, over an already loaded ``base`` catalog
+    when given; raise CatalogError listing every problem."""
+    checks = adapters()
+    problems: list[Problem] = []
+    merged: dict[str, Placed] = {}
+    if base is not None:
+        origin = ParsedFile("the bundled catalog")
+        merged = {entry.id: Placed(entry, origin, ()) for entry in base}
+    counts: dict[str, int] = {}
+    replaced: list[tuple[str, str, str]] = []
+    for layer in layers:
+        in_layer: list[Placed] = []
+        for name, data in layer:
+            parsed, parse_problems = parse_file(name, data, schema.SECTIONS)
+            placed, entry_problems = validate_file(parsed, checks)
+            problems += parse_problems + entry_problems
+            in_layer += placed
+            counts[name] = len(placed)
+        problems += _duplicates(in_layer)
+        seen: set[str] = set()
+        for item in in_layer:
+            if item.entry.id in seen:  # a duplicate in one layer is an error, not a replacement
+                continue
+            seen.add(item.entry.id)
+            earlier = merged.get(item.entry.id)
+            if earlier is not None and earlier.parsed.name != item.parsed.name:
+                replaced.append((item.entry.id, earlier.parsed.name, item.parsed.name))
+            merged[item.entry.id] = item  # a replacement keeps the replaced entry's place
+    everything = list(merged.values())
+    problems += _dangling(everything)
+    new = [item for item in everything if item.path]  # base entries were checked before
+    warnings = list(plausibility(new, today or dt.date.today(), everything))
+    if any(p.severity == "error" for p in problems):
+        raise CatalogError(problems + warnings)
+    sections: dict[str, list[schema.Entry]] = {name: [] for name in schema.SECTIONS}
+    for item in everything:
+        sections[item.entry.section].append(item.entry)
+    return Loaded(sections, counts, replaced, warnings)
 
 
 def load_entries(files: Iterable[tuple[str, bytes]]) -> dict[str, list[schema.Entry]]:
-    """Parse and validate named file contents; raise CatalogError listing every problem."""
-    parsed_files, problems = [], []
-    for name, data in files:
-        parsed, file_problems = parse_file(name, data)
-        parsed_files.append(parsed)
-        problems.extend(file_problems)
-    sections, entry_problems = validate_parsed(parsed_files)
-    problems.extend(entry_problems)
-    if problems:
-        raise CatalogError(problems)
-    return sections
+    """One layer of files, as the bundled catalog is."""
+    return load_layers([list(files)]).sections
+
+
+def json_schema(sections: Sequence[str]) -> dict:
+    """The JSON Schema of a catalog file holding these sections, from the schema's classes."""
+    from pydantic import TypeAdapter
+    from typing_extensions import TypedDict
+
+    fields = {name: list[schema.ENTRY_TYPES[name]] for name in sections}
+    layout = TypedDict("CatalogFile", fields, total=False)
+    layout.__pydantic_config__ = {"extra": "forbid"}
+    result = TypeAdapter(layout).json_schema()
+    result["title"] = "llmtrack catalog file"
+    result["description"] = (
+        "A mapping of section names to lists of entries. Ids are lowercase slugs, dates ISO "
+        "(YYYY-MM-DD, YYYY-MM or YYYY), memory in GiB, money in USD; unknown is null."
+    )
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **result}

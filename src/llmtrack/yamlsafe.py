@@ -1,0 +1,207 @@
+"""Reading catalog files that may come from anyone: YAML or JSON, safely, with positions.
+
+A catalog file is untrusted input. Before anything is built from it:
+- it must be UTF-8 text, not binary;
+- only core YAML tags are accepted (no ``!!python/object``, no custom tags);
+- aliases may not expand the document by more than ``ALIAS_BUDGET`` nodes, which stops a
+  "billion laughs" file in milliseconds;
+then its values are copied into plain Python values, noting the line and column of every
+key and item, so each problem can be reported as FILE:LINE:COL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from llmtrack.errors import Problem
+
+# Extra nodes that aliases may add to a document beyond the nodes written in it.
+ALIAS_BUDGET = 10_000
+_CORE_TAGS = {
+    None,
+    "!",
+    *(
+        f"tag:yaml.org,2002:{t}"
+        for t in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp", "binary")
+    ),
+}
+
+Location = tuple  # a place inside a file: (section, index, key, index, ...)
+
+
+@dataclass
+class ParsedFile:
+    """One file's raw entries (plain Python values) and where each key sits in it."""
+
+    name: str
+    sections: dict[str, list] = field(default_factory=dict)
+    positions: dict[Location, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: Location) -> tuple[int | None, int | None]:
+        """Line and column of the deepest part of ``path`` present in the file."""
+        for end in range(len(path), 0, -1):
+            if path[:end] in self.positions:
+                return self.positions[path[:end]]
+        return None, None
+
+
+class _Refused(Exception):
+    def __init__(self, problem: Problem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def parse_file(
+    name: str, data: bytes, sections: tuple[str, ...]
+) -> tuple[ParsedFile, list[Problem]]:
+    """Parse one catalog file: a mapping of section names to lists of entries."""
+    parsed = ParsedFile(name)
+    try:
+        text = _decode(name, data)
+        document = _load(name, text)
+    except _Refused as refused:
+        return parsed, [refused.problem]
+    if document is None:
+        return parsed, []
+    if not isinstance(document, dict):
+        return parsed, [
+            _problem(name, 1, 1, "expected a mapping of section names to lists of entries")
+        ]
+
+    problems: list[Problem] = []
+    for section, entries in document.items():
+        line, column = _key_position(document, section)
+        if section not in sections:
+            known = ", ".join(sections)
+            problems.append(
+                _problem(name, line, column, f"unknown section {section!r} (known: {known})")
+            )
+            continue
+        if not isinstance(entries, list):
+            problems.append(
+                _problem(name, line, column, f"section {section!r} must be a list of entries")
+            )
+            continue
+        parsed.positions[(section,)] = (line, column)
+        try:
+            parsed.sections[section] = [
+                _plain(entry, (section, index), entries, index, parsed.positions)
+                for index, entry in enumerate(entries)
+            ]
+        except _Unsupported as exc:
+            line, column = parsed.locate(exc.path)
+            problems.append(_problem(name, line, column, str(exc)))
+    return parsed, problems
+
+
+def _problem(name, line, column, message) -> Problem:
+    return Problem(name, line, column, None, None, message)
+
+
+def _decode(name: str, data: bytes) -> str:
+    if b"\0" in data[:8192]:
+        raise _Refused(_problem(name, None, None, "a binary file, not YAML or JSON text"))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        message = f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8"
+        raise _Refused(_problem(name, None, None, message)) from None
+
+
+def _load(name: str, text: str):
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    yaml = YAML(typ="rt", pure=True)
+    try:
+        _check_events(name, yaml.parse(text))
+        return yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        message = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        raise _Refused(_problem(name, line, column, f"YAML syntax: {message}")) from None
+    except YAMLError as exc:
+        raise _Refused(_problem(name, None, None, f"YAML syntax: {exc}")) from None
+
+
+def _check_events(name: str, events) -> None:
+    """Refuse non-core tags, and aliases that would expand the document beyond the budget."""
+    from ruamel.yaml.events import (
+        AliasEvent,
+        CollectionEndEvent,
+        CollectionStartEvent,
+        DocumentStartEvent,
+        NodeEvent,
+    )
+
+    written = 0  # nodes as written
+    expanded = 0  # nodes once every alias is replaced by what it stands for
+    sizes: dict[str, int] = {}  # anchor -> expanded nodes it stands for
+    open_collections: list[tuple[int, str | None]] = []  # (expanded before it, its anchor)
+    for event in events:
+        if isinstance(event, DocumentStartEvent) and written:
+            raise _Refused(_problem(name, *_mark(event), "one YAML document per file, please"))
+        if isinstance(event, AliasEvent):
+            expanded += sizes.get(event.anchor, 1)
+        elif isinstance(event, NodeEvent):
+            tag = getattr(event, "tag", None)
+            if tag not in _CORE_TAGS:
+                shown = tag.replace("tag:yaml.org,2002:", "!!")
+                message = f"tag {shown} is not allowed: only core YAML types"
+                raise _Refused(_problem(name, *_mark(event), message))
+            written += 1
+            expanded += 1
+            if isinstance(event, CollectionStartEvent):
+                open_collections.append((expanded - 1, event.anchor))
+            elif event.anchor:
+                sizes[event.anchor] = 1
+        elif isinstance(event, CollectionEndEvent):
+            before, anchor = open_collections.pop()
+            if anchor:
+                sizes[anchor] = expanded - before
+        if expanded > written + ALIAS_BUDGET:
+            message = f"aliases expand this file by more than {ALIAS_BUDGET:,} nodes; refused"
+            raise _Refused(_problem(name, *_mark(event), message))
+
+
+def _mark(event) -> tuple[int | None, int | None]:
+    mark = event.start_mark
+    return (mark.line + 1, mark.column + 1) if mark else (None, None)
+
+
+class _Unsupported(ValueError):
+    def __init__(self, path: Location, message: str):
+        super().__init__(message)
+        self.path = path
+
+
+def _key_position(mapping, key) -> tuple[int, int]:
+    line, column = mapping.lc.key(key)
+    return line + 1, column + 1
+
+
+def _plain(value, path: Location, parent, key, positions: dict) -> object:
+    """Copy a ruamel node into plain Python values, noting each key's position."""
+    try:
+        line, column = parent.lc.key(key) if isinstance(parent, dict) else parent.lc.item(key)
+        positions[path] = (line + 1, column + 1)
+    except (AttributeError, KeyError, TypeError, IndexError):
+        pass
+    if isinstance(value, dict):
+        return {str(k): _plain(v, (*path, str(k)), value, k, positions) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v, (*path, i), value, i, positions) for i, v in enumerate(value)]
+    if value is None or isinstance(value, bool):
+        return value
+    # ruamel's scalars subclass the builtins; plain copies keep pickles free of ruamel.
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()[:10]
+    raise _Unsupported(path, f"unsupported value of type {type(value).__name__}")
