@@ -1,8 +1,9 @@
-"""Start-up cost of each llmtrack command against a hello-world typer app, in one run.
+"""Start-up cost of each llmtrack command against typer's hello world, in one run.
 
-Every command runs as a real process with stdout piped (as in a script), interleaved
-with the baseline so that both see the same machine load. Prints the median wall time
-of each and the ratio.
+Every command runs as a real process, interleaved with the baseline so that both see the
+same machine load: piped (TSV or JSON) for the read commands, and on a pseudo-terminal for
+`list` as a rich table. Prints the median wall time and the median CPU time (user + system,
+steadier on a busy machine) of each, and the ratios to the baseline.
 
     python benchmarks/bench.py            # 15 runs of each
     python benchmarks/bench.py --runs 40
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import pty
+import resource
 import statistics
 import subprocess
 import sys
@@ -20,20 +23,51 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BASELINE = [sys.executable, str(HERE / "hello_typer.py")]
-COMMANDS = {
+# the console script pip installs beside this Python, as users run it
+SCRIPT = Path(sys.executable).parent / "llmtrack"
+LLMTRACK = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "llmtrack"]
+# Python as a user runs it: free to cache compiled bytecode (this machine's environment sets
+# PYTHONDONTWRITEBYTECODE, which would recompile every module of every run, ours and typer's)
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+PIPED = {
     "list --base LLaMA-7B": ["list", "--base", "LLaMA-7B"],
     "list --format json": ["list", "--format", "json"],
     "bases": ["bases"],
     "refs": ["refs"],
+    "stages": ["stages"],
+    "techniques --format json": ["techniques", "--format", "json"],
     "gpus --format json": ["gpus", "--format", "json"],
-    "show vicuna": ["show", "vicuna"],
+    "show vicuna --format json": ["show", "vicuna", "--format", "json"],
+    "search chinese": ["search", "chinese"],
+    "sources": ["sources"],
 }
+TERMINAL = {"list (table on a terminal)": ["list"]}
 
 
-def timed(argv: list[str]) -> float:
+def run(argv: list[str], terminal: bool) -> tuple[float, float]:
+    """Wall and CPU seconds of one run of ``argv``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(argv, capture_output=True, check=True)
-    return time.perf_counter() - start
+    if terminal:
+        leader, follower = pty.openpty()
+        env = {**ENV, "COLUMNS": "120", "TERM": "xterm"}
+        process = subprocess.Popen(argv, stdout=follower, stderr=subprocess.DEVNULL, env=env)
+        os.close(follower)
+        while True:
+            try:
+                if not os.read(leader, 65536):
+                    break
+            except OSError:
+                break
+        process.wait()
+        os.close(leader)
+    else:
+        subprocess.run(argv, capture_output=True, check=True, env=ENV)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def main() -> None:
@@ -41,21 +75,25 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
 
-    llmtrack = [sys.executable, "-m", "llmtrack"]
-    timed([*llmtrack, "bases"])  # warm the compiled-catalog cache and the OS file cache
-    timed(BASELINE)
+    for warm in ([*LLMTRACK, "bases"], BASELINE):  # compile bytecode, fill the catalog cache
+        run(warm, terminal=False)
     print(
-        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.runs} runs each, "
-        "stdout piped; medians in ms"
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.runs} runs each; "
+        "medians in ms"
     )
-    print(f"{'command':<24}{'llmtrack':>10}{'baseline':>10}{'ratio':>8}")
-    for label, command in COMMANDS.items():
-        ours, base = [], []
-        for _ in range(args.runs):
-            ours.append(timed([*llmtrack, *command]))
-            base.append(timed(BASELINE))
-        mine, theirs = statistics.median(ours), statistics.median(base)
-        print(f"{label:<24}{mine * 1000:>10.0f}{theirs * 1000:>10.0f}{mine / theirs:>8.2f}")
+    print(f"{'command':<30}{'wall':>7}{'base':>7}{'ratio':>7}{'cpu':>9}{'base':>7}{'ratio':>7}")
+    for table, commands in ((False, PIPED), (True, TERMINAL)):
+        for label, command in commands.items():
+            ours, base = [], []
+            for _ in range(args.runs):
+                ours.append(run(LLMTRACK + command, table))
+                base.append(run(BASELINE, table))
+            wall, base_wall = (statistics.median(t[0] for t in x) for x in (ours, base))
+            cpu, base_cpu = (statistics.median(t[1] for t in x) for x in (ours, base))
+            print(
+                f"{label:<30}{wall * 1000:>7.0f}{base_wall * 1000:>7.0f}{wall / base_wall:>7.2f}"
+                f"{cpu * 1000:>9.0f}{base_cpu * 1000:>7.0f}{cpu / base_cpu:>7.2f}"
+            )
 
 
 if __name__ == "__main__":

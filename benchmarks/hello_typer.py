@@ -1,4 +1,6 @@
-"""The baseline: the smallest typer app, run by the same interpreter as llmtrack."""
+"""The baseline: typer's hello world, one option as its tutorial writes it, run by the same
+interpreter as llmtrack. (A command with parameters makes typer load its pydantic-backed
+parameter coercion; a command with none never does, and would not be a fair baseline.)"""
 
 import typer
 
@@ -6,8 +8,8 @@ app = typer.Typer()
 
 
 @app.command()
-def hello() -> None:
-    print("hello")
+def hello(name: str = "world") -> None:
+    print(f"hello {name}")
 
 
 if __name__ == "__main__":

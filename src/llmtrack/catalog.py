@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 from llmtrack import __version__, schema
 from llmtrack.errors import CatalogError, NotFoundError, Problem
@@ -44,8 +45,7 @@ _SUFFIXES = (".yaml", ".yml", ".json")
 BUNDLED = "bundled"
 
 
-@dataclass(frozen=True)
-class SourceFile:
+class SourceFile(NamedTuple):
     """A file the catalog was loaded from, and what it gave."""
 
     path: str
@@ -106,16 +106,24 @@ class Catalog:
 
     def referrers(self, entry_id: str) -> tuple[schema.Entry, ...]:
         """Entries whose cross-references point at ``entry_id``."""
-        from llmtrack.validation import references_of
+        return self._referrers.get(entry_id, ())
 
-        return tuple(e for e in self if any(ref == entry_id for _, _, ref in references_of(e)))
+    @cached_property
+    def _referrers(self) -> dict[str, tuple[schema.Entry, ...]]:
+        """Every cross-reference, reversed, worked out once."""
+        found: dict[str, list[schema.Entry]] = {}
+        for entry in self:
+            for _, _, target in schema.references_of(entry):
+                citing = found.setdefault(target, [])
+                if not citing or citing[-1] is not entry:
+                    citing.append(entry)
+        return {target: tuple(entries) for target, entries in found.items()}
 
 
 # --- finding the files --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CatalogFile:
+class CatalogFile(NamedTuple):
     name: str  # as shown in messages: the path the user gave, or data/x.yaml
     layer: str
     data: bytes
@@ -135,20 +143,28 @@ def bundled_files() -> list[tuple[str, bytes]]:
 
 def config_dir() -> Path:
     override = os.environ.get(CONFIG_ENV)
-    if override:
-        return Path(override)
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("llmtrack", appauthor=False))
+    return Path(override) if override else _user_dir("config")
 
 
 def cache_dir() -> Path:
     override = os.environ.get(CACHE_ENV)
-    if override:
-        return Path(override)
-    from platformdirs import user_cache_dir
+    return Path(override) if override else _user_dir("cache")
 
-    return Path(user_cache_dir("llmtrack", appauthor=False))
+
+def _user_dir(kind: str) -> Path:
+    """The user's config or cache folder for llmtrack, as platformdirs finds it. On Linux
+    that is the XDG rule, computed here: importing platformdirs costs every run time."""
+    if sys.platform.startswith("linux"):
+        variable, fallback = {
+            "config": ("XDG_CONFIG_HOME", ".config"),
+            "cache": ("XDG_CACHE_HOME", ".cache"),
+        }[kind]
+        base = os.environ.get(variable, "").strip()
+        return Path(base if os.path.isabs(base) else Path.home() / fallback) / "llmtrack"
+    import platformdirs
+
+    finder = platformdirs.user_config_dir if kind == "config" else platformdirs.user_cache_dir
+    return Path(finder("llmtrack", appauthor=False))
 
 
 def overlay_paths(command_line: Sequence[str] = ()) -> list[tuple[str, str]]:

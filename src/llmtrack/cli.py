@@ -1,14 +1,12 @@
 """The command line: typer only. It parses, calls the library, renders; nothing else."""
 
-from __future__ import annotations
-
 import functools
 import inspect
 import json
 import os
 import sys
-from dataclasses import dataclass, replace
-from typing import Annotated
+from dataclasses import replace
+from typing import Annotated, NamedTuple
 
 import typer
 from typer.core import TyperGroup
@@ -55,7 +53,7 @@ class _OneErrorPolicy(TyperGroup):
         sys.exit(code)
 
 
-app = typer.Typer(
+_APP_SETTINGS = dict(
     name="llmtrack",
     cls=_OneErrorPolicy,
     help=(
@@ -68,6 +66,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app = typer.Typer(**_APP_SETTINGS)
 
 _debug = False
 _settings: dict = {"catalogs": [], "bundled": True}  # set by the root options
@@ -108,8 +107,7 @@ def _root(
 # --- options shared by every listing command -----------------------------------
 
 
-@dataclass(frozen=True)
-class OutputSpec:
+class OutputSpec(NamedTuple):
     """What every listing command is asked to do with its rows."""
 
     fmt: str | None
@@ -243,9 +241,8 @@ def _emit(section: str, entries, catalog, out: OutputSpec, noun: str) -> None:
     from llmtrack import records
 
     rows = records.build_rows(entries, catalog)
-    valid = records.field_names(section)
     columns = (records.TABLE_COLUMNS[section], records.DEFAULT_COLUMNS[section])
-    _emit_rows(rows, valid, columns, out, noun)
+    _emit_rows(rows, lambda: records.field_names(section), columns, out, noun)
 
 
 def _emit_rows(
@@ -253,17 +250,19 @@ def _emit_rows(
 ) -> None:
     """Sort, limit, pick fields, render in the asked format and write: every listing ends here.
 
-    ``columns`` is (the terminal table's default columns, every other format's)."""
+    ``valid`` gives the field names --fields and --sort accept (a function: they are worked
+    out only when asked for); ``columns`` is (the terminal table's default columns, every
+    other format's)."""
     from llmtrack import query
     from llmtrack.output import check_format, default_format, render, write_output
 
     fmt = check_format(out.fmt or default_format())
     table_columns, plain_columns = columns
     if out.fields:
-        chosen = query.parse_fields(out.fields, valid)
+        chosen = query.parse_fields(out.fields, valid())
     else:
         chosen = list(table_columns if fmt == "table" else plain_columns)
-    sort_keys = [query.SortKey.parse(spec, valid) for spec in out.sort or ()]
+    sort_keys = [query.SortKey.parse(spec, valid()) for spec in out.sort or ()]
     rows = query.shape(rows, sort_keys, out.limit)
     if not rows:
         _note(f"No {noun} match.")
@@ -451,12 +450,13 @@ def list_bases(
     """
     from llmtrack import query
     from llmtrack.errors import NotFoundError
-    from llmtrack.match import normalize
     from llmtrack.units import parse_date, parse_params_range
 
     catalog = _catalog()
     tests = []
     if family:
+        from llmtrack.match import normalize
+
         names = {normalize(name): name for name in catalog.families}
         if normalize(family) not in names:
             raise NotFoundError(
@@ -604,6 +604,8 @@ BatchOption = Annotated[int, typer.Option("--batch", min=1, help="Sequences per 
 
 def _card(catalog, vram: str | None, gpu: str | None, gpus: int):
     """The card the user named, or None; the size always comes back said in GiB."""
+    if not vram and not gpu:
+        return None
     from llmtrack.fits import Card
     from llmtrack.match import NameIndex
     from llmtrack.units import format_gib, parse_memory_gib
@@ -848,7 +850,7 @@ def fits_command(
         records.append(Row(record, record))
     _emit_rows(
         records,
-        _FIT_FIELDS,
+        lambda: _FIT_FIELDS,
         (_FIT_TABLE, _FIT_PLAIN),
         out,
         "models",
@@ -898,7 +900,7 @@ def search_command(
         rows.append(row)
     _emit_rows(
         rows,
-        _SEARCH_FIELDS,
+        lambda: _SEARCH_FIELDS,
         (_SEARCH_FIELDS, _SEARCH_FIELDS),
         out,
         "entries",
@@ -1043,7 +1045,7 @@ def sources_command(*, out: OutputSpec) -> None:
         }
         rows.append(Row(record, record))
     columns = ("path", "layer", "entries", "replaced")
-    _emit_rows(rows, columns, (columns, columns), out, "files")
+    _emit_rows(rows, lambda: columns, (columns, columns), out, "files")
 
 
 @app.command("validate")
@@ -1159,7 +1161,33 @@ def new_command(
 
 def main() -> None:
     """The console script and ``python -m llmtrack``."""
-    app()
+    _only_the_invoked_command(sys.argv[1:])()
+
+
+def _only_the_invoked_command(args: list[str]) -> typer.Typer:
+    """The app with just the command being run, when that is clear from the arguments.
+
+    typer builds every command's parameters before it runs one; with twenty commands that
+    is a noticeable part of start-up. Help, completion and anything unclear get the full app.
+    """
+    if os.environ.get("_LLMTRACK_COMPLETE"):
+        return app
+    root_values = {"--catalog"}  # root options that take a value
+    words = iter(args)
+    for word in words:
+        if word in root_values:
+            next(words, None)
+        elif not word.startswith("-"):
+            chosen = [c for c in app.registered_commands if c.name == word]
+            if not chosen:
+                return app
+            narrow = typer.Typer(**{**_APP_SETTINGS, "no_args_is_help": False})
+            narrow.registered_callback = app.registered_callback
+            narrow.registered_commands = chosen
+            return narrow
+        elif word in ("-h", "--help"):
+            return app
+    return app
 
 
 def _fail(message: str, code: int) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # runtime or data error: unknown name, invalid catalog, unwritable output
@@ -28,8 +28,7 @@ class OutputError(LlmtrackError):
     """The result could not be written where the user asked."""
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One thing wrong with a catalog file, located as precisely as we can."""
 
     file: str

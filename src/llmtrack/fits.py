@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from llmtrack import schema
 from llmtrack.catalog import Catalog
@@ -21,8 +22,7 @@ DEFAULT_RECIPES: tuple[Recipe, ...] = (
 _VERDICT_ORDER = {"fits": 0, "tight": 1, "no": 2}
 
 
-@dataclass(frozen=True)
-class Card:
+class Card(NamedTuple):
     """The memory the user has: a GPU preset or a bare size, times a number of GPUs."""
 
     label: str

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from llmtrack.catalog import Catalog
 from llmtrack.errors import NotFoundError
@@ -48,8 +48,7 @@ def size_of(entry_id: str) -> str | None:
     return match.group(0) if match else None
 
 
-@dataclass(frozen=True)
-class Resolution:
+class Resolution(NamedTuple):
     """What a name denotes: one entry, how it was found, and for a project variant its base."""
 
     entry_id: str
@@ -58,8 +57,7 @@ class Resolution:
     note: str | None = None  # said on stderr when the match is not exact
 
 
-@dataclass(frozen=True)
-class NameIndex:
+class NameIndex(NamedTuple):
     """Normalised spellings -> the ids they name, built from ids, names and aliases."""
 
     ids: dict[str, str]

@@ -8,8 +8,7 @@ flat rows of ``records.build_rows``, so any field of any section can be a sort k
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from llmtrack import schema
 from llmtrack.errors import UsageError
@@ -136,8 +135,7 @@ def select(entries: Iterable[Any], predicates: Sequence[Predicate]) -> list[Any]
 # --- sorting and shaping ----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SortKey:
+class SortKey(NamedTuple):
     field: str
     descending: bool = False
 

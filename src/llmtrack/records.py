@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from typing import Any
+from typing import Any, NamedTuple
 
 from llmtrack import schema
 
@@ -72,12 +72,9 @@ def to_dict(record: Any, derived: bool = True) -> Any:
     ``hardware``); without them the result is exactly what a catalog file holds, so an
     export loads back as the same records.
     """
-    if dataclasses.is_dataclass(record):
-        names = [f.name for f in dataclasses.fields(record)]
-        ordered = [n for n in names if n in ("id", "name")]
-        ordered += [n for n in names if n not in ordered and n not in _TRAILING]
-        ordered += [n for n in names if n in _TRAILING]
-        data = {name: to_dict(getattr(record, name), derived) for name in ordered}
+    order = _field_order(type(record))
+    if order is not None:
+        data = {name: to_dict(getattr(record, name), derived) for name in order}
         if derived and isinstance(record, schema.Cost):
             data["total_usd"] = record.total_usd
         if derived and isinstance(record, schema.Project):
@@ -86,6 +83,29 @@ def to_dict(record: Any, derived: bool = True) -> Any:
     if isinstance(record, (list, tuple)):
         return [to_dict(item, derived) for item in record]
     return record
+
+
+_ORDERS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _field_order(cls: type) -> tuple[str, ...] | None:
+    """A record class's fields in output order (None for anything else), computed once."""
+    try:
+        return _ORDERS[cls]
+    except KeyError:
+        pass
+    if not dataclasses.is_dataclass(cls):
+        order = None
+    else:
+        names = [f.name for f in dataclasses.fields(cls)]
+        first = [n for n in names if n in ("id", "name")]
+        order = tuple(
+            first
+            + [n for n in names if n not in first and n not in _TRAILING]
+            + [n for n in names if n in _TRAILING]
+        )
+    _ORDERS[cls] = order
+    return order
 
 
 def related(entry: schema.Entry, catalog) -> dict[str, list[str]]:
@@ -108,8 +128,7 @@ RELATED_KEYS = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One entry ready for output: the nested record (JSON, YAML) and its flat form
     (tables, TSV, sorting)."""
 

@@ -11,6 +11,7 @@ start-up.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, ClassVar, Literal
 
@@ -86,14 +87,29 @@ TechniqueCategory = Literal[
 MemoryKind = Literal["dedicated", "unified"]
 
 
+class _Value:
+    """Equality and repr by field values, written once here rather than generated per class."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.__dict__ == self.__dict__
+
+    __hash__ = None  # equal by value, and not frozen: not hashable
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
+        return f"{type(self).__name__}({fields})"
+
+
 def _record(cls):
-    """Frozen, slotted, keyword-only: records are values, built by name."""
+    """A keyword-only record, compared by value. Only ``__init__`` is generated: every
+    method dataclasses generates costs start-up time (frozen and slotted records would
+    triple this module's import), and nothing mutates a record once loaded."""
     cls.__pydantic_config__ = _STRICT
-    return dataclass(frozen=True, slots=True, kw_only=True)(cls)
+    return dataclass(kw_only=True, eq=False, repr=False)(cls)
 
 
 @_record
-class Correction:
+class Correction(_Value):
     """Where the original awesome list says something its sources do not support."""
 
     claim: Text
@@ -102,7 +118,7 @@ class Correction:
 
 
 @_record
-class Links:
+class Links(_Value):
     home: Url | None = None
     repo: Url | None = None
     paper: Url | None = None
@@ -112,7 +128,7 @@ class Links:
 
 
 @_record
-class Entry:
+class Entry(_Value):
     """Fields every entry of every section has."""
 
     section: ClassVar[str] = ""
@@ -129,7 +145,7 @@ class Entry:
 
 
 @_record
-class Architecture:
+class Architecture(_Value):
     """What the memory estimator needs, as the model's config states it."""
 
     kind: ArchitectureKind = "decoder"
@@ -173,7 +189,7 @@ class BaseModelEntry(Entry):
 
 
 @_record
-class TrainingData:
+class TrainingData(_Value):
     description: Text | None = None
     size: Text | None = None
     examples: Count | None = None
@@ -184,7 +200,7 @@ class TrainingData:
 
 
 @_record
-class Training:
+class Training(_Value):
     gpu: Slug | None = None
     gpu_count: Count | None = None
     hours: Amount | None = None
@@ -194,7 +210,7 @@ class Training:
 
 
 @_record
-class Cost:
+class Cost(_Value):
     data_usd: Amount | None = None
     training_usd: Amount | None = None
     bound: CostBound | None = None
@@ -208,7 +224,7 @@ class Cost:
 
 
 @_record
-class Deployment:
+class Deployment(_Value):
     """An inference setup a project reports (card, memory, precision)."""
 
     gpu: Slug | None = None
@@ -219,7 +235,7 @@ class Deployment:
 
 
 @_record
-class License:
+class License(_Value):
     code: Text | None = None
     weights: Text | None = None
     commercial_use: bool | None = None
@@ -260,7 +276,7 @@ class Reference(Entry):
 
 
 @_record
-class Variant:
+class Variant(_Value):
     name: Text
     description: Text | None = None
 
@@ -288,7 +304,7 @@ class Technique(Entry):
 
 
 @_record
-class Price:
+class Price(_Value):
     usd_per_hour: Amount
     provider: Text | None = None
     date: PartialDate
@@ -305,6 +321,28 @@ class Gpu(Entry):
     bf16: bool | None = None
     released: PartialDate | None = None
     price: Price | None = None
+
+
+def references_of(entry: Entry) -> Iterator[tuple[tuple, str, str]]:
+    """Every (field path, target section, id) an entry points at."""
+    if isinstance(entry, Project):
+        for i, base in enumerate(entry.base_models):
+            yield ("base_models", i), "base_models", base
+        for i, ref in enumerate(entry.references):
+            yield ("references", i), "references", ref
+        if entry.training and entry.training.gpu:
+            yield ("training", "gpu"), "gpus", entry.training.gpu
+        for i, deployment in enumerate(entry.deploy):
+            if deployment.gpu:
+                yield ("deploy", i, "gpu"), "gpus", deployment.gpu
+    elif isinstance(entry, BaseModelEntry):
+        if entry.paper:
+            yield ("paper",), "references", entry.paper
+    elif isinstance(entry, (Stage, Technique)):
+        for i, ref in enumerate(entry.references):
+            yield ("references", i), "references", ref
+        for i, tool in enumerate(entry.tools):
+            yield ("tools", i), "references", tool
 
 
 # The six sections, in the order the catalog is shown and the files are read.

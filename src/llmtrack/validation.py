@@ -122,34 +122,12 @@ def _duplicates(placed: Sequence[Placed]) -> Iterator[Problem]:
             yield Problem(item.parsed.name, line, column, item.entry.id, "id", message)
 
 
-def references_of(entry: schema.Entry) -> Iterator[tuple[Location, str, str]]:
-    """Every (field path, target section, id) an entry points at."""
-    if isinstance(entry, schema.Project):
-        for i, base in enumerate(entry.base_models):
-            yield ("base_models", i), "base_models", base
-        for i, ref in enumerate(entry.references):
-            yield ("references", i), "references", ref
-        if entry.training and entry.training.gpu:
-            yield ("training", "gpu"), "gpus", entry.training.gpu
-        for i, deployment in enumerate(entry.deploy):
-            if deployment.gpu:
-                yield ("deploy", i, "gpu"), "gpus", deployment.gpu
-    elif isinstance(entry, schema.BaseModelEntry):
-        if entry.paper:
-            yield ("paper",), "references", entry.paper
-    elif isinstance(entry, (schema.Stage, schema.Technique)):
-        for i, ref in enumerate(entry.references):
-            yield ("references", i), "references", ref
-        for i, tool in enumerate(entry.tools):
-            yield ("tools", i), "references", tool
-
-
 def _dangling(merged: Sequence[Placed]) -> Iterator[Problem]:
     ids = {name: set() for name in schema.SECTIONS}
     for item in merged:
         ids[item.entry.section].add(item.entry.id)
     for item in merged:
-        for field_path, target, ref in references_of(item.entry):
+        for field_path, target, ref in schema.references_of(item.entry):
             if ref not in ids[target]:
                 line, column = item.locate(*field_path)
                 where = ".".join(str(part) for part in field_path)
