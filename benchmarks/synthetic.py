@@ -103,7 +103,7 @@ def project_record(n: int, rng: random.Random) -> dict:
 
 def synthetic_sections(n: int, seed: int = 0) -> dict[str, list[dict]]:
     """N base models and N projects, as a catalog file holds them."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # the same seed, the same catalog
     return {
         "base_models": [base_record(i, rng) for i in range(n)],
         "projects": [project_record(i, rng) for i in range(n)],

@@ -179,6 +179,24 @@ def plausibility(
                 )
 
 
+# A JSON file with problems is read again, slowly, to give them lines and columns; not one
+# this big, where that would take minutes.
+LOCATE_LIMIT = 2 * 1024**2
+
+
+def _read(name: str, data: bytes, checks) -> tuple[list[Placed], list[Problem]]:
+    """Parse and schema-check one file: JSON the fast way first, and again with positions
+    if it has problems."""
+    parsed, problems = parse_file(name, data, schema.SECTIONS, locate=False)
+    placed, entry_problems = validate_file(parsed, checks)
+    problems += entry_problems
+    if problems and not parsed.located and len(data) <= LOCATE_LIMIT:
+        parsed, problems = parse_file(name, data, schema.SECTIONS, locate=True)
+        placed, entry_problems = validate_file(parsed, checks)
+        problems += entry_problems
+    return placed, problems
+
+
 def load_layers(
     layers: Sequence[Sequence[tuple[str, bytes]]],
     base=None,
@@ -197,9 +215,8 @@ def load_layers(
     for layer in layers:
         in_layer: list[Placed] = []
         for name, data in layer:
-            parsed, parse_problems = parse_file(name, data, schema.SECTIONS)
-            placed, entry_problems = validate_file(parsed, checks)
-            problems += parse_problems + entry_problems
+            placed, file_problems = _read(name, data, checks)
+            problems += file_problems
             in_layer += placed
             counts[name] = len(placed)
         problems += _duplicates(in_layer)
