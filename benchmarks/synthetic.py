@@ -1,7 +1,7 @@
 """Synthetic catalogs for scale benchmarks: the bundled catalog plus N generated base models
 and N generated projects with realistic field sizes.
 
-    python benchmarks/synthetic.py 10000 -o /tmp/synthetic-10k.yaml   # a catalog file
+    python benchmarks/synthetic.py 5000 -o /tmp/synthetic-10k.json   # 10,000 entries, as JSON
 """
 
 from __future__ import annotations
@@ -113,10 +113,10 @@ def synthetic_sections(n: int, seed: int = 0) -> dict[str, list[dict]]:
 def synthetic_catalog(n: int, seed: int = 0):
     """The bundled catalog plus the synthetic entries, as typed records (validated by pydantic)."""
     from llmtrack.catalog import Catalog, load_catalog
-    from llmtrack.validation import _adapters
+    from llmtrack.validation import adapters as entry_adapters
 
     bundled = load_catalog()
-    adapters = _adapters()
+    adapters = entry_adapters()
     extra = {name: [adapters[name].validate_python(r) for r in rows]
              for name, rows in synthetic_sections(n, seed).items()}  # fmt: skip
     return Catalog.from_sections(

@@ -49,12 +49,13 @@ def cli():
 
 def run(*args: str, stdin=None, env=None, **kwargs) -> subprocess.CompletedProcess:
     """Run ``python -m llmtrack`` as a real process (exit codes, pipes, stderr as users see them)."""
+    streams = {"stderr": subprocess.PIPE} if "stdout" in kwargs else {"capture_output": True}
     return subprocess.run(
         [sys.executable, "-m", "llmtrack", *args],
-        capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
         stdin=stdin,
         timeout=60,
+        **streams,
         **kwargs,
     )

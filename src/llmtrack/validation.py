@@ -12,6 +12,7 @@ merged result, so a user's project may name a bundled base model.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -23,8 +24,9 @@ from llmtrack.yamlsafe import Location, ParsedFile, parse_file
 _PREDICATE = re.compile(r"Predicate '?(\w+)'? failed")
 
 
+@functools.cache
 def adapters():
-    """A pydantic TypeAdapter per section, over the schema's dataclasses."""
+    """A pydantic TypeAdapter per section, over the schema's dataclasses (built once)."""
     from pydantic import TypeAdapter
 
     return {section: TypeAdapter(cls) for section, cls in schema.ENTRY_TYPES.items()}

@@ -12,6 +12,7 @@ key and item, so each problem can be reported as FILE:LINE:COL.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass, field
 
 from llmtrack.errors import Problem
@@ -155,7 +156,9 @@ def _load(name: str, text: str):
     yaml = YAML(typ="rt", pure=True)
     try:
         _check_events(name, yaml.parse(text))
-        return yaml.load(text)
+        with warnings.catch_warnings():  # e.g. a reused anchor: legal YAML, not our business
+            warnings.simplefilter("ignore")
+            return yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -163,6 +166,9 @@ def _load(name: str, text: str):
         raise _Refused(_problem(name, line, column, f"YAML syntax: {message}")) from None
     except YAMLError as exc:
         raise _Refused(_problem(name, None, None, f"YAML syntax: {exc}")) from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # the YAML is well-formed but a value cannot be built, e.g. the date 2023-02-30
+        raise _Refused(_problem(name, None, None, f"invalid value: {exc}")) from None
 
 
 def _check_events(name: str, events) -> None:
