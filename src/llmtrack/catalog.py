@@ -54,25 +54,66 @@ class SourceFile(NamedTuple):
     replaced: tuple[str, ...] = ()  # ids whose earlier entry this file replaced
 
 
+class Entries(Sequence):
+    """A section's entries, unpickled one by one as they are used.
+
+    The compiled catalog stores each entry as its own small pickle, so a query that needs a
+    few entries of a catalog of 100,000 does not build the other 99,990."""
+
+    def __init__(self, entries: Sequence[schema.Entry] = ()):
+        self._items: list = list(entries)
+        self._blobs: list[bytes] | None = None
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        item = self._items[index]
+        if item is None:
+            item = self._items[index] = pickle.loads(self._blobs[index])
+        return item
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"Entries({len(self)})"
+
+    def __getstate__(self) -> list[bytes]:
+        if self._blobs is None or any(b is None for b in self._blobs):
+            self._blobs = [pickle.dumps(e, protocol=_PICKLE_PROTOCOL) for e in self]
+        return self._blobs
+
+    def __setstate__(self, blobs: list[bytes]) -> None:
+        self._blobs = blobs
+        self._items = [None] * len(blobs)
+
+
 @dataclass(frozen=True)
 class Catalog:
-    """Every entry of the six sections, in file order, and the files they came from."""
+    """Every entry of the six sections, in file order, and the files they came from.
 
-    base_models: tuple[schema.BaseModelEntry, ...] = ()
-    projects: tuple[schema.Project, ...] = ()
-    references: tuple[schema.Reference, ...] = ()
-    stages: tuple[schema.Stage, ...] = ()
-    techniques: tuple[schema.Technique, ...] = ()
-    gpus: tuple[schema.Gpu, ...] = ()
+    Look-ups by id, by base model and by name go through indexes worked out when the catalog
+    is compiled and stored with it (see ``index``), so they never unpickle a whole section."""
+
+    base_models: Entries = field(default_factory=Entries)
+    projects: Entries = field(default_factory=Entries)
+    references: Entries = field(default_factory=Entries)
+    stages: Entries = field(default_factory=Entries)
+    techniques: Entries = field(default_factory=Entries)
+    gpus: Entries = field(default_factory=Entries)
     files: tuple[SourceFile, ...] = field(default=(), compare=False)
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
-    _by_id: dict[str, schema.Entry] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_sections(cls, sections: dict[str, list[schema.Entry]], **extra) -> Catalog:
-        return cls(**{name: tuple(sections.get(name, ())) for name in schema.SECTIONS}, **extra)
+        return cls(**{name: Entries(sections.get(name, ())) for name in schema.SECTIONS}, **extra)
 
-    def section(self, name: str) -> tuple[schema.Entry, ...]:
+    def section(self, name: str) -> Entries:
         return getattr(self, name)
 
     def __iter__(self) -> Iterator[schema.Entry]:
@@ -82,13 +123,27 @@ class Catalog:
     def __len__(self) -> int:
         return sum(len(self.section(name)) for name in schema.SECTIONS)
 
+    def index(self) -> Catalog:
+        """Work out every index now (before the catalog is stored); returns the catalog."""
+        for name in ("_where", "_by_base", "families", "names"):
+            getattr(self, name)
+        return self
+
+    @cached_property
+    def _where(self) -> dict[str, tuple[str, int]]:
+        """id -> (section, position)."""
+        return {
+            entry.id: (name, n)
+            for name in schema.SECTIONS
+            for n, entry in enumerate(self.section(name))
+        }
+
     def get(self, entry_id: str) -> schema.Entry:
-        if not self._by_id:
-            self._by_id.update((entry.id, entry) for entry in self)
         try:
-            return self._by_id[entry_id]
+            name, position = self._where[entry_id]
         except KeyError:
             raise NotFoundError(f"no entry with id {entry_id!r}") from None
+        return self.section(name)[position]
 
     @cached_property
     def families(self) -> dict[str, tuple[str, ...]]:
@@ -98,8 +153,26 @@ class Catalog:
             families.setdefault(base.family, []).append(base.id)
         return {name: tuple(ids) for name, ids in families.items()}
 
-    def projects_on(self, base_id: str) -> tuple[schema.Project, ...]:
-        return tuple(p for p in self.projects if base_id in p.base_models)
+    @cached_property
+    def names(self):
+        """The name index of every entry (see ``match.NameIndex``)."""
+        from llmtrack.match import NameIndex
+
+        return NameIndex.build_full(self)
+
+    @cached_property
+    def _by_base(self) -> dict[str, tuple[int, ...]]:
+        """base model id -> positions of the projects built on it."""
+        found: dict[str, list[int]] = {}
+        for n, project in enumerate(self.projects):
+            for base in project.base_models:
+                found.setdefault(base, []).append(n)
+        return {base: tuple(positions) for base, positions in found.items()}
+
+    def projects_on(self, *base_ids: str) -> tuple[schema.Project, ...]:
+        """Projects built on any of these base models, in catalog order."""
+        positions = sorted({n for base in base_ids for n in self._by_base.get(base, ())})
+        return tuple(self.projects[n] for n in positions)
 
     def projects_in_stage(self, stage: schema.Stage) -> tuple[schema.Project, ...]:
         return tuple(p for p in self.projects if set(p.methods) & set(stage.methods))
@@ -248,9 +321,10 @@ def compile_catalog(
         for f in files
     )
     earlier = base.files if base is not None else ()
-    return Catalog.from_sections(
+    catalog = Catalog.from_sections(
         loaded.sections, files=earlier + sources, warnings=tuple(loaded.warnings)
     )
+    return catalog.index()
 
 
 def catalog_files(overlays: Sequence[str] = (), bundled: bool = True) -> list[CatalogFile]:
@@ -279,8 +353,8 @@ def load_catalog(
         return compile_catalog(files)
     if not bundled or not overlays:
         return _cached(files, lambda: compile_catalog(files))
-    base = _cached(bundled, lambda: compile_catalog(bundled))
-    return _cached(files, lambda: compile_catalog(overlays, base=base))
+    # the bundled catalog, compiled and cached on its own, is the base user files go over
+    return _cached(files, lambda: compile_catalog(overlays, base=load_catalog(bundled)))
 
 
 def _cached(files: Sequence[CatalogFile], build) -> Catalog:

@@ -364,13 +364,15 @@ def list_projects(
       llmtrack list --vram 24GB
     """
     from llmtrack import query
-    from llmtrack.match import NameIndex
     from llmtrack.schema import METHODS, DataOrigin
     from llmtrack.units import parse_date, parse_usd
 
     catalog = _catalog()
     tests = []
+    candidates = catalog.projects
     if base:
+        from llmtrack.match import NameIndex
+
         index = NameIndex.build(catalog, ["base_models"])
         ids = set()
         for name in base:
@@ -378,7 +380,7 @@ def list_projects(
             ids.update(found)
             if note:
                 _note(note)
-        tests.append(query.projects_on_bases(ids))
+        candidates = catalog.projects_on(*ids)  # from the index: the rest stay unread
     if method:
         tests.append(query.using_methods(_choice(m, METHODS, "method") for m in method))
     if org:
@@ -397,7 +399,7 @@ def list_projects(
     if since or until:
         since, until = (parse_date(d) if d else None for d in (since, until))
         tests.append(query.dated_between("released", since, until))
-    projects = query.select(catalog.projects, tests)
+    projects = query.select(candidates, tests)
     if max_cost:
         budget = parse_usd(max_cost)
         unknown = sum(not query.cost_known(project) for project in projects)

@@ -58,7 +58,10 @@ class Resolution(NamedTuple):
 
 
 class NameIndex(NamedTuple):
-    """Normalised spellings -> the ids they name, built from ids, names and aliases."""
+    """Normalised spellings -> the ids they name, built from ids, names and aliases.
+
+    One index covers the whole catalog; it is worked out when the catalog is compiled and
+    stored with it. ``allowed`` narrows a view of it to some sections."""
 
     ids: dict[str, str]
     spellings: dict[str, tuple[str, ...]]
@@ -66,17 +69,21 @@ class NameIndex(NamedTuple):
     families: dict[str, tuple[str, ...]]
     sections: dict[str, str]  # id -> section
     bases: dict[str, tuple[str, ...]]  # project id -> its base model ids
+    allowed: frozenset[str] | None = None
 
     @classmethod
     def build(cls, catalog: Catalog, sections: Iterable[str] | None = None) -> NameIndex:
-        wanted = set(sections) if sections else None
+        """The catalog's index, narrowed to ``sections`` when given."""
+        index = catalog.names
+        return index._replace(allowed=frozenset(sections)) if sections else index
+
+    @classmethod
+    def build_full(cls, catalog: Catalog) -> NameIndex:
         ids: dict[str, str] = {}
         spellings: dict[str, list[str]] = {}
         unitless: dict[str, list[str]] = {}
         where: dict[str, str] = {}
         for entry in catalog:
-            if wanted and entry.section not in wanted:
-                continue
             ids[normalize(entry.id)] = entry.id
             where[entry.id] = entry.section
             for spelling in (entry.id, entry.name, *entry.aliases):
@@ -85,9 +92,7 @@ class NameIndex(NamedTuple):
                     named = table.setdefault(k, [])
                     if entry.id not in named:
                         named.append(entry.id)
-        families: dict[str, tuple[str, ...]] = {}
-        if wanted is None or "base_models" in wanted:
-            families = {normalize(name): ids_ for name, ids_ in catalog.families.items()}
+        families = {normalize(name): ids_ for name, ids_ in catalog.families.items()}
         bases = {p.id: p.base_models for p in catalog.projects}
         return cls(
             ids,
@@ -98,15 +103,31 @@ class NameIndex(NamedTuple):
             bases,
         )
 
+    def _keep(self, ids: Iterable[str]) -> tuple[str, ...]:
+        if self.allowed is None:
+            return tuple(ids)
+        return tuple(i for i in ids if self.sections[i] in self.allowed)
+
+    def _family(self, key: str) -> tuple[str, ...]:
+        if self.allowed is not None and "base_models" not in self.allowed:
+            return ()
+        return self.families.get(key, ())
+
     # --- exact look-ups ---------------------------------------------------------
+
+    def _id(self, key: str) -> str | None:
+        entry_id = self.ids.get(key)
+        return entry_id if entry_id and self._keep((entry_id,)) else None
 
     def exact(self, name: str) -> tuple[str, ...]:
         """Ids the name denotes without guessing (an id wins over names and aliases)."""
         key = normalize(name)
-        if key in self.ids:
-            return (self.ids[key],)
-        found = self.spellings.get(key) or self.unitless.get(_unitless(key), ())
-        return found
+        entry_id = self._id(key)
+        if entry_id:
+            return (entry_id,)
+        return self._keep(self.spellings.get(key, ())) or self._keep(
+            self.unitless.get(_unitless(key), ())
+        )
 
     def variant(self, name: str) -> Resolution | None:
         """'vicuna-13b': a project named with the size of one of its base models."""
@@ -115,7 +136,7 @@ class NameIndex(NamedTuple):
         if not match:
             return None
         project_key, size = key[: match.start()], match.group(0)
-        for project_id in self.spellings.get(project_key, ()):
+        for project_id in self._keep(self.spellings.get(project_key, ())):
             sized = [b for b in self.bases.get(project_id, ()) if size_of(b) == size]
             if len(sized) == 1:
                 return Resolution(project_id, "variant", base=sized[0])
@@ -126,11 +147,11 @@ class NameIndex(NamedTuple):
     def resolve(self, name: str, what: str = "name") -> Resolution:
         """The single entry ``name`` denotes, or a NotFoundError saying why not."""
         key = normalize(name)
-        if key in self.ids:
-            entry_id = self.ids[key]
+        entry_id = self._id(key)
+        if entry_id:
             return Resolution(entry_id, "id", base=self._variant_base(name, entry_id))
         named = list(self.exact(name))
-        family = self.families.get(key, ())
+        family = self._family(key)
         candidates = named + [i for i in family if i not in named]
         if len(candidates) == 1:
             return Resolution(candidates[0], "name", base=self._variant_base(name, candidates[0]))
@@ -150,7 +171,7 @@ class NameIndex(NamedTuple):
         found = self.exact(name)
         if found:
             return found, None
-        family = self.families.get(normalize(name))
+        family = self._family(normalize(name))
         if family:
             return family, None
         guess = self._fuzzy(name, what)
@@ -166,12 +187,14 @@ class NameIndex(NamedTuple):
         from rapidfuzz import fuzz, process
 
         key = normalize(name)
+        # a view of some sections looks further down the list: the best may be elsewhere
+        wider = limit if self.allowed is None else limit * 20
         matches = process.extract(
-            key, list(self.spellings), scorer=fuzz.ratio, limit=limit, score_cutoff=_SUGGEST_ABOVE
+            key, list(self.spellings), scorer=fuzz.ratio, limit=wider, score_cutoff=_SUGGEST_ABOVE
         )
         best: dict[str, float] = {}
         for spelling, score, _ in matches:
-            for entry_id in self.spellings[spelling]:
+            for entry_id in self._keep(self.spellings[spelling]):
                 best[entry_id] = max(score, best.get(entry_id, 0))
         return sorted(best.items(), key=lambda item: -item[1])
 

@@ -20,11 +20,6 @@ Predicate = Callable[[Any], bool]
 # --- predicates -----------------------------------------------------------------
 
 
-def projects_on_bases(base_ids: Iterable[str]) -> Predicate:
-    wanted = set(base_ids)
-    return lambda project: bool(wanted & set(project.base_models))
-
-
 def using_methods(methods: Iterable[str]) -> Predicate:
     wanted = set(methods)
     return lambda entry: bool(wanted & set(entry.methods))
