@@ -310,7 +310,13 @@ def compile_catalog(
     layers = ([bundled] if bundled else []) + [
         [(f.name, f.data)] for f in files if f.layer != BUNDLED
     ]
-    loaded = load_layers(layers, base=base)
+    from llmtrack.progress import LoadProgress
+
+    progress = LoadProgress()
+    try:
+        loaded = load_layers(layers, base=base, report=progress)
+    finally:
+        progress.close()
     sources = tuple(
         SourceFile(
             f.name,

@@ -68,13 +68,19 @@ class Loaded:
     warnings: list[Problem]
 
 
-def validate_file(parsed: ParsedFile, checks) -> tuple[list[Placed], list[Problem]]:
-    """Schema-check every entry of one parsed file."""
+def validate_file(parsed: ParsedFile, checks, report=None) -> tuple[list[Placed], list[Problem]]:
+    """Schema-check every entry of one parsed file, calling ``report(label, done, total)``
+    now and then when given."""
     from pydantic import ValidationError
 
     placed, problems = [], []
+    total = sum(len(entries) for entries in parsed.sections.values())
+    done = 0
     for section, raw_entries in parsed.sections.items():
         for index, raw in enumerate(raw_entries):
+            done += 1
+            if report and done % 500 == 0:
+                report(f"checking {parsed.name}", done, total)
             path = (section, index)
             label = (
                 raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
@@ -186,11 +192,11 @@ def plausibility(
 LOCATE_LIMIT = 2 * 1024**2
 
 
-def _read(name: str, data: bytes, checks) -> tuple[list[Placed], list[Problem]]:
+def _read(name: str, data: bytes, checks, report=None) -> tuple[list[Placed], list[Problem]]:
     """Parse and schema-check one file: JSON the fast way first, and again with positions
     if it has problems."""
     parsed, problems = parse_file(name, data, schema.SECTIONS, locate=False)
-    placed, entry_problems = validate_file(parsed, checks)
+    placed, entry_problems = validate_file(parsed, checks, report)
     problems += entry_problems
     if problems and not parsed.located and len(data) <= LOCATE_LIMIT:
         parsed, problems = parse_file(name, data, schema.SECTIONS, locate=True)
@@ -203,6 +209,7 @@ def load_layers(
     layers: Sequence[Sequence[tuple[str, bytes]]],
     base=None,
     today: dt.date | None = None,
+    report=None,
 ) -> Loaded:
     """Parse, validate and merge layers of files, over an already loaded ``base`` catalog
     when given; raise CatalogError listing every problem."""
@@ -217,7 +224,9 @@ def load_layers(
     for layer in layers:
         in_layer: list[Placed] = []
         for name, data in layer:
-            placed, file_problems = _read(name, data, checks)
+            if report:
+                report(f"reading {name}", 0, 1)
+            placed, file_problems = _read(name, data, checks, report)
             problems += file_problems
             in_layer += placed
             counts[name] = len(placed)
