@@ -36,9 +36,10 @@ def main() -> None:
     args = parser.parse_args()
     catalog = synthetic_catalog(args.n)
     print(f"{len(catalog):,} entries")
-    build = timed(lambda: NameIndex.build(catalog), repeat=3)
+    # worked out once, when the catalog is compiled, and stored with it
+    build = timed(lambda: NameIndex.build_full(catalog), repeat=3)
     index = NameIndex.build(catalog)
-    print(f"{'build the index':<34}{build * 1000:>9.0f} ms")
+    print(f"{'build the index (at compile time)':<34}{build * 1000:>9.0f} ms")
 
     def attempt(name):
         with contextlib.suppress(NotFoundError):  # an unknown name is a result too

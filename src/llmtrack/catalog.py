@@ -125,7 +125,7 @@ class Catalog:
 
     def index(self) -> Catalog:
         """Work out every index now (before the catalog is stored); returns the catalog."""
-        for name in ("_where", "_by_base", "families", "names"):
+        for name in ("_where", "_by_base", "_referrers", "families", "names"):
             getattr(self, name)
         return self
 
@@ -179,18 +179,18 @@ class Catalog:
 
     def referrers(self, entry_id: str) -> tuple[schema.Entry, ...]:
         """Entries whose cross-references point at ``entry_id``."""
-        return self._referrers.get(entry_id, ())
+        return tuple(self.get(i) for i in self._referrers.get(entry_id, ()))
 
     @cached_property
-    def _referrers(self) -> dict[str, tuple[schema.Entry, ...]]:
-        """Every cross-reference, reversed, worked out once."""
-        found: dict[str, list[schema.Entry]] = {}
+    def _referrers(self) -> dict[str, tuple[str, ...]]:
+        """Every cross-reference, reversed: target id -> the ids that cite it."""
+        found: dict[str, list[str]] = {}
         for entry in self:
             for _, _, target in schema.references_of(entry):
                 citing = found.setdefault(target, [])
-                if not citing or citing[-1] is not entry:
-                    citing.append(entry)
-        return {target: tuple(entries) for target, entries in found.items()}
+                if not citing or citing[-1] != entry.id:
+                    citing.append(entry.id)
+        return {target: tuple(ids) for target, ids in found.items()}
 
 
 # --- finding the files --------------------------------------------------------------------
