@@ -73,6 +73,7 @@ def run(argv: list[str], terminal: bool) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--only", default="", help="only the commands whose label has this text")
     args = parser.parse_args()
 
     for warm in ([*LLMTRACK, "bases"], BASELINE):  # compile bytecode, fill the catalog cache
@@ -84,6 +85,8 @@ def main() -> None:
     print(f"{'command':<30}{'wall':>7}{'base':>7}{'ratio':>7}{'cpu':>9}{'base':>7}{'ratio':>7}")
     for table, commands in ((False, PIPED), (True, TERMINAL)):
         for label, command in commands.items():
+            if args.only not in label:
+                continue
             ours, base = [], []
             for _ in range(args.runs):
                 ours.append(run(LLMTRACK + command, table))
