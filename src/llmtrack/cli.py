@@ -197,6 +197,21 @@ def listing(func):
     return command
 
 
+OrgOption = Annotated[str | None, typer.Option("--org", help="Organisation contains this text.")]
+SinceOption = Annotated[str | None, typer.Option("--since", help="On or after DATE (ISO).")]
+UntilOption = Annotated[str | None, typer.Option("--until", help="On or before DATE (ISO).")]
+
+
+def _dated(attribute: str, since: str | None, until: str | None, tests: list) -> None:
+    """Add the --since/--until filter on ``attribute`` to ``tests`` when either is given."""
+    if since or until:
+        from llmtrack import query
+        from llmtrack.units import parse_date
+
+        since, until = (parse_date(d) if d else None for d in (since, until))
+        tests.append(query.dated_between(attribute, since, until))
+
+
 def _catalog():
     """The catalog this run sees: bundled and user files, through the compiled cache."""
     from llmtrack.catalog import catalog_files, load_catalog
@@ -307,9 +322,7 @@ def list_projects(
             "--method", "-m", help="Uses this method: sft, lora, rlhf, ... (repeatable: any)."
         ),
     ] = None,
-    org: Annotated[
-        str | None, typer.Option("--org", help="Organisation contains this text.")
-    ] = None,
+    org: OrgOption = None,
     license_text: Annotated[
         str | None,
         typer.Option("--license", help="Code, weights or data license contains this text."),
@@ -337,10 +350,8 @@ def list_projects(
         str | None,
         typer.Option("--max-cost", help="Known total cost at most this many USD, e.g. 500."),
     ] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Released on or after DATE.")] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="Released on or before DATE.")
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     vram: Annotated[
         str | None,
         typer.Option("--vram", help="Only projects whose training recipe fits a card this big."),
@@ -365,7 +376,7 @@ def list_projects(
     """
     from llmtrack import query
     from llmtrack.schema import METHODS, DataOrigin
-    from llmtrack.units import parse_date, parse_usd
+    from llmtrack.units import parse_usd
 
     catalog = _catalog()
     tests = []
@@ -396,9 +407,7 @@ def list_projects(
         tests.append(query.data_origin(_choice(o, origins, "data origin") for o in data_origin))
     if lang:
         tests.append(query.language(lang))
-    if since or until:
-        since, until = (parse_date(d) if d else None for d in (since, until))
-        tests.append(query.dated_between("released", since, until))
+    _dated("released", since, until, tests)
     projects = query.select(candidates, tests)
     if max_cost:
         budget = parse_usd(max_cost)
@@ -424,9 +433,7 @@ def list_bases(
             "--family", help="Family name, e.g. LLaMA, Pythia, OPT.", autocompletion=_families
         ),
     ] = None,
-    org: Annotated[
-        str | None, typer.Option("--org", help="Organisation contains this text.")
-    ] = None,
+    org: OrgOption = None,
     open_weights: Annotated[
         bool | None,
         typer.Option("--open/--closed", help="Only models with open weights, or only closed ones."),
@@ -435,10 +442,8 @@ def list_bases(
         str | None,
         typer.Option("--params", help="Parameter count or range: 7B, 6B..13B, ..1B, 30B.."),
     ] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Released on or after DATE.")] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="Released on or before DATE.")
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     *,
     out: OutputSpec,
 ) -> None:
@@ -452,7 +457,7 @@ def list_bases(
     """
     from llmtrack import query
     from llmtrack.errors import NotFoundError
-    from llmtrack.units import parse_date, parse_params_range
+    from llmtrack.units import parse_params_range
 
     catalog = _catalog()
     tests = []
@@ -471,9 +476,7 @@ def list_bases(
         tests.append(lambda base: base.open_weights == open_weights)
     if params:
         tests.append(query.params_between(*parse_params_range(params)))
-    if since or until:
-        since, until = (parse_date(d) if d else None for d in (since, until))
-        tests.append(query.dated_between("released", since, until))
+    _dated("released", since, until, tests)
     _emit("base_models", query.select(catalog.base_models, tests), catalog, out, "base models")
 
 
@@ -481,8 +484,8 @@ def list_bases(
 @listing
 def list_refs(
     kind: Annotated[str | None, typer.Option("--kind", help="paper, tool or blog.")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Dated on or after DATE.")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Dated on or before DATE.")] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     *,
     out: OutputSpec,
 ) -> None:
@@ -496,15 +499,12 @@ def list_refs(
     """
     from llmtrack import query
     from llmtrack.schema import ReferenceKind
-    from llmtrack.units import parse_date
 
     catalog = _catalog()
     tests = []
     if kind:
         tests.append(query.equals("kind", _choice(kind, ReferenceKind.__args__, "kind")))
-    if since or until:
-        since, until = (parse_date(d) if d else None for d in (since, until))
-        tests.append(query.dated_between("date", since, until))
+    _dated("date", since, until, tests)
     _emit("references", query.select(catalog.references, tests), catalog, out, "references")
 
 

@@ -97,12 +97,16 @@ def _base_models(catalog: Catalog) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _table(heading: str, columns: list[str], rows: list[list[str | None]]) -> str:
+    """A section with a GitHub table, written the way the awesome list writes its tables."""
+    lines = [f"## {heading}\n", "|" + "|".join(columns) + "|"]
+    lines.append("|" + "|".join("-" * len(c) for c in columns) + "|")
+    lines += ["|" + "|".join(_cell(c) for c in row) + "|" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
 def _model_spec(catalog: Catalog) -> str:
-    lines = [
-        "## Model Spec\n",
-        "|project|base model|data|finetune|hardware/cost|",
-        "|-------|----------|----|--------|-------------|",
-    ]
+    rows = []
     for project in catalog.projects:
         bases = ", ".join(catalog.get(b).name for b in project.base_models)
         data = (project.data.size or project.data.description) if project.data else None
@@ -113,9 +117,10 @@ def _model_spec(catalog: Catalog) -> str:
             bound = {"upper-bound": "at most ", "approximate": "about "}.get(cost.bound or "", "")
             spend = f"{bound}{format_usd(cost.total_usd)}"
         hardware = "; ".join(part for part in (hardware_summary(project), spend) if part)
-        cells = [_link(project.name, _entry_url(project)), bases, data, methods, hardware]
-        lines.append("|" + "|".join(_cell(c) for c in cells) + "|")
-    return "\n".join(lines) + "\n"
+        rows.append([_link(project.name, _entry_url(project)), bases, data, methods, hardware])
+    return _table(
+        "Model Spec", ["project", "base model", "data", "finetune", "hardware/cost"], rows
+    )
 
 
 def _stages(catalog: Catalog) -> str:
@@ -157,11 +162,7 @@ def _references(catalog: Catalog) -> str:
 
 
 def _gpus(catalog: Catalog) -> str:
-    lines = [
-        "## GPUs\n",
-        "|GPU|memory|bf16|indicative price|",
-        "|---|------|----|----------------|",
-    ]
+    rows = []
     for gpu in catalog.gpus:
         bf16 = {True: "yes", False: "no", None: "?"}[gpu.bf16]
         price = ""
@@ -169,5 +170,5 @@ def _gpus(catalog: Catalog) -> str:
             where = f"{gpu.price.provider or 'cloud'}, {gpu.price.date}"
             price = _link(f"{format_usd(gpu.price.usd_per_hour)}/h ({where})", gpu.price.source)
         memory = f"{gpu.memory_gib:g} GiB" + (" unified" if gpu.memory_kind == "unified" else "")
-        lines.append("|" + "|".join(_cell(c) for c in (gpu.name, memory, bf16, price)) + "|")
-    return "\n".join(lines) + "\n"
+        rows.append([gpu.name, memory, bf16, price])
+    return _table("GPUs", ["GPU", "memory", "bf16", "indicative price"], rows)
