@@ -235,6 +235,13 @@ def test_output_dash_means_stdout(cli):
 # --- as a real process ---------------------------------------------------------------
 
 
+def test_no_command_shows_the_help():
+    result = run()
+    assert result.returncode == 0
+    assert "Usage: llmtrack" in result.stdout and "estimate" in result.stdout
+    assert result.stderr == ""
+
+
 def test_python_dash_m_and_version():
     result = run("--version")
     assert result.returncode == 0

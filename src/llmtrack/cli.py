@@ -29,9 +29,12 @@ class _OneErrorPolicy(TyperGroup):
         except (typer.Abort, KeyboardInterrupt):
             code = EXIT_INTERRUPTED
         except typer.TyperException as exc:  # typer's own usage errors: bad option values
-            context = getattr(exc, "ctx", None)
-            hint = f" (see '{context.command_path} --help')" if context else ""
-            code = _fail(f"{exc.format_message()}{hint}", exc.exit_code)
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                code = 0  # a bare `llmtrack`: typer has printed the help
+            else:
+                context = getattr(exc, "ctx", None)
+                hint = f" (see '{context.command_path} --help')" if context else ""
+                code = _fail(f"{exc.format_message()}{hint}", exc.exit_code)
         except LlmtrackError as exc:
             if _debug:
                 raise
