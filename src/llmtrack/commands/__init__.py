@@ -1,0 +1,1 @@
+"""The commands, one module per group; each registers its commands on `llmtrack.cli.app`."""
