@@ -298,6 +298,11 @@ def _cache_key(files: Sequence[CatalogFile]) -> str:
     return digest.hexdigest()[:32]
 
 
+def _as_catalog_files(files) -> list[CatalogFile]:
+    """(name, bytes) pairs are bundled files; CatalogFiles say their own layer."""
+    return [f if isinstance(f, CatalogFile) else CatalogFile(f[0], BUNDLED, f[1]) for f in files]
+
+
 def compile_catalog(
     files: Sequence[CatalogFile] | Sequence[tuple[str, bytes]], base: Catalog | None = None
 ) -> Catalog:
@@ -305,7 +310,7 @@ def compile_catalog(
     CatalogError). Bundled files form one layer; every other file is a layer of its own."""
     from llmtrack.validation import load_layers
 
-    files = [f if isinstance(f, CatalogFile) else CatalogFile(f[0], BUNDLED, f[1]) for f in files]
+    files = _as_catalog_files(files)
     bundled = [(f.name, f.data) for f in files if f.layer == BUNDLED]
     layers = ([bundled] if bundled else []) + [
         [(f.name, f.data)] for f in files if f.layer != BUNDLED
@@ -352,7 +357,7 @@ def load_catalog(
     parsing of that file only, and the result is cached too."""
     if files is None:
         files = [CatalogFile(name, BUNDLED, data) for name, data in bundled_files()]
-    files = [f if isinstance(f, CatalogFile) else CatalogFile(f[0], BUNDLED, f[1]) for f in files]
+    files = _as_catalog_files(files)
     bundled = [f for f in files if f.layer == BUNDLED]
     overlays = [f for f in files if f.layer != BUNDLED]
     if not use_cache:

@@ -120,69 +120,28 @@ class OutputSpec(NamedTuple):
     fields: str | None
 
 
+def _shared(name: str, default, annotation) -> inspect.Parameter:
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
+
+
 _SHARED_OPTIONS = [
-    inspect.Parameter(
-        "fmt",
-        inspect.Parameter.KEYWORD_ONLY,
-        default=None,
-        annotation=Annotated[
-            str | None,
-            typer.Option(
-                "--format",
-                "-f",
-                help="table, tsv, csv, json, jsonl, yaml or markdown "
-                "[default: table on a terminal, tsv in a pipe].",
-            ),
-        ],
-    ),
-    inspect.Parameter(
-        "output",
-        inspect.Parameter.KEYWORD_ONLY,
-        default=None,
-        annotation=Annotated[
-            str | None,
-            typer.Option("--output", "-o", help="Write to FILE instead of stdout ('-' is stdout)."),
-        ],
-    ),
-    inspect.Parameter(
-        "force",
-        inspect.Parameter.KEYWORD_ONLY,
-        default=False,
-        annotation=Annotated[
-            bool, typer.Option("--force", help="Overwrite the --output file if it exists.")
-        ],
-    ),
-    inspect.Parameter(
-        "sort",
-        inspect.Parameter.KEYWORD_ONLY,
-        default=None,
-        annotation=Annotated[
-            list[str] | None,
-            typer.Option(
-                "--sort",
-                "-s",
-                help="Sort by KEY (repeatable); -KEY sorts descending. Missing values go last.",
-            ),
-        ],
-    ),
-    inspect.Parameter(
-        "limit",
-        inspect.Parameter.KEYWORD_ONLY,
-        default=None,
-        annotation=Annotated[
-            int | None, typer.Option("--limit", "-n", min=0, help="Show at most N rows.")
-        ],
-    ),
-    inspect.Parameter(
-        "fields",
-        inspect.Parameter.KEYWORD_ONLY,
-        default=None,
-        annotation=Annotated[
-            str | None,
-            typer.Option("--fields", help="Comma-separated columns to show, e.g. id,name,params."),
-        ],
-    ),
-]
+    _shared("fmt", None, Annotated[str | None, typer.Option(
+        "--format", "-f", help="table, tsv, csv, json, jsonl, yaml or markdown "
+        "[default: table on a terminal, tsv in a pipe].")]),
+    _shared("output", None, Annotated[str | None, typer.Option(
+        "--output", "-o", help="Write to FILE instead of stdout ('-' is stdout).")]),
+    _shared("force", False, Annotated[bool, typer.Option(
+        "--force", help="Overwrite the --output file if it exists.")]),
+    _shared("sort", None, Annotated[list[str] | None, typer.Option(
+        "--sort", "-s",
+        help="Sort by KEY (repeatable); -KEY sorts descending. Missing values go last.")]),
+    _shared("limit", None, Annotated[int | None, typer.Option(
+        "--limit", "-n", min=0, help="Show at most N rows.")]),
+    _shared("fields", None, Annotated[str | None, typer.Option(
+        "--fields", help="Comma-separated columns to show, e.g. id,name,params.")]),
+]  # fmt: skip
 
 
 def listing(func):
