@@ -55,10 +55,14 @@ Amount = Annotated[float, Ge(0)]
 Method = Literal[
     "sft",
     "lora",
+    "qlora",
+    "dora",
     "adapter",
     "p-tuning",
     "rm",
     "rlhf",
+    "dpo",
+    "orpo",
     "vocab-extension",
     "continued-pretraining",
     "quantization",
@@ -145,6 +149,18 @@ class Entry(_Value):
 
 
 @_record
+class LatentAttention(_Value):
+    """DeepSeek-V2's multi-head latent attention: keys and values go through a low-rank
+    latent, which is what the KV cache holds."""
+
+    q_lora_rank: Count | None = None  # None: queries are a plain projection
+    kv_lora_rank: Count
+    rope_head_dim: Count
+    nope_head_dim: Count
+    v_head_dim: Count
+
+
+@_record
 class Architecture(_Value):
     """What the memory estimator needs, as the model's config states it."""
 
@@ -161,6 +177,17 @@ class Architecture(_Value):
     vocab_size: Count | None = None
     tied_embeddings: bool | None = None
     position: PositionKind | None = None
+    # attention over the last `sliding_window` tokens; every `sliding_window_pattern`-th
+    # layer attends globally (None: every layer uses the window)
+    sliding_window: Count | None = None
+    sliding_window_pattern: Count | None = None
+    # mixture of experts: `experts` routed FFNs per layer, `experts_per_token` used per token
+    experts: Count | None = None
+    experts_per_token: Count | None = None
+    expert_ffn_size: Count | None = None  # None: ffn_size
+    shared_expert_ffn_size: Count | None = None  # always-on shared experts, all together
+    dense_layers: Count | None = None  # leading layers with a dense FFN of ffn_size
+    latent_attention: LatentAttention | None = None
 
 
 @_record
@@ -171,6 +198,7 @@ class BaseModelEntry(Entry):
     org: Text | None = None
     params: Count | None = None
     params_exact: bool | None = None
+    active_params: Count | None = None  # mixture of experts: parameters used per token
     released: PartialDate | None = None
     license: Text | None = None
     access: Access | None = None
