@@ -23,12 +23,22 @@ _RECIPE_KEYS = (
     "batch",
     "gradient_checkpointing",
     "lora_rank",
+    "lora_targets",
+    "optimizer",
     "flash_attention",
+    "all_logits",
     "gpus",
     "zero",
     "group_size",
 )
-_TO_GIB = {"GB": 1.0, "G": 1.0, "GiB": 1.0, "MB": 1 / 1024, "MiB": 1 / 1024}
+_TO_GIB = {
+    "GB": 1.0,
+    "G": 1.0,
+    "GiB": 1.0,
+    "MB": 1 / 1024,
+    "MiB": 1 / 1024,
+    "decimal GB": 1e9 / GIB,
+}
 
 
 def load_rows() -> list[dict]:

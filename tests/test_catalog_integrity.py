@@ -8,7 +8,7 @@ import pytest
 
 from llmtrack import catalog as catalog_module
 from llmtrack.catalog import bundled_files, compile_catalog, load_catalog
-from llmtrack.memory import parameter_count
+from llmtrack.memory import parameter_count, shapes
 from llmtrack.schema import SECTIONS
 
 # Every row of the awesome list's "Model Spec" table that the catalog must carry.
@@ -102,7 +102,7 @@ def test_every_base_family_of_the_list_is_present(catalog):
 
 def test_the_lists_references_stages_techniques_and_gpus_are_present(catalog):
     assert LIST_REFERENCES.issubset(r.id for r in catalog.references)
-    assert {s.id for s in catalog.stages} == {"sft", "rm", "rlhf"}
+    assert {s.id for s in catalog.stages} == {"sft", "rm", "rlhf", "dpo", "orpo"}
     techniques = {t.id for t in catalog.techniques}
     assert {
         "data-parallelism",
@@ -169,6 +169,9 @@ def test_published_parameter_counts_agree_with_the_architecture(
     # OPT-350M projects 512-d embeddings into its 1024-d model (word_embed_proj_dim), which a
     # plain transformer count does not model; its entry's notes explain.
     special = {"opt-350m"}
+    # Gemma 3 4B and up are vision-language checkpoints: the published count adds a SigLIP
+    # vision tower (417M) and a projector to the text model the architecture describes.
+    vision_language = {"gemma-3-4b", "gemma-3-12b", "gemma-3-27b"}
     checked = 0
     for base in catalog.base_models:
         if base.architecture is None or base.params is None or base.id in special:
@@ -176,10 +179,14 @@ def test_published_parameter_counts_agree_with_the_architecture(
         estimate = parameter_count(base.architecture, base.context_length)
         if estimate is None:
             continue
+        if base.id in vision_language:
+            assert 0.41e9 < base.params - estimate < 0.45e9, (base.id, base.params, estimate)
+            checked += 1
+            continue
         tolerance = tolerance_exact if base.params_exact else tolerance_nominal
         assert abs(estimate / base.params - 1) <= tolerance, (base.id, base.params, estimate)
         checked += 1
-    assert checked >= 50
+    assert checked >= 120
 
 
 def test_projects_record_the_lists_known_errors(catalog):
@@ -229,3 +236,68 @@ def test_an_unwritable_cache_folder_still_loads(tmp_path, monkeypatch):
     blocker.write_text("")
     monkeypatch.setenv(catalog_module.CACHE_ENV, str(blocker / "cache"))
     assert len(load_catalog()) > 150
+
+
+# Issue 8: the open model families released since the awesome list (April 2023), with the
+# sizes the catalog must carry.
+SINCE_2023_FAMILIES = {
+    "Llama 2": {"llama-2-7b", "llama-2-13b", "llama-2-70b"},
+    "Code Llama": {"code-llama-7b", "code-llama-13b", "code-llama-34b", "code-llama-70b"},
+    "Llama 3": {"llama-3-8b", "llama-3-70b"},
+    "Llama 3.1": {"llama-3.1-8b", "llama-3.1-70b"},
+    "Llama 3.2": {"llama-3.2-1b", "llama-3.2-3b"},
+    "Mistral": {"mistral-7b"},
+    "Mixtral": {"mixtral-8x7b", "mixtral-8x22b"},
+    "Falcon": {"falcon-7b", "falcon-40b"},
+    "MPT": {"mpt-7b", "mpt-30b"},
+    "Qwen": {"qwen-7b", "qwen-14b", "qwen-72b"},
+    "Qwen1.5": {"qwen1.5-0.5b", "qwen1.5-7b", "qwen1.5-72b", "qwen1.5-moe-a2.7b"},
+    "Qwen2": {"qwen2-0.5b", "qwen2-7b", "qwen2-57b-a14b", "qwen2-72b"},
+    "Qwen2.5": {"qwen2.5-0.5b", "qwen2.5-7b", "qwen2.5-14b", "qwen2.5-32b", "qwen2.5-72b"},
+    "Phi": {"phi-2", "phi-3-mini", "phi-3-small", "phi-3-medium", "phi-4"},
+    "Gemma": {"gemma-2b", "gemma-7b"},
+    "Gemma 2": {"gemma-2-2b", "gemma-2-9b", "gemma-2-27b"},
+    "Gemma 3": {"gemma-3-1b", "gemma-3-4b", "gemma-3-12b", "gemma-3-27b"},
+    "Yi": {"yi-6b", "yi-34b"},
+    "DeepSeek LLM": {"deepseek-llm-7b", "deepseek-llm-67b"},
+    "DeepSeek-V2": {"deepseek-v2-lite"},
+    "OLMo": {"olmo-1b", "olmo-7b"},
+    "StableLM": {"stablelm-3b-4e1t", "stablelm-2-1.6b"},
+    "TinyLlama": {"tinyllama-1.1b"},
+}
+
+
+def test_the_open_families_since_2023_are_tracked_size_by_size(catalog):
+    for family, sizes in SINCE_2023_FAMILIES.items():
+        assert sizes <= set(catalog.families.get(family, ())), family
+        for size in sizes:
+            base = catalog.get(size)
+            assert base.open_weights and base.architecture and base.sources, size
+            assert base.params_exact, size  # the issue asks for exact counts from the config
+            assert base.released is None or base.released >= "2023-04", size
+
+
+def test_new_architectures_are_described_for_the_estimator(catalog):
+    mixtral = catalog.get("mixtral-8x7b").architecture
+    assert (mixtral.experts, mixtral.experts_per_token) == (8, 2)
+    assert catalog.get("mistral-7b").architecture.sliding_window == 4096
+    assert catalog.get("gemma-2-9b").architecture.sliding_window_pattern == 2
+    assert catalog.get("llama-2-70b").architecture.kv_heads == 8
+    assert catalog.get("falcon-7b").architecture.kv_heads == 1
+    assert catalog.get("deepseek-v2-lite").architecture.latent_attention.kv_lora_rank == 512
+    assert catalog.get("mpt-7b").architecture.position == "alibi"
+
+
+def test_moe_active_parameters_agree_with_the_architecture(catalog):
+    """A mixture of experts publishes its active count; the routed shapes must reproduce it."""
+    checked = 0
+    for base in catalog.base_models:
+        arch = base.architecture
+        if arch is None or not arch.experts:
+            continue
+        assert base.active_params, base.id
+        active = shapes(arch, base.context_length).active
+        # published active counts are rounded ("12.9B", "3B"), some leave out the embeddings
+        assert abs(active / base.active_params - 1) <= 0.2, (base.id, base.active_params, active)
+        checked += 1
+    assert checked >= 6

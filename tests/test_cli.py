@@ -24,6 +24,9 @@ ON_LLAMA_7B = {
     "stackllama",
     "llama-gpt4",
     "colossalchat",
+    # since spring 2023
+    "guanaco",
+    "wizardlm",
 }
 
 
@@ -332,3 +335,72 @@ def test_a_narrow_terminal_keeps_the_id_whole():
     lines = [line.rstrip() for line in screen.splitlines()]
     assert any(line.lstrip().startswith("chinese-llama-alpaca") for line in lines)
     assert all(len(line) <= 60 for line in lines)
+
+
+# --- dates: --since/--until on every section, and the timeline ---------------------------
+
+
+@pytest.mark.parametrize(
+    "command, since, expected, excluded",
+    [
+        ("list", "2023-06", {"zephyr", "orca-2", "tulu-2", "vicuna-v1.5"}, {"alpaca", "vicuna"}),
+        ("bases", "2023-06", {"llama-2-7b", "mistral-7b", "qwen2.5-7b"}, {"llama-7b"}),
+        ("refs", "2024", {"orpo-paper", "dora-paper"}, {"lora-paper"}),
+        ("stages", "2023", {"dpo", "orpo"}, {"sft", "rlhf"}),
+        ("techniques", "2024", {"dora"}, {"lora", "qlora-nf4"}),
+        ("gpus", "2023", {"l4"}, {"t4", "rtx-3090"}),
+    ],
+)
+def test_since_filters_every_section(cli, command, since, expected, excluded):
+    ids = {row["id"] for row in tsv_rows(cli(command, "--since", since, "--fields", "id").stdout)}
+    assert expected <= ids
+    assert not ids & excluded
+
+
+def test_until_bounds_from_above(cli):
+    ids = {row["id"] for row in tsv_rows(cli("stages", "--until", "2023", "--fields", "id").stdout)}
+    assert ids == {"sft", "rm", "rlhf", "dpo"}  # ORPO's paper is from March 2024
+
+
+def test_timeline_counts_releases_by_month(cli, catalog):
+    rows = json.loads(cli("timeline", "--since", "2023-06", "--format", "json").stdout)
+    months = [row["month"] for row in rows]
+    assert months == sorted(months) and months[0] >= "2023-06"
+    july = next(row for row in rows if row["month"] == "2023-07")
+    assert {"llama-2-7b", "llama-2-13b", "llama-2-70b"} <= set(july["ids"])
+    assert july["count"] == july["base_models"] + july["projects"] == len(july["ids"])
+    dated = [
+        entry
+        for entry in [*catalog.base_models, *catalog.projects]
+        if entry.released and entry.released[:7] >= "2023-06"
+    ]
+    assert sum(row["count"] for row in rows) == len(dated)
+
+
+def test_timeline_by_year_for_one_section_draws_a_chart(cli):
+    rows = json.loads(
+        cli("timeline", "--section", "references", "--by", "year", "-f", "json").stdout
+    )
+    assert {"year", "count", "ids"} == set(rows[0])
+    assert "lora-paper" in next(row for row in rows if row["year"] == "2021")["ids"]
+    table = cli("timeline", "--since", "2023", "--format", "table").stdout
+    assert "█" in table and "2023-03" in table
+
+
+def test_timeline_says_what_it_leaves_out(cli):
+    result = cli("timeline")
+    assert "with no known date are left out" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("timeline", "--section", "banana"), "unknown section 'banana'"),
+        (("timeline", "--by", "week"), "choose from: month, year"),
+        (("timeline", "--since", "2023-13"), "2023-13"),
+    ],
+)
+def test_timeline_refuses_bad_options(cli, args, message):
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr

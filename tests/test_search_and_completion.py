@@ -88,7 +88,7 @@ def runner():
 
 
 def test_completes_names_for_show(runner):
-    assert complete(runner, "bash", "llmtrack show vic").split() == ["vicuna"]
+    assert complete(runner, "bash", "llmtrack show vic").split() == ["vicuna", "vicuna-v1.5"]
     assert "koala" in complete(runner, "zsh", "llmtrack show koa")
 
 

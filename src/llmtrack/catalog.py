@@ -174,6 +174,21 @@ class Catalog:
         positions = sorted({n for base in base_ids for n in self._by_base.get(base, ())})
         return tuple(self.projects[n] for n in positions)
 
+    def paper_date(self, entry: schema.Stage | schema.Technique) -> str | None:
+        """The date of a stage's or technique's first reference: the paper it rests on."""
+        if not entry.references:
+            return None
+        try:
+            return self.get(entry.references[0]).date
+        except NotFoundError:  # a dangling reference is reported by validation
+            return None
+
+    def date_of(self, entry: schema.Entry) -> str | None:
+        """The date an entry is placed at on a timeline or by --since/--until."""
+        if isinstance(entry, (schema.Stage, schema.Technique)):
+            return self.paper_date(entry)
+        return getattr(entry, "released", None) or getattr(entry, "date", None)
+
     def projects_in_stage(self, stage: schema.Stage) -> tuple[schema.Project, ...]:
         return tuple(p for p in self.projects if set(p.methods) & set(stage.methods))
 

@@ -163,14 +163,14 @@ SinceOption = Annotated[str | None, typer.Option("--since", help="On or after DA
 UntilOption = Annotated[str | None, typer.Option("--until", help="On or before DATE (ISO).")]
 
 
-def _dated(attribute: str, since: str | None, until: str | None, tests: list) -> None:
-    """Add the --since/--until filter on ``attribute`` to ``tests`` when either is given."""
+def _dated(date_of, since: str | None, until: str | None, tests: list) -> None:
+    """Add the --since/--until filter on ``date_of(entry)`` to ``tests`` when either is given."""
     if since or until:
         from llmtrack import query
         from llmtrack.units import parse_date
 
         since, until = (parse_date(d) if d else None for d in (since, until))
-        tests.append(query.dated_between(attribute, since, until))
+        tests.append(query.dated_between(date_of, since, until))
 
 
 def _catalog():

@@ -136,37 +136,105 @@ def precision(name: str, group_size: int = 128) -> Precision:
 
 
 @dataclass(frozen=True)
+class Linear:
+    """One weight matrix of a transformer block, ``count`` times over."""
+
+    role: str
+    inputs: int
+    outputs: int
+    count: int = 1
+
+    @property
+    def params(self) -> int:
+        return self.inputs * self.outputs * self.count
+
+
+def attention_linears(arch: Architecture) -> list[Linear]:
+    h = arch.hidden_size
+    latent = arch.latent_attention
+    if latent is None:
+        head_dim = arch.head_dim or h // arch.heads
+        kv = (arch.kv_heads or arch.heads) * head_dim
+        q = arch.heads * head_dim
+        return [Linear("q", h, q), Linear("k", h, kv), Linear("v", h, kv), Linear("o", q, h)]
+    qk_dim = latent.rope_head_dim + latent.nope_head_dim
+    if latent.q_lora_rank is None:
+        queries = [Linear("q", h, arch.heads * qk_dim)]
+    else:
+        rank = latent.q_lora_rank
+        queries = [Linear("q_a", h, rank), Linear("q", rank, arch.heads * qk_dim)]
+    # keys and values share a compressed latent (plus a shared rotary key), expanded per head
+    return [
+        *queries,
+        Linear("kv_a", h, latent.kv_lora_rank + latent.rope_head_dim),
+        Linear("v", latent.kv_lora_rank, arch.heads * (latent.nope_head_dim + latent.v_head_dim)),
+        Linear("o", arch.heads * latent.v_head_dim, h),
+    ]
+
+
+def ffn_linears(arch: Architecture, *, dense: bool = False, active: bool = False) -> list[Linear]:
+    """The FFN of one block: dense, or every expert (``active``: only those a token uses)."""
+    h = arch.hidden_size
+    matrices = 3 if arch.ffn_kind == "gated" else 2
+
+    def mlp(role: str, size: int, count: int = 1) -> list[Linear]:
+        # up (and gate) projections in, one down projection out
+        return [
+            Linear(f"{role}.in", h, size, count * (matrices - 1)),
+            Linear(f"{role}.out", size, h, count),
+        ]
+
+    if dense or not arch.experts:
+        return mlp("ffn", arch.ffn_size)
+    count = arch.experts_per_token if active else arch.experts
+    linears = mlp("expert", arch.expert_ffn_size or arch.ffn_size, count or arch.experts)
+    if arch.shared_expert_ffn_size:
+        linears += mlp("shared_expert", arch.shared_expert_ffn_size)
+    return [*linears, Linear("router", h, arch.experts)]
+
+
+@dataclass(frozen=True)
 class Shapes:
     """Parameter counts by role, from the architecture (biases and norms left out)."""
 
     embedding: int  # token (and learned position) embeddings
     head: int  # an untied output projection
     linear: int  # every attention and FFN matrix in every layer
-    attention_per_layer: int
-    ffn_per_layer: int
+    active_linear: int  # what one token passes through: all of it unless experts are routed
 
     @property
     def total(self) -> int:
         return self.embedding + self.head + self.linear
+
+    @property
+    def active(self) -> int:
+        return self.embedding + self.head + self.active_linear
+
+
+def _block_params(arch: Architecture, *, active: bool) -> int:
+    attention = sum(m.params for m in attention_linears(arch))
+    dense_ffn = sum(m.params for m in ffn_linears(arch, dense=True))
+    ffn = sum(m.params for m in ffn_linears(arch, active=active))
+    dense_layers = min(arch.dense_layers or 0, arch.layers) if arch.experts else arch.layers
+    params = arch.layers * attention + dense_layers * dense_ffn
+    params += (arch.layers - dense_layers) * ffn
+    if arch.kind == "encoder-decoder":  # decoder blocks add cross-attention
+        params += (arch.decoder_layers or arch.layers) * (2 * attention + dense_ffn)
+    return params
 
 
 def shapes(arch: Architecture, context_length: int | None = None) -> Shapes:
     if arch.vocab_size is None:
         raise UsageError("the architecture has no vocab_size; the estimate needs one")
     h = arch.hidden_size
-    head_dim = arch.head_dim or h // arch.heads
-    kv_heads = arch.kv_heads or arch.heads
-    attention = h * arch.heads * head_dim * 2 + h * kv_heads * head_dim * 2  # q, o; k, v
-    ffn = h * arch.ffn_size * (3 if arch.ffn_kind == "gated" else 2)
     embedding = arch.vocab_size * h
     if arch.position == "learned" and context_length:
         embedding += context_length * h
     untied = not arch.tied_embeddings and arch.kind != "encoder"
     head = arch.vocab_size * h if untied else 0
-    linear = arch.layers * (attention + ffn)
-    if arch.kind == "encoder-decoder":  # decoder blocks add cross-attention
-        linear += (arch.decoder_layers or arch.layers) * (2 * attention + ffn)
-    return Shapes(embedding, head, linear, attention, ffn)
+    return Shapes(
+        embedding, head, _block_params(arch, active=False), _block_params(arch, active=True)
+    )
 
 
 def parameter_count(arch: Architecture, context_length: int | None = None) -> int | None:
@@ -197,6 +265,7 @@ class Recipe:
     fsdp: bool = False
     group_size: int = 128
     flash_attention: bool = True
+    all_logits: bool = False  # inference: logits for every prompt position, not just the last
 
     def __post_init__(self):
         _check(self.mode, MODES, "mode")
@@ -348,11 +417,7 @@ def estimate(
     plan = _plan(recipe, context_length, notes)
     prec, seq_len, batch = plan.prec, plan.seq_len, recipe.batch
     s = shapes(arch, context_length)
-    notes.append(
-        f"{s.total / 1e9:.2f}B parameters from the architecture ({arch.layers} layers, hidden "
-        f"{arch.hidden_size}, {arch.heads} heads, {arch.kv_heads or arch.heads} kv heads, "
-        f"FFN {arch.ffn_size} {arch.ffn_kind}, vocabulary {arch.vocab_size})"
-    )
+    notes.extend(_architecture_notes(arch, s))
     components: dict[str, float] = {}
 
     # Weights, sharded across GPUs by layer for inference and by ZeRO-3/FSDP for training.
@@ -368,14 +433,26 @@ def estimate(
     if recipe.mode == "inference":
         components["kv_cache"] = _kv_cache(arch, batch, seq_len, plan.act_bytes) / recipe.gpus
         notes.append(f"KV cache for batch {batch} x {seq_len} tokens in {8 * plan.act_bytes}-bit")
+        windowed, _ = _window_layers(arch)
+        if windowed and seq_len > arch.sliding_window:
+            notes.append(
+                f"{windowed} of {arch.layers} layers attend within a {arch.sliding_window}-token "
+                "window and cache only that many tokens (a cache that keeps every token needs more)"
+            )
         if prec.ggml:  # llama.cpp works in a fixed compute buffer and keeps the last logits only
             components["logits"] = batch * arch.vocab_size * 4
         else:
             components["activations"] = _layer_activations(
                 arch, batch, seq_len, plan.act_bytes, recipe.flash_attention
             )
-            components["logits"] = batch * seq_len * arch.vocab_size * 4
-            notes.append("logits over the vocabulary for every prompt position, in fp32")
+            positions = seq_len if recipe.all_logits else 1
+            components["logits"] = batch * positions * arch.vocab_size * 4
+            notes.append(
+                "logits over the vocabulary for every prompt position, in fp32 (--all-logits)"
+                if recipe.all_logits
+                else "logits for the last position only, in fp32, as generation computes them "
+                "(--all-logits for code that scores every prompt position)"
+            )
     else:
         components["activations"] = _training_activations(arch, batch, seq_len, plan, recipe)
         # the logits, their fp32 copy for the loss and its gradient
@@ -413,6 +490,28 @@ def estimate(
     return Estimate(model, resolved, {k: round(v) for k, v in components.items()}, notes, paged)
 
 
+def _architecture_notes(arch: Architecture, s: Shapes) -> list[str]:
+    kv = "latent" if arch.latent_attention else f"{arch.kv_heads or arch.heads} kv heads"
+    ffn = f"FFN {arch.ffn_size} {arch.ffn_kind}"
+    if arch.experts:
+        ffn = (
+            f"{arch.experts} experts of FFN {arch.expert_ffn_size or arch.ffn_size} "
+            f"{arch.ffn_kind}, {arch.experts_per_token} per token"
+        )
+    notes = [
+        f"{s.total / 1e9:.2f}B parameters from the architecture ({arch.layers} layers, hidden "
+        f"{arch.hidden_size}, {arch.heads} heads, {kv}, {ffn}, vocabulary {arch.vocab_size})"
+    ]
+    if arch.experts:
+        notes.append(
+            f"mixture of experts: the weights hold every expert; each token runs through "
+            f"{s.active / 1e9:.2f}B of them, which sets the activations"
+        )
+    if arch.latent_attention:
+        notes.append("multi-head latent attention: the KV cache holds the compressed latent")
+    return notes
+
+
 def _weight_shards(recipe: Recipe, notes: list[str]) -> int:
     if recipe.gpus == 1:
         return 1
@@ -434,10 +533,25 @@ def _kv_cache(arch: Architecture, batch: int, seq_len: int, dtype_bytes: int) ->
     decoder = (
         (arch.decoder_layers or arch.layers) if arch.kind == "encoder-decoder" else arch.layers
     )
-    per_token = 2 * decoder * kv_heads * head_dim * dtype_bytes
+    if arch.latent_attention:  # one compressed latent and a shared rotary key per token
+        latent = arch.latent_attention
+        per_token_layer = (latent.kv_lora_rank + latent.rope_head_dim) * dtype_bytes
+    else:
+        per_token_layer = 2 * kv_heads * head_dim * dtype_bytes
     if arch.kind == "encoder-decoder":  # cross-attention keys and values over the encoder output
-        return per_token * batch * seq_len * 2
-    return per_token * batch * seq_len
+        return per_token_layer * decoder * batch * seq_len * 2
+    windowed, full = _window_layers(arch)
+    cached = full * seq_len + windowed * min(seq_len, arch.sliding_window or seq_len)
+    return per_token_layer * batch * cached
+
+
+def _window_layers(arch: Architecture) -> tuple[int, int]:
+    """(layers that attend within the sliding window, layers that attend to everything)."""
+    if not arch.sliding_window:
+        return 0, arch.layers
+    every = arch.sliding_window_pattern
+    full = arch.layers // every if every else 0
+    return arch.layers - full, full
 
 
 def _layer_activations(
@@ -446,18 +560,34 @@ def _layer_activations(
     """Bytes one transformer layer keeps for its backward pass (no dropout masks)."""
     tokens = batch * seq_len
     h = arch.hidden_size
-    head_dim = arch.head_dim or h // arch.heads
-    kv_heads = arch.kv_heads or arch.heads
-    qkv = tokens * (arch.heads + 2 * kv_heads) * head_dim
-    # the norm's output, q/k/v, and the attention's output
-    attention = (tokens * h + qkv + tokens * arch.heads * head_dim) * dtype_bytes
+    attention_linears_ = attention_linears(arch)
+    heads_out = attention_linears_[-1].inputs  # what the output projection reads
+    projected = sum(m.outputs for m in attention_linears_[:-1])
+    # the norm's output, q/k/v (or the latents), and the attention's output
+    attention = tokens * (h + projected + heads_out) * dtype_bytes
     if flash:
         attention += tokens * arch.heads * 4  # softmax statistics only
     else:
         # probabilities in fp32 (softmax is computed in fp32) and in the compute dtype
         attention += batch * arch.heads * seq_len * seq_len * (4 + dtype_bytes)
-    ffn = tokens * (h + arch.ffn_size * (3 if arch.ffn_kind == "gated" else 2)) * dtype_bytes
-    return attention + ffn
+    # the FFN's input, the outputs of its input projections (gate and up, or fc1) and the
+    # activation's output that the down projection reads; with experts, the routed ones only
+    inner = 0
+    for m in ffn_linears(arch, active=True):
+        if m.role.endswith(".in"):
+            inner += m.outputs * m.count
+        elif m.role.endswith(".out"):  # the activation's output, which the down projection reads
+            inner += m.inputs * m.count
+        else:  # the router's scores
+            inner += m.outputs
+        if arch.ffn_kind == "gated" and m.role.endswith(".out"):
+            inner += m.inputs * m.count  # the gate's activation, kept apart from the product
+    ffn = tokens * (h + inner) * dtype_bytes
+    # Each of the two norms keeps its input, the residual stream. Gated-FFN models pair with
+    # RMSNorm, which LLaMA-style code computes in fp32, so that copy is fp32.
+    norm_bytes = 4 if arch.ffn_kind == "gated" else dtype_bytes
+    norms = 2 * tokens * h * norm_bytes
+    return attention + ffn + norms
 
 
 def _training_activations(arch, batch, seq_len, plan: _Plan, recipe: Recipe) -> float:
@@ -475,18 +605,21 @@ def _lora_params(arch: Architecture, recipe: Recipe, plan: _Plan, notes: list[st
         rank = recipe.lora_rank
     if recipe.lora_targets is not None:
         targets = recipe.lora_targets
-    h = arch.hidden_size
-    head_dim = arch.head_dim or h // arch.heads
-    q_out, kv_out = arch.heads * head_dim, (arch.kv_heads or arch.heads) * head_dim
+    attention = attention_linears(arch)
     if targets == "attention":  # q and v projections, PEFT's default for LLaMA-style models
-        per_layer = (h + q_out) + (h + kv_out)
+        chosen = [m for m in attention if m.role in ("q", "v")]
         what = "q and v projections"
+        per_layer = [chosen] * arch.layers
     else:
-        per_layer = 2 * (h + q_out) + 2 * (h + kv_out)
-        per_layer += (3 if arch.ffn_kind == "gated" else 2) * (h + arch.ffn_size)
-        what = "every linear layer"
-    layers = arch.layers + (arch.decoder_layers or 0)
-    params = layers * per_layer * rank
+        dense_layers = min(arch.dense_layers or 0, arch.layers) if arch.experts else arch.layers
+        dense = attention + ffn_linears(arch, dense=True)
+        routed = attention + [m for m in ffn_linears(arch) if m.role != "router"]
+        per_layer = [dense] * dense_layers + [routed] * (arch.layers - dense_layers)
+        what = "every linear layer" + (", every expert" if arch.experts else "")
+    # a rank-r adapter on a matrix adds r x (inputs + outputs) weights
+    params = sum((m.inputs + m.outputs) * m.count for layer in per_layer for m in layer) * rank
+    if arch.decoder_layers:  # encoder-decoder: the decoder's self-attention matches the encoder's
+        params += params * arch.decoder_layers // arch.layers
     dtype = "fp32" if plan.adapter_bytes == 4 else "bf16"
     notes.append(f"LoRA rank {rank} on {what}: {params / 1e6:.1f}M trainable parameters, {dtype}")
     return params

@@ -96,13 +96,15 @@ def params_between(low: int | None, high: int | None) -> Predicate:
     return test
 
 
-def dated_between(attribute: str, since: str | None, until: str | None) -> Predicate:
+def dated_between(
+    date_of: Callable[[Any], str | None], since: str | None, until: str | None
+) -> Predicate:
     """A (possibly partial) date that overlaps [since, until]; an unknown date never passes.
 
     ``2023-03`` is the whole of March: it passes ``--since 2023-03-15``."""
 
     def test(entry) -> bool:
-        value = getattr(entry, attribute)
+        value = date_of(entry)
         if value is None:
             return False
         first, last = date_span(value)

@@ -38,8 +38,8 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
         "released",
     ),
     "references": ("id", "name", "kind", "title", "date", "arxiv"),
-    "stages": ("id", "name", "methods", "description"),
-    "techniques": ("id", "name", "category", "memory_effect"),
+    "stages": ("id", "name", "methods", "paper_date", "description"),
+    "techniques": ("id", "name", "category", "paper_date", "memory_effect"),
     "gpus": (
         "id",
         "name",
@@ -59,8 +59,8 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "base_models": ("id", "params", "access", "family", "context_length", "released", "org"),
     "projects": ("id", "base_models", "methods", "hardware", "cost.total_usd", "name"),
     "references": ("id", "title", "kind", "date"),
-    "stages": ("id", "name", "methods", "projects"),
-    "techniques": ("id", "category", "memory_effect", "name"),
+    "stages": ("id", "name", "methods", "projects", "paper_date"),
+    "techniques": ("id", "category", "paper_date", "memory_effect", "name"),
     "gpus": ("id", "memory_gib", "bf16", "price.usd_per_hour", "name"),
 }
 
@@ -114,7 +114,12 @@ def related(entry: schema.Entry, catalog) -> dict[str, list[str]]:
     if isinstance(entry, schema.BaseModelEntry):
         return {"projects": [p.id for p in catalog.projects_on(entry.id)]}
     if isinstance(entry, schema.Stage):
-        return {"projects": [p.id for p in catalog.projects_in_stage(entry)]}
+        return {
+            "projects": [p.id for p in catalog.projects_in_stage(entry)],
+            "paper_date": catalog.paper_date(entry),
+        }
+    if isinstance(entry, schema.Technique):
+        return {"paper_date": catalog.paper_date(entry)}
     if isinstance(entry, (schema.Reference, schema.Gpu)):
         return {"cited_by": [e.id for e in catalog.referrers(entry.id)]}
     return {}
@@ -122,7 +127,8 @@ def related(entry: schema.Entry, catalog) -> dict[str, list[str]]:
 
 RELATED_KEYS = {
     "base_models": ("projects",),
-    "stages": ("projects",),
+    "stages": ("projects", "paper_date"),
+    "techniques": ("paper_date",),
     "references": ("cited_by",),
     "gpus": ("cited_by",),
 }

@@ -129,7 +129,7 @@ def list_projects(
         tests.append(query.data_origin(_choice(o, origins, "data origin") for o in data_origin))
     if lang:
         tests.append(query.language(lang))
-    _dated("released", since, until, tests)
+    _dated(catalog.date_of, since, until, tests)
     projects = query.select(candidates, tests)
     if max_cost:
         budget = parse_usd(max_cost)
@@ -198,7 +198,7 @@ def list_bases(
         tests.append(lambda base: base.open_weights == open_weights)
     if params:
         tests.append(query.params_between(*parse_params_range(params)))
-    _dated("released", since, until, tests)
+    _dated(catalog.date_of, since, until, tests)
     _emit("base_models", query.select(catalog.base_models, tests), catalog, out, "base models")
 
 
@@ -226,21 +226,29 @@ def list_refs(
     tests = []
     if kind:
         tests.append(query.equals("kind", _choice(kind, ReferenceKind.__args__, "kind")))
-    _dated("date", since, until, tests)
+    _dated(catalog.date_of, since, until, tests)
     _emit("references", query.select(catalog.references, tests), catalog, out, "references")
 
 
 @app.command("stages")
 @listing
-def list_stages(*, out: OutputSpec) -> None:
-    """List the fine-tuning stages (SFT, RM, RLHF) and the projects that use each.
+def list_stages(since: SinceOption = None, until: UntilOption = None, *, out: OutputSpec) -> None:
+    """List the fine-tuning stages (SFT, RM, RLHF, DPO, ...) and the projects that use each.
 
-    Example:
+    A stage is dated by the paper it rests on, its first reference (`paper_date`).
+
+    Examples:
 
       llmtrack stages --fields id,name,projects
+
+      llmtrack stages --since 2023
     """
+    from llmtrack import query
+
     catalog = _catalog()
-    _emit("stages", catalog.stages, catalog, out, "stages")
+    tests = []
+    _dated(catalog.date_of, since, until, tests)
+    _emit("stages", query.select(catalog.stages, tests), catalog, out, "stages")
 
 
 @app.command("techniques")
@@ -253,14 +261,20 @@ def list_techniques(
             help="parallelism, memory, precision, quantization or parameter-efficient.",
         ),
     ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     *,
     out: OutputSpec,
 ) -> None:
     """List efficient-training techniques (ZeRO, FSDP, LoRA, 8-bit, ...) and what they do to memory.
 
-    Example:
+    A technique is dated by the paper it rests on, its first reference (`paper_date`).
+
+    Examples:
 
       llmtrack techniques --category quantization
+
+      llmtrack techniques --since 2023 --fields id,paper_date
     """
     from llmtrack import query
     from llmtrack.schema import TechniqueCategory
@@ -271,6 +285,7 @@ def list_techniques(
         tests.append(
             query.equals("category", _choice(category, TechniqueCategory.__args__, "category"))
         )
+    _dated(catalog.date_of, since, until, tests)
     _emit("techniques", query.select(catalog.techniques, tests), catalog, out, "techniques")
 
 
@@ -280,14 +295,18 @@ def list_gpus(
     min_memory: Annotated[
         str | None, typer.Option("--min-memory", help="At least this much memory, e.g. 24GB.")
     ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     *,
     out: OutputSpec,
 ) -> None:
     """List GPU presets: memory, bf16 support and an indicative, dated hourly price.
 
-    Example:
+    Examples:
 
       llmtrack gpus --min-memory 24GB --sort memory_gib
+
+      llmtrack gpus --since 2022
     """
     from llmtrack import query
     from llmtrack.units import parse_memory_gib
@@ -297,6 +316,7 @@ def list_gpus(
     if min_memory:
         floor = parse_memory_gib(min_memory)
         tests.append(lambda gpu: gpu.memory_gib >= floor)
+    _dated(catalog.date_of, since, until, tests)
     _emit("gpus", query.select(catalog.gpus, tests), catalog, out, "GPUs")
 
 
@@ -459,3 +479,57 @@ def export(
     fmt = check_format(fmt, EXPORT_FORMATS)
     sections = [_choice(name, SECTIONS, "section") for name in section] if section else SECTIONS
     write_output(export_text(_catalog(), fmt, sections), output, force)
+
+
+@app.command("timeline")
+@listing
+def timeline_command(
+    section: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--section",
+            help="Count this section (repeatable): base_models, projects, references, "
+            "stages, techniques, gpus. Default: base_models and projects.",
+        ),
+    ] = None,
+    by: Annotated[str, typer.Option("--by", help="month or year.")] = "month",
+    since: SinceOption = None,
+    until: UntilOption = None,
+    *,
+    out: OutputSpec,
+) -> None:
+    """Show releases by month (or year) as a chart: base models and projects, or the sections
+    you pick. Entries with no known date are left out, and said so.
+
+    Examples:
+
+      llmtrack timeline --since 2023
+
+      llmtrack timeline --section references --by year
+
+      llmtrack timeline --since 2023-06 --format json
+    """
+    from llmtrack import query, timeline
+    from llmtrack.schema import SECTIONS
+
+    sections = [_choice(name, SECTIONS, "section") for name in section or timeline.DEFAULT_SECTIONS]
+    sections = list(dict.fromkeys(sections))
+    _choice(by, timeline.PERIODS, "period for --by")
+    catalog = _catalog()
+    tests = []
+    _dated(catalog.date_of, since, until, tests)
+    dated, undated = [], 0
+    for name in sections:
+        for entry in query.select(catalog.section(name), tests):
+            date = catalog.date_of(entry)
+            if date is None:
+                undated += 1
+            else:
+                dated.append((name, entry.id, date))
+    if undated and not (since or until):
+        _note(f"{undated} entries with no known date are left out.")
+    rows = timeline.timeline_rows(dated, sections, by)
+    names = timeline.field_names(sections, by)
+    plain = [n for n in names if n != "chart"]
+    table = [by, "count", "chart", *[n for n in plain if n not in (by, "count", "ids")]]
+    _emit_rows(rows, lambda: names, (table, plain), out, "releases")

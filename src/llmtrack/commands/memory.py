@@ -139,6 +139,14 @@ def estimate_command(
             "--eager-attention", help="Materialise the attention matrix (no FlashAttention/SDPA)."
         ),
     ] = False,
+    all_logits: Annotated[
+        bool,
+        typer.Option(
+            "--all-logits",
+            help="Inference: logits for every prompt position, not just the last "
+            "(older transformers releases).",
+        ),
+    ] = False,
     vram: VramOption = None,
     gpu: GpuOption = None,
     fmt: Annotated[
@@ -175,6 +183,7 @@ def estimate_command(
         fsdp=fsdp,
         group_size=group_size,
         flash_attention=not eager_attention,
+        all_logits=all_logits,
     )
     catalog = _catalog()
     card = _card(catalog, vram, gpu, gpus)

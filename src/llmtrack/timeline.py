@@ -1,0 +1,53 @@
+"""Releases over time: the rows of ``llmtrack timeline``, one per month (or year)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+
+from llmtrack.records import Row
+
+DEFAULT_SECTIONS = ("base_models", "projects")
+PERIODS = ("month", "year")
+BAR_WIDTH = 40  # the longest bar, in characters
+UNKNOWN_MONTH = "??"  # a date known only to the year sits in "2023-??", before January
+
+
+def period_of(date: str, by: str) -> str:
+    if by == "year":
+        return date[:4]
+    return date[:7] if len(date) >= 7 else f"{date[:4]}-{UNKNOWN_MONTH}"
+
+
+def _order(period: str) -> str:
+    return period.replace(UNKNOWN_MONTH, "00")
+
+
+def timeline_rows(
+    dated: Iterable[tuple[str, str, str]], sections: Sequence[str], by: str
+) -> list[Row]:
+    """``dated`` holds (section, id, date) for every entry to place; one row per period that
+    has any, oldest first, with a count per section and a bar for the terminal."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    ids: dict[str, list[str]] = defaultdict(list)
+    for section, entry_id, date in dated:
+        period = period_of(date, by)
+        counts[period][section] += 1
+        ids[period].append(entry_id)
+    busiest = max((sum(c.values()) for c in counts.values()), default=1)
+    rows = []
+    for period in sorted(counts, key=_order):
+        total = sum(counts[period].values())
+        record = {by: period, "count": total}
+        if len(sections) > 1:
+            record.update({section: counts[period][section] for section in sections})
+        record["ids"] = ids[period]
+        # at least one block, so a month with one release is visible next to a busy one
+        bar = "█" * max(1, round(total * BAR_WIDTH / busiest))
+        rows.append(Row(record, {**record, "chart": bar}))
+    return rows
+
+
+def field_names(sections: Sequence[str], by: str) -> list[str]:
+    extra = list(sections) if len(sections) > 1 else []
+    return [by, "count", *extra, "ids", "chart"]
