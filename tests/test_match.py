@@ -56,6 +56,17 @@ SPELLINGS = [
     ("llama.cpp", "llama-cpp"),
     ("RTX 4090", "rtx-4090"),
     ("rtx4090", "rtx-4090"),
+    # the models since 2023: versions, repo ids, checkpoint suffixes
+    ("llama 2 7b", "llama-2-7b"),
+    ("llama2-7b", "llama-2-7b"),
+    ("Llama-2-7b-hf", "llama-2-7b"),  # the transformers checkpoint's suffix
+    ("meta-llama/Llama-2-7b-hf", "llama-2-7b"),
+    ("llama 3.1 8b", "llama-3.1-8b"),
+    ("Qwen/Qwen2.5-7B", "qwen2.5-7b"),
+    ("qwen2.5 7b", "qwen2.5-7b"),  # not Qwen2 or Qwen 2.5's 72B
+    ("gemma 2 9b", "gemma-2-9b"),
+    ("phi3 mini", "phi-3-mini"),
+    ("Zephyr-7B", "zephyr", "mistral-7b"),
     # aliases in the data
     ("alpaca", "alpaca"),
     ("Stanford Alpaca", "alpaca"),
@@ -84,6 +95,7 @@ SPELLINGS = [
     ("moss", "ambiguous: moss-003, moss-moon-003-base"),
     ("qlora", "ambiguous: qlora-paper, qlora-nf4"),
     ("llama-adaptor", "ambiguous: llama-adapter, llama-adapter-paper"),
+    ("mixtral", "ambiguous: mixtral-8x7b, mixtral-8x22b"),
     # refused: nothing fits well enough to guess
     ("dolly", "unknown: dolly-v1, dolly-v2"),
     ("cerebras 13b", "unknown: cerebras-gpt-13b, cerebras-gpt-1.3b"),

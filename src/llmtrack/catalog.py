@@ -334,7 +334,8 @@ def compile_catalog(
 
     progress = LoadProgress()
     try:
-        loaded = load_layers(layers, base=base, report=progress)
+        trusted = [name for name, _ in bundled]
+        loaded = load_layers(layers, base=base, report=progress, trusted=trusted)
     finally:
         progress.close()
     sources = tuple(

@@ -6,10 +6,11 @@ punctuation and a trailing size unit do not matter, except a ``.`` between two d
 is a decimal point (``opt-1.3b`` is not ``opt-13b``).
 
 Resolution, in order: an id; a name or alias; the same without a trailing size unit
-(``llama-7`` for ``llama-7b``); a project with a size (``vicuna-13b`` is Vicuna on
-LLaMA-13B); a family (``llama``: every size where a set makes sense, "which one?" where one
-entry is needed); then rapidfuzz, which uses a match only when it is unique and confident,
-and says so, and otherwise suggests. Never a silent wrong answer.
+(``llama-7`` for ``llama-7b``) or a checkpoint's ``-hf`` suffix (``Llama-2-7b-hf``); a
+project with a size (``vicuna-13b`` is Vicuna on LLaMA-13B); a family (``llama``: every
+size where a set makes sense, "which one?" where one entry is needed); then rapidfuzz, which
+uses a match only when it is unique and confident, and says so, and otherwise suggests.
+Never a silent wrong answer.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from llmtrack.schema import Entry
 # Punctuation and spaces go; a '.' stays only as a decimal point.
 _SEPARATORS = re.compile(r"(?<!\d)\.|\.(?!\d)|[^\w.]|_")
 _SIZE_SUFFIX = re.compile(r"(\d+(?:\.\d+)?)([bmk])$")
+# 'Llama-2-7b-hf': the suffix of checkpoints converted to the transformers format
+_CHECKPOINT_SUFFIX = re.compile(r"(?<=\d[bmk])hf$")
 _SUGGEST_ABOVE = 70  # rapidfuzz ratio; below it a "did you mean" misleads more than it helps
 _CONFIDENT = 88  # a fuzzy match this good is used (and said) when nothing else comes close
 _CLEAR_LEAD = 8  # ... that is, when the runner-up scores at least this much lower
@@ -125,9 +128,13 @@ class NameIndex(NamedTuple):
         entry_id = self._id(key)
         if entry_id:
             return (entry_id,)
-        return self._keep(self.spellings.get(key, ())) or self._keep(
+        found = self._keep(self.spellings.get(key, ())) or self._keep(
             self.unitless.get(_unitless(key), ())
         )
+        converted = _CHECKPOINT_SUFFIX.sub("", key)
+        if not found and converted != key:
+            return self.exact(converted)
+        return found
 
     def variant(self, name: str) -> Resolution | None:
         """'vicuna-13b': a project named with the size of one of its base models."""

@@ -72,7 +72,10 @@ def to_dict(record: Any, derived: bool = True) -> Any:
     ``hardware``); without them the result is exactly what a catalog file holds, so an
     export loads back as the same records.
     """
-    order = _field_order(type(record))
+    kind = type(record)
+    if kind in _SCALARS:
+        return record
+    order = _field_order(kind)
     if order is not None:
         data = {name: to_dict(getattr(record, name), derived) for name in order}
         if derived and isinstance(record, schema.Cost):
@@ -85,6 +88,7 @@ def to_dict(record: Any, derived: bool = True) -> Any:
     return record
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 _ORDERS: dict[type, tuple[str, ...] | None] = {}
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from llmtrack import schema
@@ -187,22 +187,13 @@ def plausibility(
                 )
 
 
-# A JSON file with problems is read again, slowly, to give them lines and columns; not one
-# this big, where that would take minutes.
-LOCATE_LIMIT = 2 * 1024**2
-
-
-def _read(name: str, data: bytes, checks, report=None) -> tuple[list[Placed], list[Problem]]:
-    """Parse and schema-check one file: JSON the fast way first, and again with positions
-    if it has problems."""
-    parsed, problems = parse_file(name, data, schema.SECTIONS, locate=False)
+def _read(
+    name: str, data: bytes, checks, report=None, trusted: bool = False
+) -> tuple[list[Placed], list[Problem]]:
+    """Parse and schema-check one file (positions are found when a problem needs them)."""
+    parsed, problems = parse_file(name, data, schema.SECTIONS, locate=False, trusted=trusted)
     placed, entry_problems = validate_file(parsed, checks, report)
-    problems += entry_problems
-    if problems and not parsed.located and len(data) <= LOCATE_LIMIT:
-        parsed, problems = parse_file(name, data, schema.SECTIONS, locate=True)
-        placed, entry_problems = validate_file(parsed, checks)
-        problems += entry_problems
-    return placed, problems
+    return placed, problems + entry_problems
 
 
 def load_layers(
@@ -210,9 +201,11 @@ def load_layers(
     base=None,
     today: dt.date | None = None,
     report=None,
+    trusted: Collection[str] = (),
 ) -> Loaded:
     """Parse, validate and merge layers of files, over an already loaded ``base`` catalog
-    when given; raise CatalogError listing every problem."""
+    when given; raise CatalogError listing every problem. Files named in ``trusted`` (the
+    bundled ones) skip the YAML safety pass."""
     checks = adapters()
     problems: list[Problem] = []
     merged: dict[str, Placed] = {}
@@ -226,7 +219,7 @@ def load_layers(
         for name, data in layer:
             if report:
                 report(f"reading {name}", 0, 1)
-            placed, file_problems = _read(name, data, checks, report)
+            placed, file_problems = _read(name, data, checks, report, name in trusted)
             problems += file_problems
             in_layer += placed
             counts[name] = len(placed)

@@ -38,14 +38,27 @@ class ParsedFile:
     name: str
     sections: dict[str, list] = field(default_factory=dict)
     positions: dict[Location, tuple[int, int]] = field(default_factory=dict)
-    located: bool = True  # False when read without positions (JSON, the fast way)
+    located: bool = True  # False when read without positions (the fast way)
+    json: bool = False  # read with the json module
+    # what a file read the fast way is parsed again from, the first time a position is asked
+    source: tuple[bytes, tuple[str, ...]] | None = field(default=None, repr=False)
 
     def locate(self, path: Location) -> tuple[int | None, int | None]:
         """Line and column of the deepest part of ``path`` present in the file."""
+        if self.source is not None:
+            data, sections = self.source
+            self.source = None
+            self.positions = parse_file(self.name, data, sections, locate=True)[0].positions
+            self.located = True
         for end in range(len(path), 0, -1):
             if path[:end] in self.positions:
                 return self.positions[path[:end]]
         return None, None
+
+
+# A JSON file is parsed again as YAML to place its problems; not one this big, where the
+# YAML parser would take minutes.
+LOCATE_LIMIT = 2 * 1024**2
 
 
 class _Refused(Exception):
@@ -55,21 +68,30 @@ class _Refused(Exception):
 
 
 def parse_file(
-    name: str, data: bytes, sections: tuple[str, ...], locate: bool = True
+    name: str, data: bytes, sections: tuple[str, ...], locate: bool = True, trusted: bool = False
 ) -> tuple[ParsedFile, list[Problem]]:
     """Parse one catalog file: a mapping of section names to lists of entries.
 
-    JSON is read with the json module when ``locate`` is false: hundreds of times faster
-    than the YAML parser, but without line numbers. Callers parse again with ``locate``
-    when a file turns out to have problems (see ``validation``)."""
+    Without ``locate``, JSON is read with the json module (hundreds of times faster than the
+    YAML parser) and YAML with ruamel's plain loader (about three times faster than the
+    round-trip loader that records positions), both without line numbers: the file is
+    parsed again for them only if a problem needs one. A JSON file over ``LOCATE_LIMIT``
+    is not, since that would take minutes: its problems come without positions.
+
+    A ``trusted`` file (the bundled catalog, which ships with the package and is validated
+    by its tests) skips the pass that refuses alias bombs and foreign tags: that pass reads
+    the whole file a second time."""
     parsed = ParsedFile(name)
     try:
         text = _decode(name, data)
         document = None if locate else _load_json(text)
-        if document is None:
-            document = _load(name, text)
+        if document is not None:
+            parsed.located, parsed.json = False, True
         else:
-            parsed.located = False
+            document = _load(name, text, locate, trusted)
+            parsed.located = locate
+        if not parsed.located and (not parsed.json or len(data) <= LOCATE_LIMIT):
+            parsed.source = (data, sections)
     except _Refused as refused:
         return parsed, [refused.problem]
     if document is None:
@@ -81,7 +103,11 @@ def parse_file(
 
     problems: list[Problem] = []
     for section, entries in document.items():
-        line, column = _key_position(document, section) if parsed.located else (None, None)
+        if parsed.located:
+            line, column = _key_position(document, section)
+            parsed.positions[(section,)] = (line, column)
+        elif section not in sections or not isinstance(entries, list):
+            line, column = parsed.locate((section,))  # a problem: worth a second parse
         if section not in sections:
             known = ", ".join(sections)
             problems.append(
@@ -93,13 +119,13 @@ def parse_file(
                 _problem(name, line, column, f"section {section!r} must be a list of entries")
             )
             continue
-        if not parsed.located:  # JSON values are plain already
+        if parsed.json:  # JSON values are plain already
             parsed.sections[section] = entries
             continue
-        parsed.positions[(section,)] = (line, column)
+        positions = parsed.positions if parsed.located else None
         try:
             parsed.sections[section] = [
-                _plain(entry, (section, index), entries, index, parsed.positions)
+                _plain(entry, (section, index), entries, index, positions)
                 for index, entry in enumerate(entries)
             ]
         except _Unsupported as exc:
@@ -149,13 +175,15 @@ def _decode(name: str, data: bytes) -> str:
         raise _Refused(_problem(name, None, None, message)) from None
 
 
-def _load(name: str, text: str):
+def _load(name: str, text: str, locate: bool = True, trusted: bool = False):
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    yaml = YAML(typ="rt", pure=True)
+    # the round-trip loader records where every key sits; the plain one is faster
+    yaml = YAML(typ="rt" if locate else "safe", pure=True)
     try:
-        _check_events(name, yaml.parse(text))
+        if not trusted:
+            _check_events(name, yaml.parse(text))
         with warnings.catch_warnings():  # e.g. a reused anchor: legal YAML, not our business
             warnings.simplefilter("ignore")
             return yaml.load(text)
@@ -227,13 +255,15 @@ def _key_position(mapping, key) -> tuple[int, int]:
     return line + 1, column + 1
 
 
-def _plain(value, path: Location, parent, key, positions: dict) -> object:
-    """Copy a ruamel node into plain Python values, noting each key's position."""
-    try:
-        line, column = parent.lc.key(key) if isinstance(parent, dict) else parent.lc.item(key)
-        positions[path] = (line + 1, column + 1)
-    except (AttributeError, KeyError, TypeError, IndexError):
-        pass
+def _plain(value, path: Location, parent, key, positions: dict | None) -> object:
+    """Copy a ruamel node into plain Python values, noting each key's position in
+    ``positions`` (None: the file was read without them)."""
+    if positions is not None:
+        try:
+            line, column = parent.lc.key(key) if isinstance(parent, dict) else parent.lc.item(key)
+            positions[path] = (line + 1, column + 1)
+        except (AttributeError, KeyError, TypeError, IndexError):
+            pass
     if isinstance(value, dict):
         return {str(k): _plain(v, (*path, str(k)), value, k, positions) for k, v in value.items()}
     if isinstance(value, list):
