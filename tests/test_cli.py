@@ -404,3 +404,13 @@ def test_timeline_refuses_bad_options(cli, args, message):
     result = cli(*args)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_show_dates_a_stage_and_leaves_out_features_a_model_lacks(cli):
+    stage = cli("show", "dpo").stdout
+    assert "paper date" in stage and "2023-05-29" in stage
+    dense = cli("show", "llama-7b").stdout
+    assert "sliding_window" not in dense and "experts" not in dense
+    moe = cli("show", "mixtral-8x7b").stdout
+    assert "12.9B" in moe  # active_params, formatted as a count
+    assert "architecture.experts_per_token" in moe

@@ -30,6 +30,26 @@ def detail_record(entry: schema.Entry, catalog: Catalog) -> dict[str, Any]:
     return data
 
 
+# Architecture fields that are null when the model lacks the feature (no sliding window, no
+# experts), where "unknown" would mislead.
+_NOT_APPLICABLE = (
+    "active_params",
+    *(
+        f"architecture.{name}"
+        for name in (
+            "decoder_layers",
+            "head_dim",
+            "sliding_window",
+            "experts",
+            "expert_ffn_size",
+            "shared_expert_ffn_size",
+            "dense_layers",
+            "latent_attention",
+        )
+    ),
+)
+
+
 def render_detail(entry: schema.Entry, catalog: Catalog, width: int | None = None) -> str:
     from rich.markup import escape
     from rich.table import Table
@@ -45,12 +65,18 @@ def render_detail(entry: schema.Entry, catalog: Catalog, width: int | None = Non
     for key, value in _field_lines(data):
         if key.split(".")[0].split("[")[0] in _OWN_BLOCKS:
             continue
+        if value is None and key.startswith(_NOT_APPLICABLE):
+            continue  # a feature the model does not have, not an unknown
         shown = (
             "[dim]unknown[/dim]" if value is None or value == [] else escape(human_cell(key, value))
         )
         grid.add_row(key, shown)
-    for key, ids in records.related(entry, catalog).items():
-        grid.add_row(key.replace("_", " "), escape(", ".join(ids)) if ids else "[dim]none[/dim]")
+    for key, value in records.related(entry, catalog).items():
+        if isinstance(value, list):
+            shown = escape(", ".join(value)) if value else "[dim]none[/dim]"
+        else:
+            shown = escape(value) if value else "[dim]unknown[/dim]"
+        grid.add_row(key.replace("_", " "), shown)
     out.print(grid)
 
     if entry.notes:

@@ -59,7 +59,7 @@ def human_cell(key: str, value: Any) -> str:
     if value is None or value == []:
         return "-"
     leaf = key.rsplit(".", 1)[-1]
-    if leaf in ("params", "training_tokens"):
+    if leaf in ("params", "active_params", "training_tokens"):
         return format_params(value)
     if leaf.endswith("usd") or leaf == "usd_per_hour":
         return format_usd(value)
