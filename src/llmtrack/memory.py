@@ -167,6 +167,7 @@ def attention_linears(arch: Architecture) -> list[Linear]:
     return [
         *queries,
         Linear("kv_a", h, latent.kv_lora_rank + latent.rope_head_dim),
+        # keys' and values' up-projection; LoRA's "attention" targets take it for v
         Linear("v", latent.kv_lora_rank, arch.heads * (latent.nope_head_dim + latent.v_head_dim)),
         Linear("o", arch.heads * latent.v_head_dim, h),
     ]
@@ -186,8 +187,9 @@ def ffn_linears(arch: Architecture, *, dense: bool = False, active: bool = False
 
     if dense or not arch.experts:
         return mlp("ffn", arch.ffn_size)
-    count = arch.experts_per_token if active else arch.experts
-    linears = mlp("expert", arch.expert_ffn_size or arch.ffn_size, count or arch.experts)
+    # an unknown top-k counts every expert as active: an overestimate, never an under
+    count = (arch.experts_per_token or arch.experts) if active else arch.experts
+    linears = mlp("expert", arch.expert_ffn_size or arch.ffn_size, count)
     if arch.shared_expert_ffn_size:
         linears += mlp("shared_expert", arch.shared_expert_ffn_size)
     return [*linears, Linear("router", h, arch.experts)]
@@ -570,18 +572,17 @@ def _layer_activations(
     else:
         # probabilities in fp32 (softmax is computed in fp32) and in the compute dtype
         attention += batch * arch.heads * seq_len * seq_len * (4 + dtype_bytes)
-    # the FFN's input, the outputs of its input projections (gate and up, or fc1) and the
-    # activation's output that the down projection reads; with experts, the routed ones only
+    # the FFN's input, the outputs of its input projections (gate and up, or fc1), what the
+    # down projection reads (and, gated, the gate's activation apart from that product); with
+    # experts, only the routed ones
     inner = 0
     for m in ffn_linears(arch, active=True):
         if m.role.endswith(".in"):
             inner += m.outputs * m.count
-        elif m.role.endswith(".out"):  # the activation's output, which the down projection reads
-            inner += m.inputs * m.count
+        elif m.role.endswith(".out"):
+            inner += m.inputs * m.count * (2 if arch.ffn_kind == "gated" else 1)
         else:  # the router's scores
             inner += m.outputs
-        if arch.ffn_kind == "gated" and m.role.endswith(".out"):
-            inner += m.inputs * m.count  # the gate's activation, kept apart from the product
     ffn = tokens * (h + inner) * dtype_bytes
     # Each of the two norms keeps its input, the residual stream. Gated-FFN models pair with
     # RMSNorm, which LLaMA-style code computes in fp32, so that copy is fp32.
