@@ -113,8 +113,9 @@ def _field_order(cls: type) -> tuple[str, ...] | None:
 
 
 def related(entry: schema.Entry, catalog) -> dict[str, list[str]]:
-    """Links derived from the rest of the catalog: the projects on a base model or in a
-    stage, the entries citing a reference or a GPU."""
+    """Values derived from the rest of the catalog: the projects on a base model or in a
+    stage, the entries citing a reference or a GPU, the date of the paper a stage or a
+    technique rests on."""
     if isinstance(entry, schema.BaseModelEntry):
         return {"projects": [p.id for p in catalog.projects_on(entry.id)]}
     if isinstance(entry, schema.Stage):
