@@ -509,24 +509,24 @@ def timeline_command(
 
       llmtrack timeline --since 2023-06 --format json
     """
-    from llmtrack import query, timeline
+    from llmtrack import timeline
     from llmtrack.schema import SECTIONS
 
     sections = [_choice(name, SECTIONS, "section") for name in section or timeline.DEFAULT_SECTIONS]
     sections = list(dict.fromkeys(sections))
     _choice(by, timeline.PERIODS, "period for --by")
     catalog = _catalog()
-    tests = []
-    _dated(catalog.date_of, since, until, tests)
+    in_range = []  # --since/--until, tested on each entry's date once it is known
+    _dated(lambda date: date, since, until, in_range)
     dated, undated = [], 0
     for name in sections:
-        for entry in query.select(catalog.section(name), tests):
+        for entry in catalog.section(name):
             date = catalog.date_of(entry)
             if date is None:
                 undated += 1
-            else:
+            elif all(test(date) for test in in_range):
                 dated.append((name, entry.id, date))
-    if undated and not (since or until):
+    if undated:
         _note(f"{undated} entries with no known date are left out.")
     rows = timeline.timeline_rows(dated, sections, by)
     names = timeline.field_names(sections, by)
