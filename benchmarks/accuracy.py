@@ -32,7 +32,7 @@ HEADER = "| row | setting | compared | measured GiB | llmtrack | error | Acceler
 def main() -> None:
     from tests.memory_fixture import accelerate_gib, check, load_rows, rule_of_thumb_gib
 
-    from llmtrack.catalog import load_catalog
+    from llmtrack.catalog.load import load_catalog
 
     catalog = load_catalog()
     checked = [check(catalog, row) for row in load_rows()]

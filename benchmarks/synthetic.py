@@ -112,8 +112,9 @@ def synthetic_sections(n: int, seed: int = 0) -> dict[str, list[dict]]:
 
 def synthetic_catalog(n: int, seed: int = 0):
     """The bundled catalog plus the synthetic entries, as typed records (validated by pydantic)."""
-    from llmtrack.catalog import Catalog, load_catalog
-    from llmtrack.validation import adapters as entry_adapters
+    from llmtrack.catalog.load import load_catalog
+    from llmtrack.catalog.store import Catalog
+    from llmtrack.catalog.validation import adapters as entry_adapters
 
     bundled = load_catalog()
     adapters = entry_adapters()

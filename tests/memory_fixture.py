@@ -11,9 +11,9 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from llmtrack.catalog import Catalog
-from llmtrack.fits import estimate_base
+from llmtrack.catalog.store import Catalog
 from llmtrack.memory import GIB, Estimate, Recipe, precision
+from llmtrack.memory.fits import estimate_base
 
 FIXTURE = Path(__file__).parent / "fixtures" / "memory_measurements.yaml"
 _RECIPE_KEYS = (

@@ -256,7 +256,8 @@ def test_environments_and_cjk(env):
 def test_a_narrow_dumb_colourless_terminal():
     from tests.test_cli import on_a_terminal
 
-    code, screen = on_a_terminal("list", columns=40)
+    code, screen = on_a_terminal("list", columns=40, env={"TERM": "dumb"})
     assert code == 0
+    assert "\x1b[" not in screen
     assert all(len(line.rstrip()) <= 40 for line in screen.splitlines())
     assert "\x1b[3" not in run("list", env={"NO_COLOR": "1"}).stdout

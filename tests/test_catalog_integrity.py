@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import pickle
-
 import pytest
 
-from llmtrack import catalog as catalog_module
-from llmtrack.catalog import bundled_files, compile_catalog, load_catalog
 from llmtrack.memory import parameter_count, shapes
-from llmtrack.schema import SECTIONS
 
 # Every row of the awesome list's "Model Spec" table that the catalog must carry.
 LIST_PROJECTS = {
@@ -200,42 +195,6 @@ def test_cross_references_resolve(catalog):
     """The loader refuses dangling ids; check the derived links users see are populated."""
     assert {p.id for p in catalog.projects_on("llama-7b")} >= {"alpaca", "vicuna", "alpaca-lora"}
     assert catalog.projects_in_stage(catalog.get("rlhf"))
-
-
-# --- the compiled form -----------------------------------------------------------------
-
-
-def test_compiled_catalog_is_identical_to_the_yaml(tmp_path, monkeypatch):
-    monkeypatch.setenv(catalog_module.CACHE_ENV, str(tmp_path))
-    from_yaml = compile_catalog(bundled_files())
-    first = load_catalog()  # compiles and stores
-    stored = list(tmp_path.glob("catalog-*.pickle"))
-    assert len(stored) == 1
-    second = load_catalog()  # served from the stored form
-    assert first == from_yaml
-    assert second == from_yaml
-    assert pickle.loads(stored[0].read_bytes()) == from_yaml
-    for name in SECTIONS:
-        assert second.section(name) == from_yaml.section(name)
-
-
-def test_an_edited_file_is_never_served_stale(tmp_path, monkeypatch):
-    monkeypatch.setenv(catalog_module.CACHE_ENV, str(tmp_path))
-    files = bundled_files()
-    before = load_catalog(files)
-    name, data = files[-1]  # gpus
-    edited = data.replace(b"name: NVIDIA T4", b"name: NVIDIA T4 edited", 1)
-    assert edited != data
-    after = load_catalog([*files[:-1], (name, edited)])
-    assert "edited" in after.get("t4").name
-    assert before.get("t4").name != after.get("t4").name
-
-
-def test_an_unwritable_cache_folder_still_loads(tmp_path, monkeypatch):
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("")
-    monkeypatch.setenv(catalog_module.CACHE_ENV, str(blocker / "cache"))
-    assert len(load_catalog()) > 150
 
 
 # Issue 8: the open model families released since the awesome list (April 2023), with the

@@ -275,7 +275,7 @@ def test_errors_in_a_real_process_have_no_traceback():
     assert "Traceback" not in result.stderr
 
 
-def on_a_terminal(*args: str, columns: int = 120) -> tuple[int, str]:
+def on_a_terminal(*args: str, columns: int = 120, env=None) -> tuple[int, str]:
     """Run llmtrack with stdout on a pseudo-terminal, as a person at a prompt sees it."""
     import os
     import pty
@@ -283,8 +283,9 @@ def on_a_terminal(*args: str, columns: int = 120) -> tuple[int, str]:
     import sys
 
     leader, follower = pty.openpty()
-    env = {**os.environ, "COLUMNS": str(columns), "TERM": "xterm"}
-    env.pop("NO_COLOR", None)
+    base = {**os.environ, "COLUMNS": str(columns), "TERM": "xterm"}
+    base.pop("NO_COLOR", None)
+    env = {**base, **(env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "llmtrack", *args], stdout=follower, stderr=subprocess.PIPE, env=env
     )
@@ -329,10 +330,17 @@ def test_every_listing_command_is_a_table_on_a_terminal(command, expected):
     assert expected in screen
 
 
+def visible(screen: str) -> str:
+    """What a person sees: the text without its colour and style escapes."""
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", screen)
+
+
 def test_a_narrow_terminal_keeps_the_id_whole():
     code, screen = on_a_terminal("list", columns=60)
     assert code == 0
-    lines = [line.rstrip() for line in screen.splitlines()]
+    lines = [line.rstrip() for line in visible(screen).splitlines()]
     assert any(line.lstrip().startswith("chinese-llama-alpaca") for line in lines)
     assert all(len(line) <= 60 for line in lines)
 
@@ -414,3 +422,80 @@ def test_show_dates_a_stage_and_leaves_out_features_a_model_lacks(cli):
     moe = cli("show", "mixtral-8x7b").stdout
     assert "12.9B" in moe  # active_params, formatted as a count
     assert "architecture.experts_per_token" in moe
+
+
+# --- colour: on a terminal it is there, with NO_COLOR (or in a pipe) it is not -------------
+
+CYAN, BOLD_YELLOW = "\x1b[36m", "\x1b[1;33m"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("columns", [120, 80, 60])
+def test_a_terminal_table_is_in_colour_at_every_width(columns):
+    code, screen = on_a_terminal("list", "--base", "llama-7b", columns=columns)
+    assert code == 0
+    assert CYAN in screen  # the id column
+    assert all(len(line.rstrip()) <= columns for line in visible(screen).splitlines())
+
+
+@pytest.mark.slow
+def test_compare_highlights_the_fields_that_differ_on_a_terminal():
+    code, screen = on_a_terminal("compare", "alpaca", "vicuna")
+    assert code == 0
+    assert BOLD_YELLOW in screen
+    differing = [line for line in screen.splitlines() if BOLD_YELLOW in line]
+    assert any("org" in visible(line) for line in differing)
+
+
+@pytest.mark.slow
+def test_search_highlights_the_match_on_a_terminal():
+    code, screen = on_a_terminal("search", "sharegpt")
+    assert code == 0
+    assert BOLD_YELLOW in screen
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args", [("list",), ("compare", "alpaca", "vicuna"), ("search", "sharegpt"), ("show", "vicuna")]
+)
+def test_no_color_removes_every_escape_on_a_terminal(args):
+    code, screen = on_a_terminal(*args, env={"NO_COLOR": "1"})
+    assert code == 0
+    assert "\x1b[" not in screen
+    assert "─" in screen or "Sources" in screen  # still the terminal layout, only plainer
+
+
+@pytest.mark.slow
+def test_show_and_estimate_are_in_colour_on_a_terminal():
+    for args in (("show", "vicuna"), ("estimate", "llama-7b", "--vram", "24GB")):
+        code, screen = on_a_terminal(*args)
+        assert code == 0
+        assert "\x1b[1m" in screen  # the bold title
+
+
+def test_force_color_colours_a_pipe_and_no_color_wins(cli):
+    coloured = cli("list", "--base", "llama-7b", "--format", "table", env={"FORCE_COLOR": "1"})
+    assert CYAN in coloured.stdout
+    plain = cli(
+        "list", "--base", "llama-7b", "--format", "table", env={"FORCE_COLOR": "1", "NO_COLOR": "1"}
+    )
+    assert "\x1b[" not in plain.stdout
+
+
+def test_the_environment_decides_colour_once():
+    from llmtrack.output.env import Env
+
+    class Terminal:
+        encoding = "utf-8"
+
+        def isatty(self):
+            return True
+
+        def fileno(self):
+            raise OSError
+
+    assert Env.detect(Terminal(), {"TERM": "xterm"}).colour
+    assert not Env.detect(Terminal(), {"TERM": "xterm", "NO_COLOR": "1"}).colour
+    assert not Env.detect(Terminal(), {"TERM": "dumb"}).colour
+    assert Env.detect(Terminal(), {"TERM": "dumb", "FORCE_COLOR": "1"}).colour
+    assert Env.detect(Terminal(), {"COLUMNS": "61"}).width == 61

@@ -7,11 +7,12 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from llmtrack import query, records
+from llmtrack import query
+from llmtrack.catalog import rows as records
+from llmtrack.catalog.validation import load_layers
 from llmtrack.errors import CatalogError, NotFoundError, UsageError
 from llmtrack.match import NameIndex
 from llmtrack.units import parse_date, parse_params, parse_params_range, parse_usd
-from llmtrack.validation import load_layers
 
 texts = st.text(max_size=40)
 numbers = st.integers(min_value=1, max_value=10**6)

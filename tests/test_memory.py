@@ -8,8 +8,8 @@ from urllib.parse import urlparse
 import pytest
 
 from llmtrack.errors import UsageError
-from llmtrack.fits import estimate_base
 from llmtrack.memory import GIB, Recipe, precision
+from llmtrack.memory.fits import estimate_base
 from tests.memory_fixture import (
     accelerate_gib,
     check,

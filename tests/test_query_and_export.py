@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from llmtrack.catalog import Catalog
-from llmtrack.validation import load_entries
+from llmtrack.catalog.store import Catalog
+from llmtrack.catalog.validation import load_entries
 
 
 def ids(result) -> list[str]:
@@ -140,7 +140,7 @@ def test_csv_flattens_and_joins_lists(cli):
 
 
 def test_formula_like_text_is_defused_in_csv_and_tsv():
-    from llmtrack.output import render
+    from llmtrack.output.formats import render
 
     rows = [{"id": "x", "note": "=HYPERLINK(1)", "delta": -3, "at": "@cmd"}]
     csv_text = render("csv", rows, ["id", "note", "delta", "at"])

@@ -219,7 +219,7 @@ def test_validate_warns_about_implausible_values(cli, tmp_path):
 
 
 def test_validate_the_bundled_data_files(cli):
-    from llmtrack.catalog import bundled_paths
+    from llmtrack.catalog.files import bundled_paths
 
     result = cli("validate", *bundled_paths())
     assert result.exit_code == 0, result.stdout
@@ -359,7 +359,7 @@ def test_new_prints_a_template_that_validates_and_keeps_its_comments(cli, tmp_pa
 def test_new_shows_every_field_of_the_section(cli):
     import dataclasses
 
-    from llmtrack.schema import Project
+    from llmtrack.catalog.schema import Project
 
     text = cli("new", "projects").stdout
     for field in dataclasses.fields(Project):

@@ -6,9 +6,10 @@ import textwrap
 
 import pytest
 
-from llmtrack.catalog import bundled_files, compile_catalog
+from llmtrack.catalog.files import bundled_files
+from llmtrack.catalog.load import compile_catalog
+from llmtrack.catalog.validation import load_entries
 from llmtrack.errors import CatalogError
-from llmtrack.validation import load_entries
 
 GOOD_BASE = """\
 base_models:

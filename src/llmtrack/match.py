@@ -18,11 +18,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from llmtrack.catalog import Catalog
 from llmtrack.errors import NotFoundError
-from llmtrack.schema import Entry
+
+if TYPE_CHECKING:  # the catalog builds this index: no import back at run time
+    from llmtrack.catalog.schema import Entry
+    from llmtrack.catalog.store import Catalog
 
 # Punctuation and spaces go; a '.' stays only as a decimal point.
 _SEPARATORS = re.compile(r"(?<!\d)\.|\.(?!\d)|[^\w.]|_")

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
-from llmtrack import schema
+from llmtrack.catalog import schema
+from llmtrack.catalog.rows import Row
 from llmtrack.errors import UsageError
-from llmtrack.records import Row
 
 Predicate = Callable[[Any], bool]
 

@@ -8,14 +8,14 @@ rapidfuzz looks for names close to the query instead, so a typo still finds some
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from llmtrack import schema
-from llmtrack.catalog import Catalog
-from llmtrack.records import to_dict
+from llmtrack.catalog import schema
+from llmtrack.catalog.rows import to_dict
+from llmtrack.catalog.store import Catalog
 
-_WEIGHTS = {"id": 3, "name": 3, "aliases": 3, "title": 2, "org": 2, "family": 2, "authors": 2}
 _CONTEXT = 40  # characters of the field shown each side of the match
 _FUZZY_CUTOFF = 80
 
@@ -57,8 +57,18 @@ def _walk(value, field: str) -> Iterator[tuple[str, str]]:
             yield from _walk(item, field)
 
 
+@functools.cache
+def _weights() -> dict[str, int]:
+    """How much a hit in each top-level field counts, as the schema's metadata says."""
+    return {
+        f.name: f.metadata.get("weight", 1)
+        for cls in schema.ENTRY_TYPES.values()
+        for f in schema.fields_of(cls)
+    }
+
+
 def _weight(field: str) -> int:
-    return _WEIGHTS.get(field.split(".")[0], 1)
+    return _weights().get(field.split(".")[0], 1)
 
 
 def _snippet(text: str, start: int, end: int) -> tuple[str, tuple[int, int]]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
-from llmtrack.records import Row
+from llmtrack.catalog.rows import Row
 
 DEFAULT_SECTIONS = ("base_models", "projects")
 PERIODS = ("month", "year")
@@ -51,3 +52,39 @@ def timeline_rows(
 def field_names(sections: Sequence[str], by: str) -> list[str]:
     extra = list(sections) if len(sections) > 1 else []
     return [by, "count", *extra, "ids", "chart"]
+
+
+class Timeline(NamedTuple):
+    rows: list[Row]
+    field_names: list[str]
+    by: str
+    undated: int  # entries left out because their date is unknown
+
+
+def timeline(
+    catalog,
+    sections: Sequence[str] = DEFAULT_SECTIONS,
+    by: str = "month",
+    since: str | None = None,
+    until: str | None = None,
+) -> Timeline:
+    """Releases per period in these sections, within [since, until] (ISO, partial dates as
+    spans); each entry's date is read once, and the undated are counted, never guessed."""
+    from llmtrack import query
+    from llmtrack.catalog.schema import SECTIONS
+    from llmtrack.filters import choose
+    from llmtrack.units import parse_date
+
+    sections = list(dict.fromkeys(choose(name, SECTIONS, "section") for name in sections))
+    choose(by, PERIODS, "period for --by")
+    bounds = [parse_date(d) if d else None for d in (since, until)]
+    in_range = query.dated_between(lambda date: date, *bounds) if since or until else None
+    dated, undated = [], 0
+    for name in sections:
+        for entry in catalog.section(name):
+            date = catalog.date_of(entry)
+            if date is None:
+                undated += 1
+            elif in_range is None or in_range(date):
+                dated.append((name, entry.id, date))
+    return Timeline(timeline_rows(dated, sections, by), field_names(sections, by), by, undated)

@@ -1,0 +1,306 @@
+"""The compiled catalog: what a run reads instead of parsing YAML and validating it.
+
+Threat model: the cache folder is the one place a run reads from that another user, a
+restored CI cache or a careless ``chmod`` could have written. So what is stored there is
+plain JSON, read with the standard library: whatever a file holds, reading it builds only
+the record classes of ``schema.RECORD_TYPES`` from strings, numbers and lists, and never
+runs code. Each file starts with the SHA-256 of the rest, so a flipped byte or a truncated
+write is noticed and the catalog compiled again; any failure to read or use a cached file
+means compiling again, never an error. The folder is created 0700 and used only while it
+belongs to this user and no one else may write to it; otherwise the catalog is compiled in
+memory, with one warning.
+
+The key of a compiled catalog covers every input of its bytes: each file's content, layer
+and name, the format, and the source of every module whose output is stored (the schema,
+the parser, validation, the indexes and this codec). Edit any of them and the key changes.
+
+The bundled catalog's compiled form ships in the package (``data/catalog.json``, made by
+``python -m llmtrack.catalog.build`` and proved identical to the YAML by a test), so the
+first command after installing is as fast as any other; an editable install whose YAML has
+changed since falls back to the user cache.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import tempfile
+import types
+import typing
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from llmtrack.catalog import schema
+from llmtrack.catalog.files import CatalogFile, cache_dir
+from llmtrack.catalog.store import Catalog, Entries, SourceFile
+from llmtrack.errors import Problem
+
+FORMAT = 1
+PREFIX, SUFFIX = "catalog-", ".json"
+CACHES_KEPT = 8  # compiled catalogs kept, for users who switch between overlay sets
+# Modules whose output a compiled catalog holds, relative to the package folder.
+STORED_MODULES = (
+    "catalog/schema.py",
+    "catalog/values.py",
+    "catalog/validation.py",
+    "catalog/store.py",
+    "catalog/load.py",
+    "catalog/cache.py",
+    "match.py",
+    "yamlsafe.py",
+)
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+class CacheWarning(UserWarning):
+    """The cache could not be used safely; the catalog was compiled without it."""
+
+
+class CacheInvalid(ValueError):
+    """A compiled file that is corrupt, stale or not ours."""
+
+
+def code_digest() -> bytes:
+    digest = hashlib.sha256()
+    for name in STORED_MODULES:
+        try:
+            digest.update(name.encode() + b"\0" + (_PACKAGE / name).read_bytes())
+        except OSError:  # sources not installed: a key no shipped file matches
+            digest.update(f"{name} unreadable".encode())
+    return digest.digest()
+
+
+def cache_key(files: Sequence[CatalogFile]) -> str:
+    digest = hashlib.sha256(f"llmtrack compiled catalog {FORMAT}\0".encode())
+    digest.update(code_digest())
+    for item in files:
+        digest.update(f"{item.layer}|{item.name}".encode() + b"\0")
+        digest.update(hashlib.sha256(item.data).digest())
+    return digest.hexdigest()[:32]
+
+
+# --- encoding ------------------------------------------------------------------------
+
+
+def _layout() -> dict[str, dict[str, list]]:
+    """For each record class, its fields that hold records or lists: what decoding rebuilds."""
+    layout: dict[str, dict[str, list]] = {}
+    for name, cls in schema.RECORD_TYPES.items():
+        hints = typing.get_type_hints(cls)
+        spec: dict[str, list] = {}
+        for f in schema.fields_of(cls):
+            options = _options(hints[f.name])
+            record = next((t for t in options if dataclasses.is_dataclass(t)), None)
+            tuples = [t for t in options if typing.get_origin(t) is tuple]
+            if record is not None:
+                spec[f.name] = ["record", record.__name__]
+            elif tuples:
+                inner = typing.get_args(tuples[0])[0]
+                if dataclasses.is_dataclass(inner):
+                    spec[f.name] = ["records", inner.__name__]
+                else:
+                    spec[f.name] = ["tuple", None]
+        layout[name] = spec
+    return layout
+
+
+def _options(hint) -> tuple:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return typing.get_args(hint)
+    return (hint,)
+
+
+def _plain(value: Any) -> Any:
+    """A record as JSON data: fields by name, None left out (decoding restores defaults)."""
+    if isinstance(value, schema.Record):
+        return {
+            f.name: _plain(item)
+            for f in schema.fields_of(type(value))
+            if (item := getattr(value, f.name)) is not None
+        }
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def encode(catalog: Catalog, key: str) -> bytes:
+    """The compiled form: the digest of the payload, a newline, the payload (JSON)."""
+    catalog.index()
+    entry = lambda e: json.dumps(_plain(e), ensure_ascii=False, separators=(",", ":"))  # noqa: E731
+    payload = {
+        "format": FORMAT,
+        "key": key,
+        "layout": _layout(),
+        "sections": {name: [entry(e) for e in catalog.section(name)] for name in schema.SECTIONS},
+        "index": {
+            "where": catalog._where,
+            "by_base": catalog._by_base,
+            "referrers": catalog._referrers,
+            "families": catalog.families,
+            "names": catalog.names._asdict() | {"allowed": None},
+        },
+        "files": [list(source) for source in catalog.files],
+        "warnings": [list(problem) for problem in catalog.warnings],
+    }
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+
+
+# --- decoding ------------------------------------------------------------------------
+
+
+def decode(data: bytes, key: str, rebuild: Callable[[], Catalog] | None = None) -> Catalog:
+    """The catalog a compiled file holds; CacheInvalid when it is corrupt, stale or odd.
+
+    Entries are decoded when first used; should one fail then, ``rebuild()`` compiles the
+    catalog afresh (once) and the entry comes from there."""
+    from llmtrack.match import NameIndex
+
+    digest, _, body = data.partition(b"\n")
+    if hashlib.sha256(body).hexdigest().encode() != digest:
+        raise CacheInvalid("checksum mismatch")
+    try:
+        payload = json.loads(body)
+        if payload["format"] != FORMAT or payload["key"] != key:
+            raise CacheInvalid("stale")
+        build = _builder(payload["layout"])
+        rebuilt = functools.cache(rebuild) if rebuild else None
+        sections = {}
+        for name, cls in schema.ENTRY_TYPES.items():
+            encoded = payload["sections"][name]
+            if not all(isinstance(text, str) for text in encoded):
+                raise CacheInvalid("not a compiled catalog")
+            sections[name] = Entries(
+                encoded=encoded,
+                decode=lambda text, cls=cls: build(cls.__name__, json.loads(text)),
+                fallback=(lambda name=name: rebuilt().section(name)) if rebuilt else None,
+            )
+        catalog = Catalog(
+            **sections,
+            files=tuple(SourceFile(p, layer, n, tuple(r)) for p, layer, n, r in payload["files"]),
+            warnings=tuple(Problem(*problem) for problem in payload["warnings"]),
+        )
+        index = payload["index"]
+        catalog.__dict__.update(
+            _where=index["where"],
+            _by_base=index["by_base"],
+            _referrers=index["referrers"],
+            families=index["families"],
+            names=NameIndex(**index["names"]),
+        )
+        return catalog
+    except CacheInvalid:
+        raise
+    except Exception as exc:  # any shape we did not write
+        raise CacheInvalid(f"not a compiled catalog: {exc}") from None
+
+
+def _builder(layout: dict[str, dict[str, list]]):
+    """A function that turns decoded JSON into records, using only the schema's classes."""
+    types = schema.RECORD_TYPES
+
+    def build(name: str, data: dict) -> Any:
+        cls = types[name]  # a KeyError for a class we do not have: the file is not ours
+        for field, (kind, inner) in layout[name].items():
+            value = data.get(field)
+            if value is None:
+                continue
+            if kind == "record":
+                data[field] = build(inner, value)
+            elif kind == "records":
+                data[field] = tuple(build(inner, item) for item in value)
+            else:
+                data[field] = tuple(value)
+        return cls(**data)
+
+    return build
+
+
+# --- the user cache ------------------------------------------------------------------
+
+
+def private_folder(folder: Path) -> bool:
+    """Create the cache folder 0700 if needed; True when it is safe to read and write."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.stat()
+    except OSError:
+        return False
+    if os.name != "posix":
+        return True
+    if info.st_uid != os.geteuid():
+        _warn(f"cache folder {folder} belongs to another user; compiling in memory")
+        return False
+    if info.st_mode & 0o022:
+        _warn(f"cache folder {folder} is writable by others; compiling in memory")
+        return False
+    return True
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, CacheWarning, stacklevel=3)
+
+
+def cached(files: Sequence[CatalogFile], build) -> Catalog:
+    """The compiled catalog of ``files`` from the user cache, or ``build()`` stored there."""
+    folder = cache_dir()
+    key = cache_key(files)
+    if not private_folder(folder):
+        return build()
+    path = folder / f"{PREFIX}{key}{SUFFIX}"
+
+    def rebuild() -> Catalog:
+        path.unlink(missing_ok=True)  # this file is bad: the next run writes a good one
+        return build()
+
+    try:
+        return decode(_read_own(path), key, rebuild)
+    except (OSError, CacheInvalid):
+        pass  # missing, unreadable, corrupt or not ours: compile and store it again
+    catalog = build()
+    store(path, encode(catalog, key))
+    return catalog
+
+
+def _read_own(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        info = os.fstat(handle.fileno())
+        if os.name == "posix" and (info.st_uid != os.geteuid() or info.st_mode & 0o022):
+            raise CacheInvalid("not written by this user")
+        return handle.read()
+
+
+def store(path: Path, data: bytes) -> None:
+    """Write a compiled catalog atomically; a cache we cannot write is not an error."""
+    tmp_name = None
+    try:
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".catalog-", delete=False) as tmp:
+            tmp_name = tmp.name
+            tmp.write(data)
+        os.replace(tmp_name, path)
+        older = sorted(path.parent.glob(f"{PREFIX}*{SUFFIX}"), key=_modified, reverse=True)
+        for stale in older[CACHES_KEPT:]:
+            stale.unlink(missing_ok=True)
+    except OSError:
+        if tmp_name:
+            Path(tmp_name).unlink(missing_ok=True)
+
+
+def cached_files(folder: Path | None = None) -> list[Path]:
+    """Every compiled catalog in the cache folder (older pickles included, to clear them)."""
+    folder = folder or cache_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.name.startswith(PREFIX) and p.is_file())
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0

@@ -1,0 +1,183 @@
+"""The catalog in memory: each section's entries, look-ups by id, by base model and by name,
+and the files it was made of. How it is made is ``catalog.load``; how it is stored between
+runs, ``catalog.cache``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, NamedTuple
+
+from llmtrack.catalog import schema
+from llmtrack.catalog.sections import SECTIONS
+from llmtrack.errors import NotFoundError, Problem
+
+
+class SourceFile(NamedTuple):
+    """A file the catalog was loaded from, and what it gave."""
+
+    path: str
+    layer: str  # "bundled", "config", "environment" or "command line"
+    entries: int
+    replaced: tuple[str, ...] = ()  # ids whose earlier entry this file replaced
+
+
+class Entries(Sequence):
+    """A section's entries, decoded one by one as they are used.
+
+    The compiled catalog stores each entry as its own small JSON text, so a query that needs
+    a few entries of a catalog of 100,000 does not build the other 99,990."""
+
+    def __init__(
+        self,
+        entries: Sequence[schema.Entry] = (),
+        *,
+        encoded: Sequence[str] | None = None,
+        decode: Callable[[str], schema.Entry] | None = None,
+        fallback: Callable[[], Entries] | None = None,
+    ):
+        self._encoded = encoded
+        self._decode = decode
+        self._fallback = fallback  # the same section compiled afresh, if an entry will not decode
+        self._items: list[Any] = [None] * len(encoded) if encoded is not None else list(entries)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        item = self._items[index]
+        if item is None:
+            assert self._encoded is not None and self._decode is not None
+            try:
+                item = self._decode(self._encoded[index])
+            except Exception:  # a compiled entry we cannot use: never an error, compile again
+                if self._fallback is None:
+                    raise
+                item = self._fallback()[index]
+            self._items[index] = item
+        return item
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Entries({len(self)})"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every entry of the six sections, in file order, and the files they came from.
+
+    Look-ups by id, by base model and by name go through indexes worked out when the catalog
+    is compiled and stored with it (see ``index``), so they never unpickle a whole section."""
+
+    base_models: Entries = field(default_factory=Entries)
+    projects: Entries = field(default_factory=Entries)
+    references: Entries = field(default_factory=Entries)
+    stages: Entries = field(default_factory=Entries)
+    techniques: Entries = field(default_factory=Entries)
+    gpus: Entries = field(default_factory=Entries)
+    files: tuple[SourceFile, ...] = field(default=(), compare=False)
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def from_sections(cls, sections: dict[str, list[schema.Entry]], **extra) -> Catalog:
+        return cls(**{name: Entries(sections.get(name, ())) for name in schema.SECTIONS}, **extra)
+
+    def section(self, name: str) -> Entries:
+        return getattr(self, name)
+
+    def __iter__(self) -> Iterator[schema.Entry]:
+        for name in schema.SECTIONS:
+            yield from self.section(name)
+
+    def __len__(self) -> int:
+        return sum(len(self.section(name)) for name in schema.SECTIONS)
+
+    def index(self) -> Catalog:
+        """Work out every index now (before the catalog is stored); returns the catalog."""
+        for name in ("_where", "_by_base", "_referrers", "families", "names"):
+            getattr(self, name)
+        return self
+
+    @cached_property
+    def _where(self) -> dict[str, tuple[str, int]]:
+        """id -> (section, position)."""
+        return {
+            entry.id: (name, n)
+            for name in schema.SECTIONS
+            for n, entry in enumerate(self.section(name))
+        }
+
+    def get(self, entry_id: str) -> schema.Entry:
+        try:
+            name, position = self._where[entry_id]
+        except KeyError:
+            raise NotFoundError(f"no entry with id {entry_id!r}") from None
+        return self.section(name)[position]
+
+    @cached_property
+    def families(self) -> dict[str, tuple[str, ...]]:
+        """Base-model family name -> the ids of its sizes."""
+        families: dict[str, list[str]] = {}
+        for base in self.base_models:
+            families.setdefault(base.family, []).append(base.id)
+        return {name: tuple(ids) for name, ids in families.items()}
+
+    @cached_property
+    def names(self):
+        """The name index of every entry (see ``match.NameIndex``)."""
+        from llmtrack.match import NameIndex
+
+        return NameIndex.build_full(self)
+
+    @cached_property
+    def _by_base(self) -> dict[str, tuple[int, ...]]:
+        """base model id -> positions of the projects built on it."""
+        found: dict[str, list[int]] = {}
+        for n, project in enumerate(self.projects):
+            for base in project.base_models:
+                found.setdefault(base, []).append(n)
+        return {base: tuple(positions) for base, positions in found.items()}
+
+    def projects_on(self, *base_ids: str) -> tuple[schema.Project, ...]:
+        """Projects built on any of these base models, in catalog order."""
+        positions = sorted({n for base in base_ids for n in self._by_base.get(base, ())})
+        return tuple(self.projects[n] for n in positions)
+
+    def paper_date(self, entry) -> str | None:
+        """The date of a stage's or technique's first reference: the paper it rests on."""
+        if not entry.references:
+            return None
+        try:
+            return self.get(entry.references[0]).date  # type: ignore[attr-defined]
+        except NotFoundError:  # a dangling reference is reported by validation
+            return None
+
+    def date_of(self, entry: schema.Entry) -> str | None:
+        """The date an entry is placed at on a timeline or by --since/--until."""
+        date_field = SECTIONS[entry.section].date_field
+        return getattr(entry, date_field) if date_field else self.paper_date(entry)
+
+    def projects_in_stage(self, stage: schema.Stage) -> tuple[schema.Project, ...]:
+        return tuple(p for p in self.projects if set(p.methods) & set(stage.methods))
+
+    def referrers(self, entry_id: str) -> tuple[schema.Entry, ...]:
+        """Entries whose cross-references point at ``entry_id``."""
+        return tuple(self.get(i) for i in self._referrers.get(entry_id, ()))
+
+    @cached_property
+    def _referrers(self) -> dict[str, tuple[str, ...]]:
+        """Every cross-reference, reversed: target id -> the ids that cite it."""
+        found: dict[str, list[str]] = {}
+        for entry in self:
+            for _, _, target in schema.references_of(entry):
+                citing = found.setdefault(target, [])
+                if not citing or citing[-1] != entry.id:
+                    citing.append(entry.id)
+        return {target: tuple(ids) for target, ids in found.items()}

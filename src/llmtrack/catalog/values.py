@@ -1,0 +1,85 @@
+"""The catalog's allowed values and text checks, defined once: the schema, validation, help,
+completion, templates and error messages all read them from here."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from annotated_types import Ge, Gt, Predicate
+
+_SLUG = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
+_PARTIAL_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
+_URL = re.compile(r"https?://\S+")
+
+
+def is_slug(value: str) -> bool:
+    """a lowercase slug such as 'llama-7b' or 'opt-1.3b'"""
+    return _SLUG.fullmatch(value) is not None
+
+
+def is_partial_date(value: str) -> bool:
+    """an ISO date: 'YYYY-MM-DD', or 'YYYY-MM' or 'YYYY' where only that is known"""
+    return _PARTIAL_DATE.fullmatch(value) is not None
+
+
+def is_url(value: str) -> bool:
+    """an http(s) URL"""
+    return _URL.fullmatch(value) is not None
+
+
+def is_not_blank(value: str) -> bool:
+    """a non-blank string (write null for unknown)"""
+    return bool(value.strip())
+
+
+Slug = Annotated[str, Predicate(is_slug)]
+Text = Annotated[str, Predicate(is_not_blank)]
+Url = Annotated[str, Predicate(is_url)]
+PartialDate = Annotated[str, Predicate(is_partial_date)]
+Count = Annotated[int, Gt(0)]
+Amount = Annotated[float, Ge(0)]
+
+Method = Literal[
+    "sft",
+    "lora",
+    "qlora",
+    "dora",
+    "adapter",
+    "p-tuning",
+    "rm",
+    "rlhf",
+    "dpo",
+    "orpo",
+    "vocab-extension",
+    "continued-pretraining",
+    "quantization",
+    "retrieval",
+]
+METHODS: tuple[str, ...] = Method.__args__
+
+DataOrigin = Literal[
+    "human-written",
+    "self-instruct",
+    "model-generated",
+    "user-shared",
+    "public-datasets",
+    "web",
+    "translated",
+]
+Access = Literal["open-weights", "api", "none"]
+CostBound = Literal["exact", "approximate", "upper-bound"]
+ArchitectureKind = Literal["decoder", "encoder", "encoder-decoder"]
+FfnKind = Literal["mlp", "gated"]
+PositionKind = Literal["learned", "rotary", "alibi", "relative"]
+ReferenceKind = Literal["paper", "tool", "blog"]
+TechniqueCategory = Literal[
+    "parallelism", "memory", "precision", "quantization", "parameter-efficient"
+]
+MemoryKind = Literal["dedicated", "unified"]
+DATA_ORIGINS: tuple[str, ...] = DataOrigin.__args__
+ACCESS: tuple[str, ...] = Access.__args__
+COST_BOUNDS: tuple[str, ...] = CostBound.__args__
+REFERENCE_KINDS: tuple[str, ...] = ReferenceKind.__args__
+TECHNIQUE_CATEGORIES: tuple[str, ...] = TechniqueCategory.__args__
+MEMORY_KINDS: tuple[str, ...] = MemoryKind.__args__

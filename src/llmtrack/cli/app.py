@@ -1,0 +1,187 @@
+"""The command line's app: its one error policy, the root options, the commands registered
+in one block, and the entry point. typer only parses and dispatches; the commands map
+options to the library and hand results to the renderers."""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+
+from llmtrack import __version__
+from llmtrack.cli import catalog_commands, memory_commands, session, user_commands
+from llmtrack.errors import EXIT_ERROR, EXIT_INTERRUPTED, LlmtrackError
+from llmtrack.output.env import Env
+
+
+class OneErrorPolicy(TyperGroup):
+    """Runs every invocation, from the console script or typer's CliRunner, through one
+    policy: an expected failure is one 'Error: ...' line on stderr and its exit code."""
+
+    def main(self, args=None, prog_name=None, **extra):  # type: ignore[override]
+        session.start(Env.detect())
+        extra["standalone_mode"] = False
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_line
+            code = self._run(args, prog_name, extra)
+        sys.exit(code)
+
+    def _run(self, args, prog_name, extra) -> int:
+        try:
+            code = super().main(args, prog_name or "llmtrack", **extra)
+            return code if isinstance(code, int) else 0
+        except typer.Exit as exc:
+            return exc.exit_code
+        except (typer.Abort, KeyboardInterrupt):
+            return EXIT_INTERRUPTED
+        except typer.TyperException as exc:  # typer's own usage errors: bad option values
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                return 0  # a bare `llmtrack`: typer has printed the help
+            context = getattr(exc, "ctx", None)
+            hint = f" (see '{context.command_path} --help')" if context else ""
+            return _fail(f"{exc.format_message()}{hint}", exc.exit_code)
+        except LlmtrackError as exc:
+            if session.current().debug:
+                raise
+            for problem in getattr(exc, "problems", ()):  # a catalog error: a line each
+                sys.stderr.write(f"{problem}\n")
+            return _fail(str(exc), exc.exit_code)
+        except BrokenPipeError:
+            _silence_stdout()
+            return 0
+        except Exception as exc:  # a bug: still one line, unless the user asked for the traceback
+            if session.current().debug:
+                raise
+            message = (
+                f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)"
+            )
+            return _fail(message, EXIT_ERROR)
+
+
+APP_SETTINGS = dict(
+    name="llmtrack",
+    cls=OneErrorPolicy,
+    help=(
+        "Query a bundled, sourced catalog of affordable LLMs: base models, the projects "
+        "fine-tuned on them, the papers and tools behind them, fine-tuning stages, "
+        "efficient-training techniques and GPUs; and estimate what fits your card.\n\n"
+        "Example: llmtrack list --base LLaMA-7B"
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app = typer.Typer(**APP_SETTINGS)  # type: ignore[arg-type]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"llmtrack {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
+    catalog: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--catalog",
+            help="Load this catalog file (YAML or JSON) over the bundled one (repeatable; "
+            "after the config folder and LLMTRACK_CATALOG).",
+        ),
+    ] = None,
+    no_bundled: Annotated[
+        bool, typer.Option("--no-bundled", help="Leave the bundled catalog out: only your files.")
+    ] = False,
+) -> None:
+    settings = session.current()
+    settings.debug = debug
+    settings.catalogs = list(catalog or ())
+    settings.bundled = not no_bundled
+
+
+# --- the commands, in the order help lists them ----------------------------------------
+
+COMMANDS = {
+    "list": catalog_commands.list_projects,
+    "bases": catalog_commands.list_bases,
+    "refs": catalog_commands.list_refs,
+    "stages": catalog_commands.list_stages,
+    "techniques": catalog_commands.list_techniques,
+    "gpus": catalog_commands.list_gpus,
+    "search": catalog_commands.search_command,
+    "show": catalog_commands.show,
+    "compare": catalog_commands.compare,
+    "export": catalog_commands.export,
+    "timeline": catalog_commands.timeline_command,
+    "estimate": memory_commands.estimate_command,
+    "fits": memory_commands.fits_command,
+    "sources": user_commands.sources_command,
+    "validate": user_commands.validate_command,
+    "schema": user_commands.schema_command,
+    "new": user_commands.new_command,
+    "cache": user_commands.cache_command,
+}
+for _name, _function in COMMANDS.items():
+    app.command(_name)(_function)
+
+
+# --- entry point -----------------------------------------------------------------------
+
+
+def main() -> None:
+    """The console script and ``python -m llmtrack``."""
+    only_the_invoked_command(sys.argv[1:])()
+
+
+def only_the_invoked_command(args: list[str]) -> typer.Typer:
+    """The app with just the command being run, when that is clear from the arguments.
+
+    typer builds every command's parameters before it runs one; with twenty commands that
+    is a noticeable part of start-up. Help, completion and anything unclear get the full app.
+    """
+    if os.environ.get("_LLMTRACK_COMPLETE"):
+        return app
+    root_values = {"--catalog"}  # root options that take a value
+    words = iter(args)
+    for word in words:
+        if word in root_values:
+            next(words, None)
+        elif not word.startswith("-"):
+            chosen = [c for c in app.registered_commands if c.name == word]
+            if not chosen:
+                return app
+            narrow = typer.Typer(**{**APP_SETTINGS, "no_args_is_help": False})  # type: ignore[arg-type]
+            narrow.registered_callback = app.registered_callback
+            narrow.registered_commands = chosen
+            return narrow
+        elif word in ("-h", "--help"):
+            return app
+    return app
+
+
+def _fail(message: str, code: int) -> int:
+    sys.stderr.write(f"Error: {message}\n")
+    return code
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library warning (an unsafe cache folder, say) as one line, not Python's four."""
+    sys.stderr.write(f"warning: {message}\n")
+
+
+def _silence_stdout() -> None:
+    """The reader went away (``| head``): say nothing, and keep Python's exit flush quiet."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

@@ -1,0 +1,453 @@
+"""Reading the catalog: the listing commands, search, show, compare and export. Each maps
+its options to a domain filter, then hands the result to one renderer."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from llmtrack.catalog.schema import SECTIONS
+from llmtrack.catalog.values import DATA_ORIGINS, METHODS, REFERENCE_KINDS, TECHNIQUE_CATEGORIES
+from llmtrack.cli import session
+from llmtrack.cli.options import (
+    DETAIL_FORMATS,
+    DetailFormatOption,
+    OrgOption,
+    SinceOption,
+    UntilOption,
+    complete_families,
+    complete_from,
+    complete_ids,
+    listed,
+    listing,
+    section_option,
+)
+from llmtrack.errors import UsageError
+from llmtrack.output.listing import OutputSpec
+from llmtrack.timeline import PERIODS
+
+
+def _show_section(section: str, selection, catalog, out: OutputSpec) -> None:
+    from llmtrack.output.listing import emit
+    from llmtrack.output.listings import section_listing
+
+    entries, notes = selection
+    emit(section_listing(section, entries, catalog, notes), out, session.current().env)
+
+
+@listing
+def list_projects(
+    base: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--base",
+            "-b",
+            help="Built on this base model: id, name or family (repeatable: any).",
+            autocompletion=complete_ids("base_models"),
+        ),
+    ] = None,
+    method: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--method",
+            "-m",
+            help=f"Uses this method (repeatable: any): {listed(METHODS)}.",
+            autocompletion=complete_from(METHODS),
+        ),
+    ] = None,
+    org: OrgOption = None,
+    license_text: Annotated[
+        str | None,
+        typer.Option("--license", help="Code, weights or data license contains this text."),
+    ] = None,
+    commercial: Annotated[
+        bool,
+        typer.Option("--commercial", help="Weights and data allow commercial use."),
+    ] = False,
+    open_weights: Annotated[
+        bool, typer.Option("--open-weights", help="Trained weights (or deltas) were released.")
+    ] = False,
+    data_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--data-origin",
+            help=f"Training data origin (repeatable: any): {listed(DATA_ORIGINS)}.",
+            autocompletion=complete_from(DATA_ORIGINS),
+        ),
+    ] = None,
+    lang: Annotated[
+        list[str] | None,
+        typer.Option("--lang", help="Training data language, e.g. zh or en (repeatable: any)."),
+    ] = None,
+    max_cost: Annotated[
+        str | None,
+        typer.Option("--max-cost", help="Known total cost at most this many USD, e.g. 500."),
+    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    vram: Annotated[
+        str | None,
+        typer.Option("--vram", help="Only projects whose training recipe fits a card this big."),
+    ] = None,
+    gpu: Annotated[
+        str | None,
+        typer.Option(
+            "--gpu",
+            help="Only projects whose training recipe fits this GPU.",
+            autocompletion=complete_ids("gpus"),
+        ),
+    ] = None,
+    *,
+    out: OutputSpec,
+) -> None:
+    """List the fine-tuned projects (Alpaca, Vicuna, Dolly, ...).
+
+    Examples:
+
+      llmtrack list --base LLaMA-7B
+
+      llmtrack list --base llama --method lora --format json
+
+      llmtrack list --lang zh --max-cost 1000 --sort cost.total_usd
+
+      llmtrack list --vram 24GB
+    """
+    from llmtrack.filters import ProjectFilter
+    from llmtrack.units import parse_usd
+
+    catalog = session.load()
+    wanted = ProjectFilter(
+        bases=base or (),
+        methods=method or (),
+        org=org,
+        license=license_text,
+        commercial=commercial,
+        open_weights=open_weights,
+        data_origins=data_origin or (),
+        languages=lang or (),
+        max_cost_usd=parse_usd(max_cost) if max_cost else None,
+        since=since,
+        until=until,
+        card=session.card(catalog, vram, gpu),
+    )
+    _show_section("projects", wanted.select(catalog), catalog, out)
+
+
+@listing
+def list_bases(
+    family: Annotated[
+        str | None,
+        typer.Option(
+            "--family",
+            help="Family name, e.g. LLaMA, Pythia, OPT.",
+            autocompletion=complete_families,
+        ),
+    ] = None,
+    org: OrgOption = None,
+    open_weights: Annotated[
+        bool | None,
+        typer.Option("--open/--closed", help="Only models with open weights, or only closed ones."),
+    ] = None,
+    params: Annotated[
+        str | None,
+        typer.Option("--params", help="Parameter count or range: 7B, 6B..13B, ..1B, 30B.."),
+    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    *,
+    out: OutputSpec,
+) -> None:
+    """List base models, one row per released size.
+
+    Examples:
+
+      llmtrack bases --family pythia --sort -params
+
+      llmtrack bases --open --params 6B..13B --fields id,params,context_length --format csv
+    """
+    from llmtrack.filters import BaseModelFilter
+    from llmtrack.units import parse_params_range
+
+    catalog = session.load()
+    wanted = BaseModelFilter(
+        family=family,
+        org=org,
+        open_weights=open_weights,
+        params=parse_params_range(params) if params else None,
+        since=since,
+        until=until,
+    )
+    _show_section("base_models", wanted.select(catalog), catalog, out)
+
+
+@listing
+def list_refs(
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind",
+            help=f"{listed(REFERENCE_KINDS)}.",
+            autocompletion=complete_from(REFERENCE_KINDS),
+        ),
+    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    *,
+    out: OutputSpec,
+) -> None:
+    """List the papers and tools behind the projects (Self-Instruct, LoRA, GPTQ, ...).
+
+    Examples:
+
+      llmtrack refs --kind paper --sort date
+
+      llmtrack refs --since 2023 --fields id,title,date
+    """
+    from llmtrack.filters import ReferenceFilter
+
+    catalog = session.load()
+    selection = ReferenceFilter(kind=kind, since=since, until=until).select(catalog)
+    _show_section("references", selection, catalog, out)
+
+
+@listing
+def list_stages(since: SinceOption = None, until: UntilOption = None, *, out: OutputSpec) -> None:
+    """List the fine-tuning stages (SFT, RM, RLHF, DPO, ...) and the projects that use each.
+
+    A stage is dated by the paper it rests on, its first reference (`paper_date`).
+
+    Examples:
+
+      llmtrack stages --fields id,name,projects
+
+      llmtrack stages --since 2023
+    """
+    from llmtrack.filters import StageFilter
+
+    catalog = session.load()
+    _show_section("stages", StageFilter(since=since, until=until).select(catalog), catalog, out)
+
+
+@listing
+def list_techniques(
+    category: Annotated[
+        str | None,
+        typer.Option(
+            "--category",
+            help=f"{listed(TECHNIQUE_CATEGORIES)}.",
+            autocompletion=complete_from(TECHNIQUE_CATEGORIES),
+        ),
+    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    *,
+    out: OutputSpec,
+) -> None:
+    """List efficient-training techniques (ZeRO, FSDP, LoRA, 8-bit, ...) and what they do to memory.
+
+    A technique is dated by the paper it rests on, its first reference (`paper_date`).
+
+    Examples:
+
+      llmtrack techniques --category quantization
+
+      llmtrack techniques --since 2023 --fields id,paper_date
+    """
+    from llmtrack.filters import TechniqueFilter
+
+    catalog = session.load()
+    selection = TechniqueFilter(category=category, since=since, until=until).select(catalog)
+    _show_section("techniques", selection, catalog, out)
+
+
+@listing
+def list_gpus(
+    min_memory: Annotated[
+        str | None, typer.Option("--min-memory", help="At least this much memory, e.g. 24GB.")
+    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    *,
+    out: OutputSpec,
+) -> None:
+    """List GPU presets: memory, bf16 support and an indicative, dated hourly price.
+
+    Examples:
+
+      llmtrack gpus --min-memory 24GB --sort memory_gib
+
+      llmtrack gpus --since 2022
+    """
+    from llmtrack.filters import GpuFilter
+    from llmtrack.units import parse_memory_gib
+
+    catalog = session.load()
+    floor = parse_memory_gib(min_memory) if min_memory else None
+    selection = GpuFilter(min_memory_gib=floor, since=since, until=until).select(catalog)
+    _show_section("gpus", selection, catalog, out)
+
+
+@listing
+def search_command(
+    query: Annotated[str, typer.Argument(help="Words to find; every one must occur in the entry.")],
+    section: Annotated[list[str] | None, section_option("Only this section (repeatable)")] = None,
+    *,
+    out: OutputSpec,
+) -> None:
+    """Search every text field of every section: names, orgs, data, notes, corrections,
+    titles and authors. Ranked, with the field that matched.
+
+    Examples:
+
+      llmtrack search chinese
+
+      llmtrack search sharegpt --section projects --format json
+    """
+    from llmtrack.filters import choose
+    from llmtrack.output.listing import emit
+    from llmtrack.output.listings import search_listing
+    from llmtrack.search import search
+
+    sections = [choose(name, SECTIONS, "section") for name in section] if section else None
+    hits = search(session.load(), query, sections)
+    emit(search_listing(hits), out, session.current().env)
+
+
+def show(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Any id or name: vicuna, 'LLaMA 7B', rtx-4090, lora-paper, ...",
+            autocompletion=complete_ids(),
+        ),
+    ],
+    fmt: DetailFormatOption = None,
+) -> None:
+    """Show one entry: every field, what it links to, corrections and sources.
+
+    Examples:
+
+      llmtrack show vicuna
+
+      llmtrack show "LLaMA 7B" --format json
+    """
+    from llmtrack.match import find
+    from llmtrack.output.detail import detail_record, render_detail
+    from llmtrack.output.formats import check_format, to_yaml
+    from llmtrack.output.write import write_output
+
+    fmt = check_format(fmt or "text", DETAIL_FORMATS)
+    catalog = session.load()
+    entry, resolution = find(catalog, name)
+    if resolution.note:
+        session.note(resolution.note)
+    if resolution.base:
+        session.note(f"{entry.name} on {catalog.get(resolution.base).name}")
+    if fmt == "text":
+        write_output(render_detail(entry, catalog, session.current().env), None)
+    elif fmt == "json":
+        record = detail_record(entry, catalog)
+        write_output(json.dumps(record, indent=2, ensure_ascii=False) + "\n", None)
+    else:
+        write_output(to_yaml(detail_record(entry, catalog)), None)
+
+
+def compare(
+    names: Annotated[
+        list[str],
+        typer.Argument(help="Two or more entries of one section.", autocompletion=complete_ids()),
+    ],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table, tsv, json or markdown [default: table on a terminal].",
+        ),
+    ] = None,
+) -> None:
+    """Compare entries side by side: one row per field, differences highlighted.
+
+    Examples:
+
+      llmtrack compare alpaca vicuna koala
+
+      llmtrack compare llama-7b pythia-6.9b --format markdown
+    """
+    from llmtrack.output.compare import COMPARE_FORMATS, comparison, render_comparison
+    from llmtrack.output.formats import check_format, default_format
+    from llmtrack.output.write import write_output
+
+    if len(names) < 2:
+        raise UsageError("compare needs at least two names")
+    env = session.current().env
+    fmt = check_format(fmt or default_format(env), COMPARE_FORMATS)
+    catalog = session.load()
+    entries = [catalog.get(session.resolve(catalog, name, "name")) for name in names]
+    write_output(render_comparison(fmt, entries, comparison(entries), env), None)
+
+
+def export(
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="json, yaml or markdown (the awesome list).")
+    ] = "json",
+    section: Annotated[list[str] | None, section_option("Only this section (repeatable)")] = None,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Write to FILE ('-' is stdout).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
+) -> None:
+    """Export the whole catalog: JSON or YAML that loads back as a catalog, or Markdown that
+    rebuilds the awesome list from the data.
+
+    Examples:
+
+      llmtrack export --format json -o catalog.json
+
+      llmtrack export --format markdown --section projects -o model-spec.md
+    """
+    from llmtrack.filters import choose
+    from llmtrack.output.export import EXPORT_FORMATS, export_text
+    from llmtrack.output.formats import check_format
+    from llmtrack.output.write import write_output
+
+    fmt = check_format(fmt, EXPORT_FORMATS)
+    sections = [choose(name, SECTIONS, "section") for name in section] if section else SECTIONS
+    write_output(export_text(session.load(), fmt, sections), output, force)
+
+
+@listing
+def timeline_command(
+    section: Annotated[
+        list[str] | None,
+        section_option("Count this section (repeatable; default: base_models and projects)"),
+    ] = None,
+    by: Annotated[
+        str, typer.Option("--by", help=f"{listed(PERIODS)}.", autocompletion=complete_from(PERIODS))
+    ] = "month",
+    since: SinceOption = None,
+    until: UntilOption = None,
+    *,
+    out: OutputSpec,
+) -> None:
+    """Show releases by month (or year) as a chart: base models and projects, or the sections
+    you pick. Entries with no known date are left out, and said so.
+
+    Examples:
+
+      llmtrack timeline --since 2023
+
+      llmtrack timeline --section references --by year
+
+      llmtrack timeline --since 2023-06 --format json
+    """
+    from llmtrack import timeline
+    from llmtrack.output.listing import emit
+    from llmtrack.output.listings import timeline_listing
+
+    found = timeline.timeline(
+        session.load(), section or timeline.DEFAULT_SECTIONS, by, since, until
+    )
+    emit(timeline_listing(found), out, session.current().env)

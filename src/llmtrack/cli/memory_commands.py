@@ -1,0 +1,206 @@
+"""The memory estimator's commands: estimate and fits."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from llmtrack.cli import session
+from llmtrack.cli.options import (
+    DETAIL_FORMATS,
+    BatchOption,
+    DetailFormatOption,
+    GpuOption,
+    GpusOption,
+    SeqLenOption,
+    VramOption,
+    complete_from,
+    complete_ids,
+    listed,
+    listing,
+)
+from llmtrack.memory.precisions import PRECISIONS
+from llmtrack.memory.recipe import LORA_TARGETS, MODES, OPTIMIZERS
+from llmtrack.output.listing import OutputSpec
+
+
+def estimate_command(
+    model: Annotated[
+        str,
+        typer.Argument(
+            help="A base model (or a project on one base): llama-7b, 'Pythia 12B', ...",
+            autocompletion=complete_ids("base_models", "projects"),
+        ),
+    ],
+    mode: Annotated[
+        str,
+        typer.Option("--mode", help=f"{listed(MODES)}.", autocompletion=complete_from(MODES)),
+    ] = "inference",
+    precision_name: Annotated[
+        str | None,
+        typer.Option(
+            "--precision",
+            help=f"{listed(PRECISIONS)} [default: fp16; nf4-dq for qlora; bf16 for full].",
+            autocompletion=complete_from(PRECISIONS),
+        ),
+    ] = None,
+    seq_len: SeqLenOption = None,
+    batch: BatchOption = 1,
+    gradient_checkpointing: Annotated[
+        bool | None,
+        typer.Option(
+            "--gradient-checkpointing/--no-gradient-checkpointing",
+            help="Recompute activations in the backward pass [default: on for qlora].",
+        ),
+    ] = None,
+    lora_rank: Annotated[
+        int | None, typer.Option("--lora-rank", min=1, help="LoRA rank [default: 8; 64 for qlora].")
+    ] = None,
+    lora_targets: Annotated[
+        str | None,
+        typer.Option(
+            "--lora-targets",
+            help=f"{listed(LORA_TARGETS)} (attention: q and v) "
+            "[default: attention; all-linear for qlora].",
+            autocompletion=complete_from(LORA_TARGETS),
+        ),
+    ] = None,
+    optimizer: Annotated[
+        str | None,
+        typer.Option(
+            "--optimizer",
+            help=f"{listed(OPTIMIZERS)} [default: paged-adamw for qlora, else adamw].",
+            autocompletion=complete_from(OPTIMIZERS),
+        ),
+    ] = None,
+    gpus: GpusOption = 1,
+    zero: Annotated[
+        int | None, typer.Option("--zero", help="DeepSpeed ZeRO stage 0-3 for multi-GPU training.")
+    ] = None,
+    fsdp: Annotated[
+        bool, typer.Option("--fsdp", help="PyTorch FSDP full sharding (like ZeRO-3).")
+    ] = False,
+    group_size: Annotated[
+        int, typer.Option("--group-size", help="GPTQ group size (-1: one scale per column).")
+    ] = 128,
+    eager_attention: Annotated[
+        bool,
+        typer.Option(
+            "--eager-attention", help="Materialise the attention matrix (no FlashAttention/SDPA)."
+        ),
+    ] = False,
+    all_logits: Annotated[
+        bool,
+        typer.Option(
+            "--all-logits",
+            help="Inference: logits for every prompt position, not just the last "
+            "(older transformers releases).",
+        ),
+    ] = False,
+    vram: VramOption = None,
+    gpu: GpuOption = None,
+    fmt: DetailFormatOption = None,
+) -> None:
+    """Estimate the peak GPU memory of running or fine-tuning a model, component by component.
+
+    Examples:
+
+      llmtrack estimate llama-7b --mode qlora --gpu "RTX 4090"
+
+      llmtrack estimate pythia-12b --precision int8 --seq-len 1024 --vram 16GB
+
+      llmtrack estimate llama-13b --mode full --gpus 8 --zero 3 --format json
+    """
+    from llmtrack.memory.fits import estimate_base, model_to_estimate
+    from llmtrack.memory.recipe import Recipe
+    from llmtrack.output.estimate_view import estimate_record, render_estimate
+    from llmtrack.output.formats import check_format, to_yaml
+    from llmtrack.output.write import write_output
+
+    fmt = check_format(fmt or "text", DETAIL_FORMATS)
+    recipe = Recipe(
+        mode=mode,
+        precision=precision_name,
+        seq_len=seq_len,
+        batch=batch,
+        gradient_checkpointing=gradient_checkpointing,
+        lora_rank=lora_rank,
+        lora_targets=lora_targets,
+        optimizer=optimizer,
+        gpus=gpus,
+        zero=zero,
+        fsdp=fsdp,
+        group_size=group_size,
+        flash_attention=not eager_attention,
+        all_logits=all_logits,
+    )
+    catalog = session.load()
+    card = session.card(catalog, vram, gpu, gpus)
+    base, notes = model_to_estimate(catalog, model)
+    for line in notes:
+        session.note(line)
+    result = estimate_base(base, recipe)
+    if fmt == "text":
+        write_output(render_estimate(result, base.name, card, session.current().env), None)
+    elif fmt == "json":
+        write_output(json.dumps(estimate_record(result, base.name, card), indent=2) + "\n", None)
+    else:
+        write_output(to_yaml(estimate_record(result, base.name, card)), None)
+
+
+@listing
+def fits_command(
+    vram: VramOption = None,
+    gpu: GpuOption = None,
+    gpus: GpusOption = 1,
+    mode: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--mode", help=f"{listed(MODES)} (repeatable).", autocompletion=complete_from(MODES)
+        ),
+    ] = None,
+    precision_name: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--precision",
+            help=f"Weight precision (repeatable): {listed(PRECISIONS)}.",
+            autocompletion=complete_from(PRECISIONS),
+        ),
+    ] = None,
+    seq_len: SeqLenOption = None,
+    batch: BatchOption = 1,
+    show_all: Annotated[bool, typer.Option("--all", help="Also list what does not fit.")] = False,
+    *,
+    out: OutputSpec,
+) -> None:
+    """What fits on a card: every open model x recipe, estimated, and what projects report.
+
+    Default recipes: inference at fp16, int8 and nf4, LoRA (fp16), QLoRA (nf4-dq) and full
+    fine-tuning (bf16, AdamW). Best first: what fits, biggest model first.
+
+    Examples:
+
+      llmtrack fits --vram 24GB
+
+      llmtrack fits --gpu "RTX 4090" --mode qlora --mode lora
+
+      llmtrack fits --gpu t4 --precision int8 --format json
+    """
+    from llmtrack.memory.fits import fits_on
+    from llmtrack.output.listing import emit
+    from llmtrack.output.listings import fits_listing
+
+    catalog = session.load()
+    card = session.card(catalog, vram, gpu, gpus)
+    rows = fits_on(
+        catalog,
+        card,
+        mode or (),
+        precision_name or (),
+        seq_len,
+        batch,
+        show_all,  # type: ignore[arg-type]
+    )
+    emit(fits_listing(rows, card), out, session.current().env)

@@ -1,0 +1,137 @@
+"""Options shared between commands, declared once. Every enumeration in a help text or a
+completion comes from the domain's constants, never retyped."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterable
+from typing import Annotated
+
+import typer
+
+from llmtrack.catalog.schema import SECTIONS
+from llmtrack.output.formats import FORMATS
+from llmtrack.output.listing import OutputSpec
+
+
+def listed(values: Iterable[str]) -> str:
+    """'a, b or c'."""
+    values = list(values)
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
+
+
+def complete_from(values: Iterable[str]) -> Callable[[str], list[str]]:
+    """A completion callback offering these values."""
+    values = tuple(values)
+    return lambda incomplete: [v for v in values if v.startswith(incomplete)]
+
+
+def complete_ids(*sections: str) -> Callable[[str], list[str]]:
+    """A completion callback offering the ids of these sections (every section when none)."""
+
+    def complete(incomplete: str) -> list[str]:
+        from llmtrack.cli.session import load
+        from llmtrack.match import completions
+
+        try:
+            return completions(load(), incomplete, sections or None)
+        except Exception:  # a broken catalog must not break the user's shell
+            return []
+
+    return complete
+
+
+def complete_families(incomplete: str) -> list[str]:
+    from llmtrack.cli.session import load
+    from llmtrack.match import normalize
+
+    try:
+        families = load().families
+    except Exception:  # a broken catalog must not break the user's shell
+        return []
+    return [name for name in families if normalize(name).startswith(normalize(incomplete))]
+
+
+def _shared(name: str, default, annotation) -> inspect.Parameter:
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
+
+
+_OUTPUT_OPTIONS = [
+    _shared("fmt", None, Annotated[str | None, typer.Option(
+        "--format", "-f", help=f"{listed(FORMATS)} "
+        "[default: table on a terminal, tsv in a pipe].",
+        autocompletion=complete_from(FORMATS))]),
+    _shared("output", None, Annotated[str | None, typer.Option(
+        "--output", "-o", help="Write to FILE instead of stdout ('-' is stdout).")]),
+    _shared("force", False, Annotated[bool, typer.Option(
+        "--force", help="Overwrite the --output file if it exists.")]),
+    _shared("sort", None, Annotated[list[str] | None, typer.Option(
+        "--sort", "-s",
+        help="Sort by KEY (repeatable); -KEY sorts descending. Missing values go last.")]),
+    _shared("limit", None, Annotated[int | None, typer.Option(
+        "--limit", "-n", min=0, help="Show at most N rows.")]),
+    _shared("fields", None, Annotated[str | None, typer.Option(
+        "--fields", help="Comma-separated columns to show, e.g. id,name,params.")]),
+]  # fmt: skip
+
+
+def listing(func):
+    """Give a listing command the shared output options, handed to it as ``out``."""
+    own = [p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "out"]
+    names = [p.name for p in _OUTPUT_OPTIONS]
+
+    @functools.wraps(func)
+    def command(**kwargs):
+        out = OutputSpec(**{name: kwargs.pop(name) for name in names})
+        return func(out=out, **kwargs)
+
+    command.__signature__ = inspect.Signature([*own, *_OUTPUT_OPTIONS])  # type: ignore[attr-defined]
+    return command
+
+
+def section_option(help_text: str) -> typer.models.OptionInfo:
+    return typer.Option(
+        "--section",
+        help=f"{help_text}: {listed(SECTIONS)}.",
+        autocompletion=complete_from(SECTIONS),
+    )
+
+
+OrgOption = Annotated[str | None, typer.Option("--org", help="Organisation contains this text.")]
+SinceOption = Annotated[str | None, typer.Option("--since", help="On or after DATE (ISO).")]
+UntilOption = Annotated[str | None, typer.Option("--until", help="On or before DATE (ISO).")]
+VramOption = Annotated[
+    str | None,
+    typer.Option("--vram", help="Memory of one card, e.g. 24GB (GiB, as nvidia-smi counts)."),
+]
+GpuOption = Annotated[
+    str | None,
+    typer.Option(
+        "--gpu",
+        help='A GPU preset by name, e.g. "RTX 4090" (see llmtrack gpus).',
+        autocompletion=complete_ids("gpus"),
+    ),
+]
+GpusOption = Annotated[
+    int, typer.Option("--gpus", min=1, help="Number of GPUs (memory is per GPU).")
+]
+SeqLenOption = Annotated[
+    int | None,
+    typer.Option(
+        "--seq-len", min=1, help="Tokens per sequence [default: context up to 2048; 512 to train]."
+    ),
+]
+BatchOption = Annotated[int, typer.Option("--batch", min=1, help="Sequences per batch (per GPU).")]
+DETAIL_FORMATS = ("text", "json", "yaml")
+DetailFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help=f"{listed(DETAIL_FORMATS)} [default: text].",
+        autocompletion=complete_from(DETAIL_FORMATS),
+    ),
+]

@@ -1,0 +1,91 @@
+"""What one run of the command line shares: the root options, the environment, the catalog
+(loaded once, with its notes said once), and the helpers every command uses to map options
+to domain objects. Public within the ``cli`` package; nothing here renders."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from llmtrack.errors import UsageError
+from llmtrack.output.env import Env
+
+if TYPE_CHECKING:
+    from llmtrack.catalog.store import Catalog
+    from llmtrack.memory.fits import Card
+
+
+@dataclass
+class Session:
+    debug: bool = False
+    catalogs: list[str] = field(default_factory=list)  # --catalog FILE, in order
+    bundled: bool = True  # False with --no-bundled
+    env: Env = field(default_factory=Env)
+
+
+session = Session()  # reset by the error policy at the start of every run
+
+
+def start(env: Env) -> None:
+    """A new run: fresh settings and this run's environment."""
+    global session
+    session = Session(env=env)
+
+
+def current() -> Session:
+    return session
+
+
+def note(message: str) -> None:
+    """Something the user should know that is not the result: stderr, so pipes stay clean."""
+    sys.stderr.write(message + "\n")
+
+
+def load() -> Catalog:
+    """The catalog this run sees: bundled and user files, compiled."""
+    from llmtrack.catalog.files import catalog_files
+    from llmtrack.catalog.load import load_catalog
+    from llmtrack.output.progress import LoadProgress
+
+    files = catalog_files(session.catalogs, bundled=session.bundled)
+    progress = LoadProgress()
+    try:
+        catalog = load_catalog(files, report=progress)
+    finally:
+        progress.close()
+    for source in catalog.files:
+        if source.replaced:  # said once per run, one line per file
+            shown = ", ".join(source.replaced[:5]) + (" ..." if len(source.replaced) > 5 else "")
+            count = len(source.replaced)
+            note(
+                f"{source.path} replaces {count} earlier entr{'y' if count == 1 else 'ies'}: "
+                f"{shown}"
+            )
+    return catalog
+
+
+def card(catalog: Catalog, vram: str | None, gpu: str | None, gpus: int = 1) -> Card | None:
+    """The card the user named, or None; the size always comes back said in GiB."""
+    if not vram and not gpu:
+        return None
+    from llmtrack.memory.fits import Card
+    from llmtrack.units import format_gib, parse_memory_gib
+
+    if vram and gpu:
+        raise UsageError("give --vram or --gpu, not both")
+    if vram:
+        gib = parse_memory_gib(vram)
+        return Card(f"{format_gib(gib)} card", gib, gpus)
+    entry = catalog.get(resolve(catalog, gpu or "", "GPU", ["gpus"]))
+    return Card(entry.name, entry.memory_gib, gpus)  # type: ignore[attr-defined]
+
+
+def resolve(catalog: Catalog, name: str, what: str, sections=None) -> str:
+    """The id ``name`` denotes, through the one resolver, saying on stderr when it guessed."""
+    from llmtrack.match import NameIndex
+
+    resolution = NameIndex.build(catalog, sections).resolve(name, what)
+    if resolution.note:
+        note(resolution.note)
+    return resolution.entry_id

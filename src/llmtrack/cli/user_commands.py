@@ -1,0 +1,145 @@
+"""Your own catalog files and the state llmtrack keeps: sources, validate, schema, new, cache."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from llmtrack.catalog.schema import SECTIONS
+from llmtrack.cli import session
+from llmtrack.cli.options import complete_from, listed, listing
+from llmtrack.filters import choose
+from llmtrack.output.listing import OutputSpec
+
+
+@listing
+def sources_command(*, out: OutputSpec) -> None:
+    """List the files the catalog was loaded from, in order, and what each gave.
+
+    Examples:
+
+      llmtrack sources
+
+      llmtrack --catalog mine.yaml sources
+    """
+    from llmtrack.output.listing import emit
+    from llmtrack.output.listings import sources_listing
+
+    emit(sources_listing(session.load()), out, session.current().env)
+
+
+def validate_command(
+    files: Annotated[list[str], typer.Argument(help="Catalog files (YAML or JSON) to check.")],
+) -> None:
+    """Check catalog files without loading them into anything: syntax, schema, unknown and
+    duplicate keys and ids, dangling references, and implausible values (as warnings).
+
+    Every problem is one line, FILE:LINE:COL: entry.field: message. Exit 1 if any is an error.
+
+    Examples:
+
+      llmtrack validate my-models.yaml
+
+      llmtrack validate src/llmtrack/data/*.yaml
+    """
+    from llmtrack.catalog.validation import check_files
+
+    problems = check_files(files, over_bundled=session.current().bundled)
+    for problem in problems:
+        typer.echo(str(problem))
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    session.note(
+        f"{_plural(len(files), 'file')}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    )
+    raise typer.Exit(1 if errors else 0)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def schema_command(
+    section: Annotated[
+        str | None,
+        typer.Option(
+            "--section",
+            help=f"Only this section's entries: {listed(SECTIONS)}.",
+            autocompletion=complete_from(SECTIONS),
+        ),
+    ] = None,
+) -> None:
+    """Print the JSON Schema of a catalog file, for editors to check files as you type.
+
+    Examples:
+
+      llmtrack schema > llmtrack.schema.json
+
+      llmtrack schema --section projects
+    """
+    from llmtrack.catalog.validation import json_schema
+
+    sections = [choose(section, SECTIONS, "section")] if section else list(SECTIONS)
+    typer.echo(json.dumps(json_schema(sections), indent=2))
+
+
+def new_command(
+    section: Annotated[
+        str,
+        typer.Argument(help=f"{listed(SECTIONS)}.", autocompletion=complete_from(SECTIONS)),
+    ],
+) -> None:
+    """Print a commented YAML template for a new entry: every field, which are required,
+    units. It is a valid catalog file as printed.
+
+    Examples:
+
+      llmtrack new projects > my-project.yaml
+
+      llmtrack new base_models
+    """
+    from llmtrack.catalog.templates import template
+
+    typer.echo(template(choose(section, SECTIONS, "section")), nl=False)
+
+
+CACHE_ACTIONS = ("path", "clear")
+
+
+def cache_command(
+    action: Annotated[
+        str,
+        typer.Argument(
+            help=f"{listed(CACHE_ACTIONS)}: where the compiled catalogs are, or remove them.",
+            autocompletion=complete_from(CACHE_ACTIONS),
+        ),
+    ],
+) -> None:
+    """Show or clear the cache of compiled catalogs (your catalog files, compiled once so later
+    runs start fast). Clearing is always safe: the next run compiles again.
+
+    Examples:
+
+      llmtrack cache path
+
+      llmtrack cache clear
+    """
+    from llmtrack.catalog.cache import cached_files
+    from llmtrack.catalog.files import cache_dir
+
+    choose(action, CACHE_ACTIONS, "cache action")
+    if action == "path":
+        typer.echo(str(cache_dir()))
+        return
+    removed = 0
+    for path in cached_files():
+        try:
+            path.unlink()
+            removed += 1
+        except OSError as exc:
+            from llmtrack.errors import OutputError
+
+            raise OutputError(f"cannot remove {path}: {exc.strerror or exc}") from None
+    session.note(f"removed {_plural(removed, 'compiled catalog')} from {cache_dir()}")

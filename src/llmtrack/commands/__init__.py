@@ -1,1 +1,0 @@
-"""The commands, one module per group; each registers its commands on `llmtrack.cli.app`."""

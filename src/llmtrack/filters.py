@@ -1,0 +1,183 @@
+"""Filters as typed objects: what each listing command's options mean, decided here, so
+the command line, notebooks and tests select entries the same way.
+
+Each filter is built from already-parsed values (numbers in their unit, ISO dates) and
+checks its enumerations when built; ``select(catalog)`` returns the entries that pass, in
+catalog order, and the notes a user should see (a name that took a guess, entries left out
+because a value is unknown). An unknown value never passes a filter on that value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from llmtrack import query
+from llmtrack.catalog import values
+from llmtrack.catalog.store import Catalog
+from llmtrack.errors import NotFoundError, UsageError
+
+
+class Selection(NamedTuple):
+    entries: list[Any]
+    notes: list[str]
+
+
+def choose(value: str, allowed: Sequence[str], what: str) -> str:
+    """``value`` when it is one of ``allowed``; otherwise a usage error that lists them."""
+    if value not in allowed:
+        raise UsageError(f"unknown {what} {value!r}; choose from: {', '.join(allowed)}")
+    return value
+
+
+@dataclass(frozen=True)
+class _Dated:
+    """--since/--until: ISO dates, partial ones as spans (``2023-03`` is all of March)."""
+
+    since: str | None = None
+    until: str | None = None
+
+    def _date_tests(self, catalog: Catalog) -> list[Callable[[Any], bool]]:
+        if not (self.since or self.until):
+            return []
+        from llmtrack.units import parse_date
+
+        since, until = (parse_date(d) if d else None for d in (self.since, self.until))
+        return [query.dated_between(catalog.date_of, since, until)]
+
+
+@dataclass(frozen=True)
+class ProjectFilter(_Dated):
+    bases: Sequence[str] = ()  # names, ids or families: any of them
+    methods: Sequence[str] = ()
+    org: str | None = None
+    license: str | None = None
+    commercial: bool = False
+    open_weights: bool = False
+    data_origins: Sequence[str] = ()
+    languages: Sequence[str] = ()
+    max_cost_usd: float | None = None
+    card: Any = None  # a memory.fits.Card: the training recipe must fit it
+
+    def __post_init__(self):
+        for method in self.methods:
+            choose(method, values.METHODS, "method")
+        for origin in self.data_origins:
+            choose(origin, values.DATA_ORIGINS, "data origin")
+
+    def select(self, catalog: Catalog) -> Selection:
+        notes: list[str] = []
+        candidates: Sequence[Any] = catalog.projects
+        if self.bases:
+            from llmtrack.match import NameIndex
+
+            index = NameIndex.build(catalog, ["base_models"])
+            ids: set[str] = set()
+            for name in self.bases:
+                found, note = index.resolve_many(name, "base model")
+                ids.update(found)
+                if note:
+                    notes.append(note)
+            candidates = catalog.projects_on(*ids)  # from the index: the rest stay unread
+        tests: list[Callable[[Any], bool]] = []
+        if self.methods:
+            tests.append(query.using_methods(self.methods))
+        if self.org:
+            tests.append(query.text_contains("org", self.org))
+        if self.license:
+            tests.append(query.license_contains(self.license))
+        if self.commercial:
+            tests.append(query.commercial)
+        if self.open_weights:
+            tests.append(query.has_open_weights)
+        if self.data_origins:
+            tests.append(query.data_origin(self.data_origins))
+        if self.languages:
+            tests.append(query.language(self.languages))
+        projects = query.select(candidates, tests + self._date_tests(catalog))
+        if self.max_cost_usd is not None:
+            unknown = sum(not query.cost_known(project) for project in projects)
+            if unknown:
+                notes.append(
+                    f"{unknown} project{'s' if unknown > 1 else ''} with unknown cost left out."
+                )
+            projects = query.select(projects, [query.cost_at_most(self.max_cost_usd)])
+        if self.card is not None:
+            from llmtrack.memory.fits import project_fits
+
+            notes.append(f"card: {self.card.label}, {self.card.size}; recipes estimated on one GPU")
+            projects = [p for p in projects if project_fits(catalog, p, self.card)]
+        return Selection(projects, notes)
+
+
+@dataclass(frozen=True)
+class BaseModelFilter(_Dated):
+    family: str | None = None
+    org: str | None = None
+    open_weights: bool | None = None  # True: open only; False: closed only
+    params: tuple[int | None, int | None] | None = None  # (low, high), either end open
+
+    def select(self, catalog: Catalog) -> Selection:
+        tests: list[Callable[[Any], bool]] = []
+        if self.family:
+            from llmtrack.match import normalize
+
+            names = {normalize(name): name for name in catalog.families}
+            if normalize(self.family) not in names:
+                raise NotFoundError(
+                    f"unknown family {self.family!r}; families: {', '.join(catalog.families)}"
+                )
+            tests.append(query.equals("family", names[normalize(self.family)]))
+        if self.org:
+            tests.append(query.text_contains("org", self.org))
+        if self.open_weights is not None:
+            wanted = self.open_weights
+            tests.append(lambda base: base.open_weights == wanted)
+        if self.params:
+            tests.append(query.params_between(*self.params))
+        return Selection(query.select(catalog.base_models, tests + self._date_tests(catalog)), [])
+
+
+@dataclass(frozen=True)
+class ReferenceFilter(_Dated):
+    kind: str | None = None
+
+    def __post_init__(self):
+        if self.kind:
+            choose(self.kind, values.REFERENCE_KINDS, "kind")
+
+    def select(self, catalog: Catalog) -> Selection:
+        tests = [query.equals("kind", self.kind)] if self.kind else []
+        return Selection(query.select(catalog.references, tests + self._date_tests(catalog)), [])
+
+
+@dataclass(frozen=True)
+class StageFilter(_Dated):
+    def select(self, catalog: Catalog) -> Selection:
+        return Selection(query.select(catalog.stages, self._date_tests(catalog)), [])
+
+
+@dataclass(frozen=True)
+class TechniqueFilter(_Dated):
+    category: str | None = None
+
+    def __post_init__(self):
+        if self.category:
+            choose(self.category, values.TECHNIQUE_CATEGORIES, "category")
+
+    def select(self, catalog: Catalog) -> Selection:
+        tests = [query.equals("category", self.category)] if self.category else []
+        return Selection(query.select(catalog.techniques, tests + self._date_tests(catalog)), [])
+
+
+@dataclass(frozen=True)
+class GpuFilter(_Dated):
+    min_memory_gib: float | None = None
+
+    def select(self, catalog: Catalog) -> Selection:
+        tests: list[Callable[[Any], bool]] = []
+        if self.min_memory_gib is not None:
+            floor = self.min_memory_gib
+            tests.append(lambda gpu: gpu.memory_gib >= floor)
+        return Selection(query.select(catalog.gpus, tests + self._date_tests(catalog)), [])

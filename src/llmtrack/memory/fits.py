@@ -1,0 +1,239 @@
+"""What fits on a card: every open model x recipe, estimated; and what projects report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import NamedTuple
+
+from llmtrack.catalog import schema
+from llmtrack.catalog.store import Catalog
+from llmtrack.errors import NotFoundError, UsageError
+from llmtrack.memory.estimate import Estimate, estimate
+from llmtrack.memory.recipe import Recipe
+
+# Inference at 16, 8 and 4 bits, LoRA, QLoRA, full fine-tuning.
+DEFAULT_RECIPES: tuple[Recipe, ...] = (
+    Recipe("inference", "fp16"),
+    Recipe("inference", "int8"),
+    Recipe("inference", "nf4"),
+    Recipe("lora", "fp16"),
+    Recipe("qlora", "nf4-dq"),
+    Recipe("full", "bf16"),
+)
+_VERDICT_ORDER = {"fits": 0, "tight": 1, "no": 2}
+
+
+class Card(NamedTuple):
+    """The memory the user has: a GPU preset or a bare size, times a number of GPUs."""
+
+    label: str
+    memory_gib: float
+    gpus: int = 1
+
+    @property
+    def size(self) -> str:
+        """'24 GiB', or '80 GiB x 8 GPUs'."""
+        return f"{self.memory_gib:g} GiB" + (f" x {self.gpus} GPUs" if self.gpus > 1 else "")
+
+
+@dataclass(frozen=True)
+class FitRow:
+    kind: str  # "estimate" or "reported"
+    model: str
+    name: str
+    params: int | None
+    mode: str
+    precision: str | None
+    peak_gib: float
+    verdict: str
+    headroom_gib: float
+    source: str | None = None
+    note: str | None = None
+
+    @property
+    def fits(self) -> bool:
+        return self.verdict != "no"
+
+
+def estimate_base(base: schema.BaseModelEntry, recipe: Recipe) -> Estimate:
+    assert base.architecture is not None, "can_estimate(base) first"
+    return estimate(base.id, base.architecture, recipe, base.context_length)
+
+
+def can_estimate(base: schema.BaseModelEntry) -> bool:
+    """The one test of whether the estimator can model a base model: open weights and an
+    architecture with its vocabulary."""
+    arch = base.architecture
+    return base.open_weights and arch is not None and arch.vocab_size is not None
+
+
+def estimable(catalog: Catalog) -> list[schema.BaseModelEntry]:
+    """Open-weights models whose architecture the estimator can use."""
+    return [b for b in catalog.base_models if can_estimate(b)]
+
+
+def model_to_estimate(catalog: Catalog, name: str) -> tuple[schema.BaseModelEntry, list[str]]:
+    """The base model ``name`` denotes, and the notes to show. A project stands for its base
+    model: the one its name gives (``vicuna-13b``), or its only one the estimator can model."""
+    from llmtrack.match import NameIndex
+
+    resolution = NameIndex.build(catalog, ["base_models", "projects"]).resolve(name, "model")
+    notes = [resolution.note] if resolution.note else []
+    entry = catalog.get(resolution.entry_id)
+    if isinstance(entry, schema.Project):
+        if resolution.base:
+            base = catalog.get(resolution.base)
+        else:
+            bases = [catalog.get(b) for b in entry.base_models]
+            usable = [b for b in bases if can_estimate(b)]
+            if len(usable) != 1:
+                options = ", ".join(b.id for b in usable) or "none with a published architecture"
+                raise NotFoundError(
+                    f"{entry.name} is built on several base models; which one: {options}?"
+                )
+            base = usable[0]
+        notes.append(f"estimating {entry.name} on its base model {base.id}")
+        entry = base
+    assert isinstance(entry, schema.BaseModelEntry)
+    if not can_estimate(entry):
+        raise NotFoundError(
+            f"{entry.name} has no published architecture (access: {entry.access}); "
+            "the estimator needs layers, hidden size, heads and vocabulary"
+        )
+    return entry, notes
+
+
+def fits_on(
+    catalog: Catalog,
+    card: Card,
+    modes: Sequence[str] = (),
+    precisions: Sequence[str] = (),
+    seq_len: int | None = None,
+    batch: int = 1,
+    show_all: bool = False,
+) -> list[FitRow]:
+    """What fits on the card: every estimable model x recipe (the default recipes unless
+    modes or precisions are given), best first, then what projects report."""
+    if card is None:
+        raise UsageError("give the card: --vram SIZE (e.g. 24GB) or --gpu NAME")
+    if modes or precisions:
+        chosen = [
+            Recipe(m, p, seq_len=seq_len, batch=batch)
+            for m in (modes or ["inference"])
+            for p in (precisions or [None])
+        ]
+    else:
+        chosen = [replace(r, seq_len=seq_len, batch=batch) for r in DEFAULT_RECIPES]
+    rows = fit_rows(estimable(catalog), chosen, card)
+    if not show_all:
+        rows = [row for row in rows if row.fits]
+    return rows + reported_rows(catalog, card)
+
+
+def fit_rows(
+    bases: Iterable[schema.BaseModelEntry], recipes: Sequence[Recipe], card: Card
+) -> list[FitRow]:
+    """Every model x recipe on the card, best first: what fits, biggest model first."""
+    rows = []
+    for base in bases:
+        for recipe in recipes:
+            result = estimate_base(base, _on(recipe, card))
+            rows.append(
+                FitRow(
+                    "estimate",
+                    base.id,
+                    base.name,
+                    base.params,
+                    recipe.mode,
+                    result.recipe.precision,
+                    round(result.peak_gib, 2),
+                    result.verdict(card.memory_gib),
+                    round(card.memory_gib - result.peak_gib, 2),
+                )
+            )
+    rows.sort(key=lambda r: (_VERDICT_ORDER[r.verdict], -(r.params or 0), r.peak_gib))
+    return rows
+
+
+def _on(recipe: Recipe, card: Card) -> Recipe:
+    if card.gpus == 1:
+        return recipe
+    # several GPUs: training shards with ZeRO-3 unless told otherwise
+    zero = recipe.zero if recipe.zero is not None or recipe.fsdp or not recipe.training else 3
+    return replace(recipe, gpus=card.gpus, zero=zero)
+
+
+def reported_rows(catalog: Catalog, card: Card) -> list[FitRow]:
+    """Projects whose own sources report running or training within the card's memory."""
+    rows = []
+    for project in catalog.projects:
+        for deployment in project.deploy:
+            memory = deployment.memory_gib
+            if memory is None and deployment.gpu:
+                memory = catalog.get(deployment.gpu).memory_gib
+            if memory is None or memory > card.memory_gib * card.gpus:
+                continue
+            rows.append(
+                _reported(
+                    project,
+                    "inference",
+                    deployment.precision,
+                    memory,
+                    card,
+                    deployment.source or project.sources[0],
+                    deployment.note,
+                )
+            )
+        training = project.training
+        if training and training.gpu and training.gpu_count:
+            memory = catalog.get(training.gpu).memory_gib
+            if training.gpu_count <= card.gpus and memory <= card.memory_gib:
+                note = f"trained on {training.gpu_count} x {training.gpu}"
+                rows.append(
+                    _reported(
+                        project,
+                        "training",
+                        training.precision,
+                        memory,
+                        card,
+                        project.sources[0],
+                        note,
+                    )
+                )
+    return rows
+
+
+def _reported(project, mode, precision, memory, card, source, note) -> FitRow:
+    return FitRow(
+        "reported",
+        project.id,
+        project.name,
+        None,
+        mode,
+        precision,
+        float(memory),
+        "fits",
+        round(card.memory_gib * card.gpus - memory, 2),
+        source,
+        note,
+    )
+
+
+def project_recipe(project: schema.Project) -> Recipe | None:
+    """The training recipe a project's methods describe, or None for one that trained nothing."""
+    methods = set(project.methods)
+    if not methods - {"retrieval"}:
+        return None
+    if "lora" in methods or "adapter" in methods or "p-tuning" in methods:
+        return Recipe("lora", "int8" if "quantization" in methods else "fp16")
+    return Recipe("full", "bf16")
+
+
+def project_fits(catalog: Catalog, project: schema.Project, card: Card) -> bool:
+    """Its recipe fits the card on at least one of its open base models."""
+    recipe = project_recipe(project)
+    if recipe is None:
+        return False
+    usable = [b for b in map(catalog.get, project.base_models) if can_estimate(b)]
+    return any(estimate_base(b, _on(recipe, card)).verdict(card.memory_gib) != "no" for b in usable)

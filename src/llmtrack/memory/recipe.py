@@ -1,0 +1,145 @@
+"""How a model is run or trained (the recipe), and the choices an estimate makes from it,
+each said once in the assumptions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from llmtrack.errors import UsageError
+from llmtrack.memory.precisions import ALIASES, Precision, precision
+
+Mode = Literal["inference", "lora", "qlora", "full"]
+MODES: tuple[str, ...] = Mode.__args__
+OPTIMIZERS = ("adamw", "adamw-8bit", "paged-adamw", "sgd")
+LORA_TARGETS = ("attention", "all-linear")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How the model is run or trained. None means "the default for this mode"."""
+
+    mode: str = "inference"
+    precision: str | None = None
+    seq_len: int | None = None
+    batch: int = 1
+    gradient_checkpointing: bool | None = None
+    lora_rank: int | None = None
+    lora_targets: str | None = None
+    optimizer: str | None = None
+    gpus: int = 1
+    zero: int | None = None
+    fsdp: bool = False
+    group_size: int = 128
+    flash_attention: bool = True
+    all_logits: bool = False  # inference: logits for every prompt position, not just the last
+
+    def __post_init__(self):
+        _check(self.mode, MODES, "mode")
+        if self.optimizer is not None:
+            _check(self.optimizer, OPTIMIZERS, "optimizer")
+        if self.lora_targets is not None:
+            _check(self.lora_targets, LORA_TARGETS, "LoRA targets")
+        for name in ("batch", "gpus"):
+            if getattr(self, name) < 1:
+                raise UsageError(f"--{name} must be at least 1")
+        if self.seq_len is not None and self.seq_len < 1:
+            raise UsageError("--seq-len must be at least 1")
+        if self.lora_rank is not None and self.lora_rank < 1:
+            raise UsageError("--lora-rank must be at least 1")
+        if self.zero is not None and self.zero not in (0, 1, 2, 3):
+            raise UsageError("--zero must be 0, 1, 2 or 3")
+        if self.zero is not None and self.fsdp:
+            raise UsageError("choose --zero or --fsdp, not both")
+
+    @property
+    def training(self) -> bool:
+        return self.mode != "inference"
+
+
+def _check(value: str, allowed: tuple[str, ...], what: str) -> None:
+    if value not in allowed:
+        raise UsageError(f"unknown {what} {value!r}; choose from: {', '.join(allowed)}")
+
+
+DEFAULT_PRECISION = {"inference": "fp16", "lora": "fp16", "qlora": "nf4-dq", "full": "bf16"}
+DEFAULT_LORA = {"lora": (8, "attention"), "qlora": (64, "all-linear")}
+TRAINING_SEQ_LEN = 512
+# Bytes per optimizer-state value set: AdamW keeps two fp32 moments, 8-bit AdamW two bytes,
+# SGD one fp32 momentum. bitsandbytes' paged AdamW (QLoRA's default) keeps fp32 moments in
+# memory that is paged out to CPU RAM when the GPU runs short, so they never cause an OOM.
+_STATE_BYTES = {"adamw": 8, "adamw-8bit": 2, "sgd": 4, "paged-adamw": 8}
+_OPTIMIZER_LABEL = {
+    "adamw": "AdamW, two fp32 moments",
+    "adamw-8bit": "8-bit AdamW (bitsandbytes), two 8-bit moments",
+    "sgd": "SGD with an fp32 momentum",
+    "paged-adamw": "paged AdamW (bitsandbytes): fp32 moments paged to CPU RAM when the GPU is full",
+}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The choices an estimate makes from the recipe, said once in the assumptions."""
+
+    prec: Precision
+    seq_len: int
+    checkpointing: bool
+    act_bytes: int  # activations and KV cache
+    kept_bytes: int  # embeddings and lm_head a quantizer leaves unquantized
+    adapter_bytes: int  # LoRA weights and their gradients
+    optimizer: str
+
+
+def _plan(recipe: Recipe, context_length: int | None, notes: list[str]) -> _Plan:
+    mode = recipe.mode
+    name = recipe.precision or DEFAULT_PRECISION[mode]
+    if recipe.precision is None:
+        notes.append(f"precision {name} (the default for {mode})")
+    elif name.lower() in ALIASES:
+        notes.append(f"precision {name!r} read as {ALIASES[name.lower()]}")
+    prec = precision(name, recipe.group_size)
+    if mode == "qlora" and not prec.name.startswith("nf4"):
+        raise UsageError("qlora trains on a 4-bit base: use --precision nf4 or nf4-dq")
+    if mode == "full" and prec.bits < 16:
+        raise UsageError(
+            "full fine-tuning needs 16- or 32-bit weights; "
+            "for a quantized base use --mode lora or qlora"
+        )
+    if prec.ggml and mode != "inference":
+        raise UsageError(f"{prec.name} is a llama.cpp inference format; it cannot be trained")
+    notes.append(f"weights: {prec.description}")
+
+    seq_len = recipe.seq_len
+    if seq_len is None:
+        seq_len = min(context_length or 2048, 2048) if mode == "inference" else TRAINING_SEQ_LEN
+        notes.append(f"sequence length {seq_len} (default)")
+    elif context_length and seq_len > context_length:
+        notes.append(f"sequence length {seq_len} is beyond the model's context of {context_length}")
+
+    kbit_lora = mode == "lora" and prec.bits < 16
+    checkpointing = recipe.gradient_checkpointing
+    if checkpointing is None:
+        checkpointing = mode == "qlora" or kbit_lora
+        if recipe.training:
+            state = "on" if checkpointing else "off"
+            why = (
+                "prepare_model_for_kbit_training turns it on"
+                if kbit_lora
+                else f"the default for {mode}"
+            )
+            notes.append(f"gradient checkpointing {state} ({why})")
+
+    act_bytes, kept_bytes, adapter_bytes = (4, 4, 4) if prec.name == "fp32" else (2, 2, 4)
+    if kbit_lora:
+        # PEFT's prepare_model_for_kbit_training casts every unquantized parameter to fp32, and
+        # bitsandbytes layers return their input's dtype: the residual stream becomes fp32
+        act_bytes, kept_bytes = 4, 4
+        notes.append(
+            "LoRA on a quantized base as PEFT prepares it: embeddings, lm_head and norms in fp32, "
+            "so activations are fp32 too"
+        )
+    if mode == "qlora":
+        adapter_bytes = 2  # the QLoRA recipe keeps adapters, embeddings and lm_head in bf16
+        notes.append("QLoRA recipe: adapters, embeddings and lm_head in bf16")
+    optimizer = recipe.optimizer or ("paged-adamw" if mode == "qlora" else "adamw")
+    return _Plan(prec, seq_len, checkpointing, act_bytes, kept_bytes, adapter_bytes, optimizer)

@@ -1,0 +1,94 @@
+"""Entries of one section side by side: one row per field, the differences marked."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from llmtrack.catalog import schema
+from llmtrack.catalog.rows import flatten, to_dict
+from llmtrack.catalog.sections import SECTIONS
+from llmtrack.errors import LlmtrackError
+from llmtrack.output.env import Env, console
+
+COMPARE_FORMATS = ("table", "tsv", "json", "markdown")
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    field: str
+    values: tuple[Any, ...]
+
+    @property
+    def differs(self) -> bool:
+        return any(value != self.values[0] for value in self.values[1:])
+
+
+def comparison(entries: Sequence[schema.Entry]) -> list[FieldRow]:
+    """Every field any of the entries has, in schema order, with each entry's value."""
+    sections = {entry.section for entry in entries}
+    if len(sections) > 1:
+        kinds = ", ".join(f"{e.id} ({SECTIONS[e.section].singular})" for e in entries)
+        raise LlmtrackError(f"compare needs entries of one section; got {kinds}")
+    flats = [flatten(to_dict(entry)) for entry in entries]
+    keys: list[str] = []
+    for flat in flats:
+        keys += [key for key in flat if key not in keys]
+    return [FieldRow(key, tuple(flat.get(key) for flat in flats)) for key in keys]
+
+
+def render_comparison(
+    fmt: str, entries: Sequence[schema.Entry], rows: Sequence[FieldRow], env: Env
+) -> str:
+    from llmtrack.output.formats import human_cell, plain_cell
+
+    ids = [entry.id for entry in entries]
+    if fmt == "json":
+        data = {
+            "section": entries[0].section,
+            "entries": ids,
+            "fields": [
+                {
+                    "field": r.field,
+                    "values": dict(zip(ids, r.values, strict=True)),
+                    "differs": r.differs,
+                }
+                for r in rows
+            ],
+        }
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "tsv":
+        lines = ["\t".join(["field", *ids, "differs"])]
+        for r in rows:
+            cells = [r.field, *(plain_cell(v) for v in r.values), "yes" if r.differs else ""]
+            lines.append("\t".join(cells))
+        return "\n".join(lines) + "\n"
+    if fmt == "markdown":
+        lines = ["| field | " + " | ".join(ids) + " |", "|---|" + "---|" * len(ids)]
+        for r in rows:
+            name = f"**{r.field}**" if r.differs else r.field
+            cells = [human_cell(r.field, v).replace("|", "\\|") for v in r.values]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        return "\n".join(lines) + "\n"
+    return _table(ids, rows, env)
+
+
+def _table(ids: Sequence[str], rows: Sequence[FieldRow], env: Env) -> str:
+    from rich import box
+    from rich.table import Table
+
+    from llmtrack.output.formats import human_cell
+
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    table.add_column("field", no_wrap=True)
+    for entry_id in ids:
+        table.add_column(entry_id, overflow="fold")
+    for r in rows:
+        style = "bold yellow" if r.differs else None
+        table.add_row(r.field, *(human_cell(r.field, v) for v in r.values), style=style)
+    out = console(env)
+    out.print(table)
+    out.print("[dim]highlighted: fields that differ[/dim]")
+    return out.file.getvalue()  # type: ignore[attr-defined]

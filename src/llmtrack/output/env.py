@@ -1,0 +1,76 @@
+"""The environment output is made for, found once per run: is stdout a terminal, how wide
+it is, whether colour is wanted, and what it can encode. Every renderer is handed this
+object and asks it, never ``sys.stdout``; tests build one to see what a terminal gets."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import IO, Any
+
+DEFAULT_WIDTH = 100  # when neither COLUMNS nor the terminal says
+
+
+@dataclass(frozen=True)
+class Env:
+    is_terminal: bool = False  # stdout is a terminal: tables by default
+    width: int = DEFAULT_WIDTH
+    colour: bool = False
+    encoding: str = "utf-8"
+
+    @classmethod
+    def detect(cls, stdout: IO[str] | None = None, environ: Mapping[str, str] | None = None) -> Env:
+        """Colour follows https://no-color.org and FORCE_COLOR: NO_COLOR (any value) turns it
+        off, FORCE_COLOR on, TERM=dumb off; otherwise colour when stdout is a terminal."""
+        stream = stdout if stdout is not None else sys.stdout
+        environ = os.environ if environ is None else environ
+        try:
+            terminal = bool(stream.isatty())
+        except (AttributeError, ValueError, OSError):  # closed or odd streams
+            terminal = False
+        if environ.get("NO_COLOR"):
+            colour = False
+        elif environ.get("FORCE_COLOR"):
+            colour = True
+        else:
+            colour = terminal and environ.get("TERM") != "dumb"
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        return cls(terminal, _width(stream, environ), colour, encoding)
+
+    @property
+    def unicode(self) -> bool:
+        return "utf" in self.encoding.lower()
+
+
+def _width(stream: Any, environ: Mapping[str, str]) -> int:
+    try:
+        columns = int(environ["COLUMNS"])
+        if columns > 0:
+            return columns
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return DEFAULT_WIDTH
+
+
+def console(env: Env, width: int | None = None):
+    """The one way output code gets a rich Console: it renders into a string (the writer
+    puts it where it goes), with colour decided here, when the Console is built."""
+    from rich.console import Console
+
+    return Console(
+        file=io.StringIO(),
+        width=width or env.width,
+        force_terminal=env.colour,
+        no_color=not env.colour,
+        color_system="standard" if env.colour else None,
+        highlight=False,
+        soft_wrap=False,
+        emoji=False,
+        legacy_windows=False,
+    )

@@ -1,0 +1,89 @@
+"""How an estimate is shown: a breakdown with bars against the card, or one JSON object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llmtrack.memory.estimate import GIB, Estimate
+from llmtrack.memory.fits import Card
+from llmtrack.output.env import Env, console
+
+_BAR_WIDTH = 32
+
+
+def estimate_record(result: Estimate, name: str, card: Card | None) -> dict[str, Any]:
+    """The JSON contract: peak_gib, components (name -> GiB), assumptions, and a verdict."""
+    recipe = result.recipe
+    record: dict[str, Any] = {
+        "model": result.model,
+        "name": name,
+        "mode": recipe.mode,
+        "precision": recipe.precision,
+        "seq_len": recipe.seq_len,
+        "batch": recipe.batch,
+        "gpus": recipe.gpus,
+        "peak_gib": round(result.peak_gib, 3),
+        "components": {k: round(v / GIB, 3) for k, v in result.components.items()},
+        # components that are paged to CPU RAM when the GPU is full, left out of peak_gib
+        "paged": sorted(result.paged),
+        "assumptions": result.assumptions,
+    }
+    if card is not None:
+        record["card"] = {"name": card.label, "memory_gib": card.memory_gib}
+        record["headroom_gib"] = round(card.memory_gib - result.peak_gib, 3)
+        record["verdict"] = result.verdict(card.memory_gib)
+    return record
+
+
+def render_estimate(result: Estimate, name: str, card: Card | None, env: Env) -> str:
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    recipe = result.recipe
+    out = console(env)
+    title = f"{recipe.mode}, {recipe.precision}, batch {recipe.batch} x {recipe.seq_len} tokens"
+    if recipe.gpus > 1:
+        title += f", per GPU of {recipe.gpus}"
+    out.print(f"[bold]{escape(name)}[/bold]  [cyan]{result.model}[/cyan]  {escape(title)}")
+
+    scale = card.memory_gib if card else result.peak_gib
+    bar = "█" if env.unicode else "#"
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_footer=True)
+    table.add_column("component", footer="peak")
+    table.add_column("GiB", justify="right", footer=f"{result.peak_gib:.2f}")
+    table.add_column(
+        f"of {card.memory_gib:g} GiB" if card else "share",
+        footer=_bar(result.peak_bytes / GIB, scale, bar),
+    )
+    for component, size in result.components.items():
+        gib = size / GIB
+        label = component.replace("_", " ")
+        if component in result.paged:
+            table.add_row(f"{label} (paged)", f"[dim]{gib:.2f}[/dim]", "[dim]not in the peak[/dim]")
+        else:
+            table.add_row(label, f"{gib:.2f}", _bar(gib, scale, bar))
+    out.print(table)
+    if card is not None:
+        verdict = result.verdict(card.memory_gib)
+        free = card.memory_gib - result.peak_gib
+        colour = {"fits": "green", "tight": "yellow", "no": "red"}[verdict]
+        out.print(
+            f"card: {escape(card.label)}, {card.memory_gib:g} GiB -> "
+            f"[bold {colour}]{verdict}[/bold {colour}] "
+            + (
+                f"({free:.2f} GiB free, {free / card.memory_gib:.0%})"
+                if free >= 0
+                else f"({-free:.2f} GiB short)"
+            )
+        )
+    out.print("\n[bold]Assumptions[/bold]")
+    for line in result.assumptions:
+        out.print(f"- {escape(line)}")
+    return out.file.getvalue()  # type: ignore[attr-defined]
+
+
+def _bar(gib: float, scale: float, char: str) -> str:
+    cells = round(_BAR_WIDTH * min(gib / scale, 1.0)) if scale else 0
+    overflow = ">" if scale and gib > scale else ""
+    return char * cells + overflow

@@ -1,0 +1,135 @@
+"""Renderers (table, tsv, csv, json, jsonl, yaml, markdown) and safe writing of the result."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from llmtrack.errors import UsageError
+from llmtrack.units import format_params, format_usd
+
+FORMATS = ("table", "tsv", "csv", "json", "jsonl", "yaml", "markdown")
+
+# Spreadsheets run cells that start with these as formulas.
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def default_format(env) -> str:
+    """A rich table for a person at a terminal, TSV for a pipe (as gh does)."""
+    return "table" if env.is_terminal else "tsv"
+
+
+def check_format(fmt: str, allowed: Sequence[str] = FORMATS) -> str:
+    if fmt not in allowed:
+        raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(allowed)}")
+    return fmt
+
+
+# --- cell text -----------------------------------------------------------------
+
+
+def plain_cell(value: Any) -> str:
+    """Machine formats: nothing hidden, lists joined with ';', no tabs or newlines."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value == int(value):
+        value = int(value)
+    if isinstance(value, (list, tuple)):
+        return ";".join(plain_cell(item) for item in value)
+    return " ".join(str(value).split())
+
+
+def human_cell(key: str, value: Any) -> str:
+    """Tables for people: 6.74B, $600, lists with commas."""
+    if value is None or value == []:
+        return "-"
+    leaf = key.rsplit(".", 1)[-1]
+    if leaf in ("params", "active_params", "training_tokens"):
+        return format_params(value)
+    if leaf.endswith("usd") or leaf == "usd_per_hour":
+        return format_usd(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(plain_cell(item) for item in value)
+    return plain_cell(value)
+
+
+def _defused(cell: str) -> str:
+    """Keep a spreadsheet from reading a text cell as a formula."""
+    return "'" + cell if cell.startswith(_FORMULA_TRIGGERS) else cell
+
+
+# --- renderers -----------------------------------------------------------------
+
+
+def render(
+    fmt: str,
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    records: Sequence[dict[str, Any]] | None = None,
+    title: str | None = None,
+    highlights: Sequence[tuple[str, int, int] | None] | None = None,
+    env=None,
+) -> str:
+    """Rows (flat dicts) in the given format. JSON/YAML print ``records`` (nested) when given;
+    a table marks ``highlights`` (per row: column, start, end) in bold."""
+    if fmt in ("json", "jsonl", "yaml"):
+        data = (
+            list(records)
+            if records is not None
+            else [{c: row.get(c) for c in columns} for row in rows]
+        )
+        if fmt == "json":
+            return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        if fmt == "jsonl":
+            return "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in data)
+        return to_yaml(data)
+    if fmt == "tsv":
+        lines = ["\t".join(columns)]
+        lines += ["\t".join(_spreadsheet_cell(row.get(c)) for c in columns) for row in rows]
+        return "\n".join(lines) + "\n"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(_spreadsheet_cell(row.get(c)) for c in columns)
+        return buffer.getvalue()
+    if fmt == "markdown":
+        escape = lambda text: text.replace("|", "\\|")  # noqa: E731
+        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        lines += [
+            "| " + " | ".join(escape(human_cell(c, row.get(c))) for c in columns) + " |"
+            for row in rows
+        ]
+        return "\n".join(lines) + "\n"
+    if fmt == "table":
+        from llmtrack.output.env import Env
+        from llmtrack.output.table import render_table
+
+        return render_table(rows, columns, env or Env.detect(), title, highlights)
+    raise UsageError(f"unknown format {fmt!r}")
+
+
+def _spreadsheet_cell(value: Any) -> str:
+    """A TSV/CSV cell: text defused against formulas, numbers left as they are."""
+    cell = plain_cell(value)
+    return cell if isinstance(value, (int, float)) else _defused(cell)
+
+
+def to_yaml(data: Any) -> str:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.allow_unicode = True
+    yaml.sort_base_mapping_type_on_output = False
+    buffer = io.StringIO()
+    yaml.dump(data, buffer)
+    return buffer.getvalue()

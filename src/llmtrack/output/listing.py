@@ -1,0 +1,73 @@
+"""The one listing contract: every listing command builds a ``Listing`` and ``emit`` sorts,
+limits, picks fields, renders and writes it. Nothing else turns rows into output."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from llmtrack.catalog.rows import Row
+from llmtrack.output.env import Env
+
+Highlight = tuple[str, int, int]  # column, start, end: shown in bold on a terminal
+
+
+class OutputSpec(NamedTuple):
+    """What the user asked to be done with a listing's rows."""
+
+    fmt: str | None = None
+    output: str | None = None
+    force: bool = False
+    sort: Sequence[str] | None = None
+    limit: int | None = None
+    fields: str | None = None
+
+
+@dataclass
+class Listing:
+    """Rows, and how to show them.
+
+    ``fields`` gives the names --fields and --sort accept (a function: they are worked out
+    only when asked for); ``table_columns`` are the terminal table's default columns and
+    ``plain_columns`` every other format's; ``noun`` says what the rows are ("No projects
+    match."); ``highlight`` marks a span of one cell of a row."""
+
+    rows: list[Row]
+    fields: Callable[[], Sequence[str]]
+    table_columns: Sequence[str]
+    plain_columns: Sequence[str]
+    noun: str
+    title: str | None = None
+    highlight: Callable[[Row], Highlight | None] | None = None
+    notes: list[str] = field(default_factory=list)  # said on stderr, before the rows
+
+
+def emit(listing: Listing, out: OutputSpec, env: Env) -> None:
+    from llmtrack import query
+    from llmtrack.output.formats import check_format, default_format, render
+    from llmtrack.output.write import write_output
+
+    fmt = check_format(out.fmt or default_format(env))
+    if out.fields:
+        chosen = query.parse_fields(out.fields, listing.fields())
+    else:
+        chosen = list(listing.table_columns if fmt == "table" else listing.plain_columns)
+    sort_keys = [query.SortKey.parse(spec, listing.fields()) for spec in out.sort or ()]
+    rows = query.shape(listing.rows, sort_keys, out.limit)
+    for message in listing.notes:
+        note(message)
+    if not rows:
+        note(f"No {listing.noun} match.")
+    # JSON and YAML keep the whole nested record unless the user picked fields
+    nested = None if out.fields else [row.record for row in rows]
+    marks = [listing.highlight(row) for row in rows] if listing.highlight else None
+    flat: list[dict[str, Any]] = [row.flat for row in rows]
+    text = render(fmt, flat, chosen, records=nested, title=listing.title, highlights=marks, env=env)
+    write_output(text, out.output, out.force)
+
+
+def note(message: str) -> None:
+    """Something the user should know that is not the result: stderr, so pipes stay clean."""
+    sys.stderr.write(message + "\n")

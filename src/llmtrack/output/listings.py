@@ -1,0 +1,100 @@
+"""The listings themselves: a catalog section, search hits, what fits, a timeline, the files
+loaded. Each turns domain results into a ``Listing``; ``listing.emit`` shows any of them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from llmtrack.catalog import rows as records
+from llmtrack.catalog.sections import SECTIONS
+from llmtrack.catalog.store import Catalog
+from llmtrack.output.listing import Listing
+
+SEARCH_FIELDS = ("section", "id", "name", "field", "match", "score")
+FIT_FIELDS = (
+    "kind",
+    "model",
+    "name",
+    "mode",
+    "precision",
+    "peak_gib",
+    "headroom_gib",
+    "verdict",
+    "fits",
+    "params",
+    "source",
+    "note",
+)
+_FIT_TABLE = ("model", "mode", "precision", "peak_gib", "headroom_gib", "verdict", "note")
+_FIT_PLAIN = ("kind", "model", "mode", "precision", "peak_gib", "headroom_gib", "verdict", "source")
+SOURCE_FIELDS = ("path", "layer", "entries", "replaced")
+
+
+def section_listing(section: str, entries: Sequence, catalog: Catalog, notes=()) -> Listing:
+    info = SECTIONS[section]
+    return Listing(
+        records.build_rows(entries, catalog),
+        lambda: records.field_names(section),
+        info.table_columns,
+        info.plain_columns,
+        info.plural,
+        notes=list(notes),
+    )
+
+
+def search_listing(hits) -> Listing:
+    spans = {}
+    rows = []
+    for hit in hits:
+        record = hit.record()
+        row = records.Row(record, record)
+        spans[id(row)] = ("match", *hit.span)
+        rows.append(row)
+    return Listing(
+        rows,
+        lambda: SEARCH_FIELDS,
+        SEARCH_FIELDS,
+        SEARCH_FIELDS,
+        "entries",
+        highlight=lambda row: spans[id(row)],
+    )
+
+
+def fits_listing(fit_rows, card) -> Listing:
+    rows = []
+    for fit in fit_rows:
+        record = {name: getattr(fit, name) for name in FIT_FIELDS}
+        rows.append(records.Row(record, record))
+    return Listing(
+        rows,
+        lambda: FIT_FIELDS,
+        _FIT_TABLE,
+        _FIT_PLAIN,
+        "models",
+        title=f"{card.label} ({card.size})",
+        notes=[f"card: {card.label}, {card.size}"],
+    )
+
+
+def timeline_listing(timeline) -> Listing:
+    names = timeline.field_names
+    plain = [n for n in names if n != "chart"]
+    by = timeline.by
+    table = [by, "count", "chart", *[n for n in plain if n not in (by, "count", "ids")]]
+    notes = []
+    if timeline.undated:
+        notes.append(f"{timeline.undated} entries with no known date are left out.")
+    return Listing(timeline.rows, lambda: names, table, plain, "releases", notes=notes)
+
+
+def sources_listing(catalog: Catalog) -> Listing:
+    rows = []
+    for source in catalog.files:
+        record = {
+            "path": source.path,
+            "layer": source.layer,
+            "entries": source.entries,
+            "replaced": list(source.replaced),
+        }
+        rows.append(records.Row(record, record))
+    return Listing(rows, lambda: SOURCE_FIELDS, SOURCE_FIELDS, SOURCE_FIELDS, "files")
