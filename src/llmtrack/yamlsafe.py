@@ -102,6 +102,8 @@ def parse_file(
         ]
 
     problems: list[Problem] = []
+    line: int | None
+    column: int | None
     for section, entries in document.items():
         if parsed.located:
             line, column = _key_position(document, section)
@@ -221,7 +223,7 @@ def _check_events(name: str, events) -> None:
         elif isinstance(event, NodeEvent):
             tag = getattr(event, "tag", None)
             if tag not in _CORE_TAGS:
-                shown = tag.replace("tag:yaml.org,2002:", "!!")
+                shown = str(tag).replace("tag:yaml.org,2002:", "!!")
                 message = f"tag {shown} is not allowed: only core YAML types"
                 raise _Refused(_problem(name, *_mark(event), message))
             written += 1
@@ -260,7 +262,8 @@ def _plain(value, path: Location, parent, key, positions: dict | None) -> object
     ``positions`` (None: the file was read without them)."""
     if positions is not None:
         try:
-            line, column = parent.lc.key(key) if isinstance(parent, dict) else parent.lc.item(key)
+            lc = parent.lc  # ruamel's position marks
+            line, column = lc.key(key) if isinstance(parent, dict) else lc.item(key)
             positions[path] = (line + 1, column + 1)
         except (AttributeError, KeyError, TypeError, IndexError):
             pass

@@ -22,7 +22,6 @@ changed since falls back to the user cache.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import json
@@ -46,6 +45,7 @@ CACHES_KEPT = 8  # compiled catalogs kept, for users who switch between overlay 
 # Modules whose output a compiled catalog holds, relative to the package folder.
 STORED_MODULES = (
     "catalog/schema.py",
+    "catalog/records.py",
     "catalog/values.py",
     "catalog/validation.py",
     "catalog/store.py",
@@ -95,13 +95,13 @@ def _layout() -> dict[str, dict[str, list]]:
         spec: dict[str, list] = {}
         for f in schema.fields_of(cls):
             options = _options(hints[f.name])
-            record = next((t for t in options if dataclasses.is_dataclass(t)), None)
+            record = next((t for t in options if schema.is_record_type(t)), None)
             tuples = [t for t in options if typing.get_origin(t) is tuple]
             if record is not None:
                 spec[f.name] = ["record", record.__name__]
             elif tuples:
                 inner = typing.get_args(tuples[0])[0]
-                if dataclasses.is_dataclass(inner):
+                if schema.is_record_type(inner):
                     spec[f.name] = ["records", inner.__name__]
                 else:
                     spec[f.name] = ["tuple", None]
@@ -177,8 +177,8 @@ def decode(data: bytes, key: str, rebuild: Callable[[], Catalog] | None = None) 
                 raise CacheInvalid("not a compiled catalog")
             sections[name] = Entries(
                 encoded=encoded,
-                decode=lambda text, cls=cls: build(cls.__name__, json.loads(text)),
-                fallback=(lambda name=name: rebuilt().section(name)) if rebuilt else None,
+                decode=functools.partial(_decode_entry, build, cls.__name__),
+                fallback=functools.partial(_section_of, rebuilt, name) if rebuilt else None,
             )
         catalog = Catalog(
             **sections,
@@ -198,6 +198,14 @@ def decode(data: bytes, key: str, rebuild: Callable[[], Catalog] | None = None) 
         raise
     except Exception as exc:  # any shape we did not write
         raise CacheInvalid(f"not a compiled catalog: {exc}") from None
+
+
+def _decode_entry(build, name: str, text: str) -> Any:
+    return build(name, json.loads(text))
+
+
+def _section_of(catalog: Callable[[], Catalog], name: str) -> Entries:
+    return catalog().section(name)
 
 
 def _builder(layout: dict[str, dict[str, list]]):

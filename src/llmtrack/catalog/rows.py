@@ -143,7 +143,7 @@ def _skeleton(cls: type) -> Any:
     for f in schema.fields_of(cls):
         hint = hints[f.name]
         options = typing.get_args(hint) if typing.get_origin(hint) in _UNIONS else (hint,)
-        nested = next((t for t in options if dataclasses.is_dataclass(t)), None)
+        nested = next((t for t in options if schema.is_record_type(t)), None)
         if nested is not None:
             values[f.name] = _skeleton(nested)
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:

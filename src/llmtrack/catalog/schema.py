@@ -1,9 +1,9 @@
 """Typed records of the catalog: one frozen dataclass per kind of entry.
 
-Each field carries its metadata with it (``about``): what it means, its unit, an example
-for templates, its weight in search, the section its ids point at, and whether null means
-"the model lacks this feature" rather than "unknown". Templates, ``show``, search and
-validation read it from here.
+Each field carries its metadata with it (``about``, in ``records``): what it means, its
+unit, an example for templates, its weight in search, the section its ids point at, and
+whether null means "the model lacks this feature" rather than "unknown". Templates,
+``show``, search and validation read it from here.
 
 These are standard-library dataclasses, not ``pydantic.BaseModel`` subclasses.
 pydantic validates them just as strictly (``validation.py`` builds a
@@ -15,13 +15,17 @@ start-up.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
-from dataclasses import MISSING, dataclass, field
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
 from annotated_types import Gt, MinLen
 
+# re-exported: the schema is where the rest of the code finds its records
+from llmtrack.catalog.records import RECORD_TYPES as RECORD_TYPES
+from llmtrack.catalog.records import Record as Record
+from llmtrack.catalog.records import about, record
+from llmtrack.catalog.records import fields_of as fields_of
+from llmtrack.catalog.records import is_record_type as is_record_type
+from llmtrack.catalog.records import references_of as references_of
 from llmtrack.catalog.values import (
     Access,
     Amount,
@@ -41,62 +45,11 @@ from llmtrack.catalog.values import (
     Url,
 )
 
-# pydantic reads this attribute on standard dataclasses: unknown keys are errors.
-_STRICT = {"extra": "forbid", "strict": False}
-
-
-class _Value:
-    """Equality and repr by field values, written once here rather than generated per class."""
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.__dict__ == self.__dict__
-
-    __hash__ = None  # type: ignore[assignment]  # equal by value, not frozen: not hashable
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
-        return f"{type(self).__name__}({fields})"
-
-
-def _record(cls):
-    """A keyword-only record, compared by value. Only ``__init__`` is generated: every
-    method dataclasses generates costs start-up time (frozen and slotted records would
-    triple this module's import), and nothing mutates a record once loaded."""
-    cls.__pydantic_config__ = _STRICT
-    RECORD_TYPES[cls.__name__] = cls
-    return dataclass(kw_only=True, eq=False, repr=False)(cls)
-
-
-RECORD_TYPES: dict[str, type] = {}  # every record class by name: the only ones the cache builds
-Record = _Value  # the base of every record class
-
-
-def about(
-    doc: str,
-    default: Any = MISSING,
-    *,
-    example: Any = None,
-    unit: str | None = None,
-    weight: int = 1,
-    ref: str | None = None,
-    feature: bool = False,
-) -> Any:
-    """A field with its metadata: ``doc`` (what it means), ``example`` (a value a template
-    shows for a required field), ``unit``, ``weight`` (how much a search hit in it counts),
-    ``ref`` (the section whose ids it holds) and ``feature`` (null means the model lacks the
-    feature, not that it is unknown)."""
-    metadata = {"doc": doc, "example": example, "unit": unit, "weight": weight}
-    metadata.update(ref=ref, feature=feature)
-    if default is MISSING:
-        return field(metadata=metadata)
-    return field(default=default, metadata=metadata)
-
-
 DATE_DOC = "ISO date: 2023-03-13, or 2023-03, or 2023"
 
 
-@_record
-class Correction(_Value):
+@record
+class Correction(Record):
     """Where the original awesome list says something its sources do not support."""
 
     claim: Text = about("the list's words", example="what the list says")
@@ -104,8 +57,8 @@ class Correction(_Value):
     source: Url = about("URL of the source", example="https://example.org/source")
 
 
-@_record
-class Links(_Value):
+@record
+class Links(Record):
     home: Url | None = about("URL of the project's page", None)
     repo: Url | None = about("URL of the code", None)
     paper: Url | None = about("URL of the paper", None)
@@ -114,8 +67,8 @@ class Links(_Value):
     demo: Url | None = about("URL of a demo", None)
 
 
-@_record
-class Entry(_Value):
+@record
+class Entry(Record):
     """Fields every entry of every section has."""
 
     section: ClassVar[str] = ""
@@ -136,8 +89,8 @@ class Entry(_Value):
 # --- base models ---------------------------------------------------------------
 
 
-@_record
-class LatentAttention(_Value):
+@record
+class LatentAttention(Record):
     """DeepSeek-V2's multi-head latent attention: keys and values go through a low-rank
     latent, which is what the KV cache holds."""
 
@@ -148,8 +101,8 @@ class LatentAttention(_Value):
     v_head_dim: Count = about("v_head_dim")
 
 
-@_record
-class Architecture(_Value):
+@record
+class Architecture(Record):
     """What the memory estimator needs, as the model's config states it."""
 
     kind: ArchitectureKind = about("the transformer's layout", "decoder")
@@ -195,7 +148,7 @@ class Architecture(_Value):
     )
 
 
-@_record
+@record
 class BaseModelEntry(Entry):
     section: ClassVar[str] = "base_models"
 
@@ -233,8 +186,8 @@ class BaseModelEntry(Entry):
 # --- projects ------------------------------------------------------------------
 
 
-@_record
-class TrainingData(_Value):
+@record
+class TrainingData(Record):
     description: Text | None = about("what the data is and where it comes from", None)
     size: Text | None = about("as the source says it, e.g. 52K instructions", None)
     examples: Count | None = about("an integer count, when published", None)
@@ -244,8 +197,8 @@ class TrainingData(_Value):
     license: Text | None = about("the data's license", None)
 
 
-@_record
-class Training(_Value):
+@record
+class Training(Record):
     gpu: Slug | None = about("gpu id, e.g. a100-80gb", None, ref="gpus")
     gpu_count: Count | None = about("GPUs", None)
     hours: Amount | None = about("wall-clock hours", None, unit="hours")
@@ -254,8 +207,8 @@ class Training(_Value):
     notes: Text | None = about("anything else the source says about the run", None)
 
 
-@_record
-class Cost(_Value):
+@record
+class Cost(Record):
     data_usd: Amount | None = about("USD spent on data (e.g. API calls)", None, unit="USD")
     training_usd: Amount | None = about("USD spent on compute", None, unit="USD")
     bound: CostBound | None = about("how exact the figures are", None)
@@ -268,8 +221,8 @@ class Cost(_Value):
         return sum(parts) if parts else None
 
 
-@_record
-class Deployment(_Value):
+@record
+class Deployment(Record):
     """An inference setup a project reports (card, memory, precision)."""
 
     gpu: Slug | None = about("gpu id, or null", None, ref="gpus")
@@ -279,14 +232,14 @@ class Deployment(_Value):
     source: Url | None = about("URL", None)
 
 
-@_record
-class License(_Value):
+@record
+class License(Record):
     code: Text | None = about("the code's license", None)
     weights: Text | None = about("the weights' license", None)
     commercial_use: bool | None = about("true only when weights and data allow it", None)
 
 
-@_record
+@record
 class Project(Entry):
     section: ClassVar[str] = "projects"
 
@@ -309,7 +262,7 @@ class Project(Entry):
 # --- references, stages, techniques, gpus -----------------------------------------
 
 
-@_record
+@record
 class Reference(Entry):
     section: ClassVar[str] = "references"
 
@@ -324,13 +277,13 @@ class Reference(Entry):
     url: Url = about("where the work is", example="https://example.org/paper")
 
 
-@_record
-class Variant(_Value):
+@record
+class Variant(Record):
     name: Text = about("the variant's name", example="My variant")
     description: Text | None = about("what it is", None)
 
 
-@_record
+@record
 class Stage(Entry):
     section: ClassVar[str] = "stages"
 
@@ -345,7 +298,7 @@ class Stage(Entry):
     )
 
 
-@_record
+@record
 class Technique(Entry):
     section: ClassVar[str] = "techniques"
 
@@ -360,15 +313,15 @@ class Technique(Entry):
     )
 
 
-@_record
-class Price(_Value):
+@record
+class Price(Record):
     usd_per_hour: Amount = about("USD per GPU-hour", example=1.0, unit="USD per hour")
     provider: Text | None = about("who charges it", None)
     date: PartialDate = about("when the price was published or seen", example="2023-03")
     source: Url = about("URL", example="https://example.org/source")
 
 
-@_record
+@record
 class Gpu(Entry):
     section: ClassVar[str] = "gpus"
 
@@ -380,37 +333,6 @@ class Gpu(Entry):
     bf16: bool | None = about("true when the card computes in bfloat16", None)
     released: PartialDate | None = about(DATE_DOC, None)
     price: Price | None = about("an indicative price, with its date and source", None)
-
-
-def references_of(entry: _Value, path: tuple = ()) -> Iterator[tuple[tuple, str, str]]:
-    """Every (field path, target section, id) a record points at: the fields whose
-    metadata names a ``ref`` section, in nested records and lists of records too."""
-    for f in fields_of(type(entry)):
-        value = getattr(entry, f.name)
-        target = f.metadata.get("ref")
-        if target:
-            if isinstance(value, tuple):
-                for i, ref in enumerate(value):
-                    yield (*path, f.name, i), target, ref
-            elif value:
-                yield (*path, f.name), target, value
-        elif isinstance(value, _Value):
-            yield from references_of(value, (*path, f.name))
-        elif isinstance(value, tuple) and value and isinstance(value[0], _Value):
-            for i, item in enumerate(value):
-                yield from references_of(item, (*path, f.name, i))
-
-
-_FIELDS: dict[type, tuple] = {}
-
-
-def fields_of(cls: type) -> tuple:
-    """A record class's dataclass fields, worked out once."""
-    try:
-        return _FIELDS[cls]
-    except KeyError:
-        found = _FIELDS[cls] = dataclasses.fields(cls)
-        return found
 
 
 # The six sections, in the order the catalog is shown and the files are read.

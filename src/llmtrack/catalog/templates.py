@@ -27,7 +27,7 @@ def _options(hint) -> list:
 
 def _record_type(hint) -> type | None:
     """The record type of a field holding one record (or None)."""
-    return next((t for t in _options(hint) if dataclasses.is_dataclass(t)), None)
+    return next((t for t in _options(hint) if schema.is_record_type(t)), None)
 
 
 def _list_record_type(hint) -> type | None:
@@ -35,7 +35,7 @@ def _list_record_type(hint) -> type | None:
     for option in _options(hint):
         if typing.get_origin(option) is tuple:
             inner = typing.get_args(option)[0]
-            if dataclasses.is_dataclass(inner):
+            if schema.is_record_type(inner):
                 return inner
     return None
 

@@ -16,6 +16,7 @@ import functools
 import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from llmtrack.catalog import schema, values
 from llmtrack.catalog.sections import SECTIONS
@@ -33,7 +34,7 @@ def adapters():
     return {section: TypeAdapter(cls) for section, cls in schema.ENTRY_TYPES.items()}
 
 
-def _message(error: dict) -> str:
+def _message(error: Any) -> str:
     kind = error["type"]
     if kind in ("unexpected_keyword_argument", "extra_forbidden"):
         return "unknown key"
@@ -132,7 +133,7 @@ def _duplicates(placed: Sequence[Placed]) -> Iterator[Problem]:
 
 
 def _dangling(merged: Sequence[Placed]) -> Iterator[Problem]:
-    ids = {name: set() for name in schema.SECTIONS}
+    ids: dict[str, set[str]] = {name: set() for name in schema.SECTIONS}
     for item in merged:
         ids[item.entry.section].add(item.entry.id)
     for item in merged:
@@ -173,7 +174,7 @@ def plausibility(
                 yield warn(item, (name,), f"{value} is in the future")
         if isinstance(entry, schema.BaseModelEntry) and entry.params and entry.params > 10**13:
             yield warn(item, ("params",), f"{entry.params:,} parameters is implausibly many")
-        memories = []
+        memories: list[tuple[tuple, float | None]] = []
         if isinstance(entry, schema.Gpu):
             memories.append((("memory_gib",), entry.memory_gib))
         if isinstance(entry, schema.Project):
@@ -256,9 +257,9 @@ def json_schema(sections: Sequence[str]) -> dict:
     from pydantic import TypeAdapter
     from typing_extensions import TypedDict
 
-    fields = {name: list[schema.ENTRY_TYPES[name]] for name in sections}
-    layout = TypedDict("CatalogFile", fields, total=False)
-    layout.__pydantic_config__ = {"extra": "forbid"}
+    fields = {name: list[schema.ENTRY_TYPES[name]] for name in sections}  # type: ignore[valid-type]
+    layout: Any = TypedDict("CatalogFile", fields, total=False)  # type: ignore[misc]  # dynamic
+    layout.__pydantic_config__ = {"extra": "forbid"}  # type: ignore[attr-defined]
     result = TypeAdapter(layout).json_schema()
     result["title"] = "llmtrack catalog file"
     result["description"] = (

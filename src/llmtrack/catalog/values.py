@@ -4,6 +4,7 @@ completion, templates and error messages all read them from here."""
 from __future__ import annotations
 
 import re
+import typing
 from typing import Annotated, Literal
 
 from annotated_types import Ge, Gt, Predicate
@@ -56,7 +57,7 @@ Method = Literal[
     "quantization",
     "retrieval",
 ]
-METHODS: tuple[str, ...] = Method.__args__
+METHODS: tuple[str, ...] = typing.get_args(Method)
 
 DataOrigin = Literal[
     "human-written",
@@ -77,9 +78,9 @@ TechniqueCategory = Literal[
     "parallelism", "memory", "precision", "quantization", "parameter-efficient"
 ]
 MemoryKind = Literal["dedicated", "unified"]
-DATA_ORIGINS: tuple[str, ...] = DataOrigin.__args__
-ACCESS: tuple[str, ...] = Access.__args__
-COST_BOUNDS: tuple[str, ...] = CostBound.__args__
-REFERENCE_KINDS: tuple[str, ...] = ReferenceKind.__args__
-TECHNIQUE_CATEGORIES: tuple[str, ...] = TechniqueCategory.__args__
-MEMORY_KINDS: tuple[str, ...] = MemoryKind.__args__
+DATA_ORIGINS: tuple[str, ...] = typing.get_args(DataOrigin)
+ACCESS: tuple[str, ...] = typing.get_args(Access)
+COST_BOUNDS: tuple[str, ...] = typing.get_args(CostBound)
+REFERENCE_KINDS: tuple[str, ...] = typing.get_args(ReferenceKind)
+TECHNIQUE_CATEGORIES: tuple[str, ...] = typing.get_args(TechniqueCategory)
+MEMORY_KINDS: tuple[str, ...] = typing.get_args(MemoryKind)

@@ -1,19 +1,15 @@
-"""Reading the catalog: the listing commands, search, show, compare and export. Each maps
-its options to a domain filter, then hands the result to one renderer."""
+"""The listing commands of the six sections and the timeline. Each maps its options to a
+domain filter, then hands the result to the one listing emitter."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
-from llmtrack.catalog.schema import SECTIONS
 from llmtrack.catalog.values import DATA_ORIGINS, METHODS, REFERENCE_KINDS, TECHNIQUE_CATEGORIES
 from llmtrack.cli import session
 from llmtrack.cli.options import (
-    DETAIL_FORMATS,
-    DetailFormatOption,
     OrgOption,
     SinceOption,
     UntilOption,
@@ -24,7 +20,6 @@ from llmtrack.cli.options import (
     listing,
     section_option,
 )
-from llmtrack.errors import UsageError
 from llmtrack.output.listing import OutputSpec
 from llmtrack.timeline import PERIODS
 
@@ -287,135 +282,6 @@ def list_gpus(
     floor = parse_memory_gib(min_memory) if min_memory else None
     selection = GpuFilter(min_memory_gib=floor, since=since, until=until).select(catalog)
     _show_section("gpus", selection, catalog, out)
-
-
-@listing
-def search_command(
-    query: Annotated[str, typer.Argument(help="Words to find; every one must occur in the entry.")],
-    section: Annotated[list[str] | None, section_option("Only this section (repeatable)")] = None,
-    *,
-    out: OutputSpec,
-) -> None:
-    """Search every text field of every section: names, orgs, data, notes, corrections,
-    titles and authors. Ranked, with the field that matched.
-
-    Examples:
-
-      llmtrack search chinese
-
-      llmtrack search sharegpt --section projects --format json
-    """
-    from llmtrack.filters import choose
-    from llmtrack.output.listing import emit
-    from llmtrack.output.listings import search_listing
-    from llmtrack.search import search
-
-    sections = [choose(name, SECTIONS, "section") for name in section] if section else None
-    hits = search(session.load(), query, sections)
-    emit(search_listing(hits), out, session.current().env)
-
-
-def show(
-    name: Annotated[
-        str,
-        typer.Argument(
-            help="Any id or name: vicuna, 'LLaMA 7B', rtx-4090, lora-paper, ...",
-            autocompletion=complete_ids(),
-        ),
-    ],
-    fmt: DetailFormatOption = None,
-) -> None:
-    """Show one entry: every field, what it links to, corrections and sources.
-
-    Examples:
-
-      llmtrack show vicuna
-
-      llmtrack show "LLaMA 7B" --format json
-    """
-    from llmtrack.match import find
-    from llmtrack.output.detail import detail_record, render_detail
-    from llmtrack.output.formats import check_format, to_yaml
-    from llmtrack.output.write import write_output
-
-    fmt = check_format(fmt or "text", DETAIL_FORMATS)
-    catalog = session.load()
-    entry, resolution = find(catalog, name)
-    if resolution.note:
-        session.note(resolution.note)
-    if resolution.base:
-        session.note(f"{entry.name} on {catalog.get(resolution.base).name}")
-    if fmt == "text":
-        write_output(render_detail(entry, catalog, session.current().env), None)
-    elif fmt == "json":
-        record = detail_record(entry, catalog)
-        write_output(json.dumps(record, indent=2, ensure_ascii=False) + "\n", None)
-    else:
-        write_output(to_yaml(detail_record(entry, catalog)), None)
-
-
-def compare(
-    names: Annotated[
-        list[str],
-        typer.Argument(help="Two or more entries of one section.", autocompletion=complete_ids()),
-    ],
-    fmt: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            "-f",
-            help="table, tsv, json or markdown [default: table on a terminal].",
-        ),
-    ] = None,
-) -> None:
-    """Compare entries side by side: one row per field, differences highlighted.
-
-    Examples:
-
-      llmtrack compare alpaca vicuna koala
-
-      llmtrack compare llama-7b pythia-6.9b --format markdown
-    """
-    from llmtrack.output.compare import COMPARE_FORMATS, comparison, render_comparison
-    from llmtrack.output.formats import check_format, default_format
-    from llmtrack.output.write import write_output
-
-    if len(names) < 2:
-        raise UsageError("compare needs at least two names")
-    env = session.current().env
-    fmt = check_format(fmt or default_format(env), COMPARE_FORMATS)
-    catalog = session.load()
-    entries = [catalog.get(session.resolve(catalog, name, "name")) for name in names]
-    write_output(render_comparison(fmt, entries, comparison(entries), env), None)
-
-
-def export(
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", help="json, yaml or markdown (the awesome list).")
-    ] = "json",
-    section: Annotated[list[str] | None, section_option("Only this section (repeatable)")] = None,
-    output: Annotated[
-        str | None, typer.Option("--output", "-o", help="Write to FILE ('-' is stdout).")
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
-) -> None:
-    """Export the whole catalog: JSON or YAML that loads back as a catalog, or Markdown that
-    rebuilds the awesome list from the data.
-
-    Examples:
-
-      llmtrack export --format json -o catalog.json
-
-      llmtrack export --format markdown --section projects -o model-spec.md
-    """
-    from llmtrack.filters import choose
-    from llmtrack.output.export import EXPORT_FORMATS, export_text
-    from llmtrack.output.formats import check_format
-    from llmtrack.output.write import write_output
-
-    fmt = check_format(fmt, EXPORT_FORMATS)
-    sections = [choose(name, SECTIONS, "section") for name in section] if section else SECTIONS
-    write_output(export_text(session.load(), fmt, sections), output, force)
 
 
 @listing

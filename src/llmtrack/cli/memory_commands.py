@@ -201,6 +201,6 @@ def fits_command(
         precision_name or (),
         seq_len,
         batch,
-        show_all,  # type: ignore[arg-type]
+        show_all,
     )
     emit(fits_listing(rows, card), out, session.current().env)

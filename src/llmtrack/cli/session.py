@@ -78,7 +78,7 @@ def card(catalog: Catalog, vram: str | None, gpu: str | None, gpus: int = 1) -> 
         gib = parse_memory_gib(vram)
         return Card(f"{format_gib(gib)} card", gib, gpus)
     entry = catalog.get(resolve(catalog, gpu or "", "GPU", ["gpus"]))
-    return Card(entry.name, entry.memory_gib, gpus)  # type: ignore[attr-defined]
+    return Card(entry.name, entry.memory_gib, gpus)
 
 
 def resolve(catalog: Catalog, name: str, what: str, sections=None) -> str:

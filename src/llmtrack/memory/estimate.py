@@ -72,11 +72,13 @@ def estimate(
     notes: list[str] = []
     plan = _plan(recipe, context_length, notes)
     prec, seq_len, batch = plan.prec, plan.seq_len, recipe.batch
-    s = shapes(arch, context_length)
+    s = shapes(arch, context_length)  # refuses an architecture without a vocabulary
+    vocab = arch.vocab_size or 0
     notes.extend(_architecture_notes(arch, s))
     components: dict[str, float] = {}
 
     # Weights, sharded across GPUs by layer for inference and by ZeRO-3/FSDP for training.
+    weights: float
     if recipe.mode == "full":
         # mixed precision trains a 16-bit working copy (fp32 masters are optimizer state)
         weights = s.total * (4 if prec.name == "fp32" else 2)
@@ -90,19 +92,19 @@ def estimate(
         components["kv_cache"] = _kv_cache(arch, batch, seq_len, plan.act_bytes) / recipe.gpus
         notes.append(f"KV cache for batch {batch} x {seq_len} tokens in {8 * plan.act_bytes}-bit")
         windowed, _ = _window_layers(arch)
-        if windowed and seq_len > arch.sliding_window:
+        if windowed and arch.sliding_window and seq_len > arch.sliding_window:
             notes.append(
                 f"{windowed} of {arch.layers} layers attend within a {arch.sliding_window}-token "
                 "window and cache only that many tokens (a cache that keeps every token needs more)"
             )
         if prec.ggml:  # llama.cpp works in a fixed compute buffer and keeps the last logits only
-            components["logits"] = batch * arch.vocab_size * 4
+            components["logits"] = batch * vocab * 4
         else:
             components["activations"] = _layer_activations(
                 arch, batch, seq_len, plan.act_bytes, recipe.flash_attention
             )
             positions = seq_len if recipe.all_logits else 1
-            components["logits"] = batch * positions * arch.vocab_size * 4
+            components["logits"] = batch * positions * vocab * 4
             notes.append(
                 "logits over the vocabulary for every prompt position, in fp32 (--all-logits)"
                 if recipe.all_logits
@@ -112,7 +114,7 @@ def estimate(
     else:
         components["activations"] = _training_activations(arch, batch, seq_len, plan, recipe)
         # the logits, their fp32 copy for the loss and its gradient
-        components["logits"] = batch * seq_len * arch.vocab_size * (plan.act_bytes + 4 + 4)
+        components["logits"] = batch * seq_len * vocab * (plan.act_bytes + 4 + 4)
         notes.append(
             f"training batch {batch} x {seq_len} tokens; activations per Korthikanti et al. (2022)"
         )

@@ -106,7 +106,7 @@ def model_to_estimate(catalog: Catalog, name: str) -> tuple[schema.BaseModelEntr
 
 def fits_on(
     catalog: Catalog,
-    card: Card,
+    card: Card | None,
     modes: Sequence[str] = (),
     precisions: Sequence[str] = (),
     seq_len: int | None = None,
@@ -121,7 +121,7 @@ def fits_on(
         chosen = [
             Recipe(m, p, seq_len=seq_len, batch=batch)
             for m in (modes or ["inference"])
-            for p in (precisions or [None])
+            for p in (precisions or (None,))
         ]
     else:
         chosen = [replace(r, seq_len=seq_len, batch=batch) for r in DEFAULT_RECIPES]

@@ -3,6 +3,7 @@ each said once in the assumptions."""
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
 from typing import Literal
 
@@ -10,7 +11,7 @@ from llmtrack.errors import UsageError
 from llmtrack.memory.precisions import ALIASES, Precision, precision
 
 Mode = Literal["inference", "lora", "qlora", "full"]
-MODES: tuple[str, ...] = Mode.__args__
+MODES: tuple[str, ...] = typing.get_args(Mode)
 OPTIMIZERS = ("adamw", "adamw-8bit", "paged-adamw", "sgd")
 LORA_TARGETS = ("attention", "all-linear")
 

@@ -91,4 +91,4 @@ def _table(ids: Sequence[str], rows: Sequence[FieldRow], env: Env) -> str:
     out = console(env)
     out.print(table)
     out.print("[dim]highlighted: fields that differ[/dim]")
-    return out.file.getvalue()  # type: ignore[attr-defined]
+    return out.file.getvalue()

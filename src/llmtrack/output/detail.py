@@ -65,7 +65,7 @@ def render_detail(entry: schema.Entry, catalog: Catalog, env: Env) -> str:
     out.print("\n[bold]Sources[/bold]")
     for number, url in enumerate(entry.sources, 1):
         out.print(f"{number}. {escape(url)}", soft_wrap=True)  # a wrapped URL cannot be clicked
-    return out.file.getvalue()  # type: ignore[attr-defined]
+    return out.file.getvalue()
 
 
 def _field_lines(data: dict, prefix: str = ""):

@@ -80,7 +80,7 @@ def render_estimate(result: Estimate, name: str, card: Card | None, env: Env) ->
     out.print("\n[bold]Assumptions[/bold]")
     for line in result.assumptions:
         out.print(f"- {escape(line)}")
-    return out.file.getvalue()  # type: ignore[attr-defined]
+    return out.file.getvalue()
 
 
 def _bar(gib: float, scale: float, char: str) -> str:

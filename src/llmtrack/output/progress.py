@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 SHOW_AFTER_SECONDS = 1.0
 
@@ -15,8 +16,8 @@ class LoadProgress:
     def __init__(self, stream=None):
         self._stream = stream or sys.stderr
         self._started = time.monotonic()
-        self._bar = None
-        self._task = None
+        self._bar: Any = None
+        self._task: Any = None
 
     def __call__(self, label: str, done: int, total: int) -> None:
         if self._bar is None:

@@ -64,4 +64,4 @@ def render_table(
         table.add_row(*line)
     out = console(env)
     out.print(table)
-    return out.file.getvalue()  # type: ignore[attr-defined]
+    return out.file.getvalue()

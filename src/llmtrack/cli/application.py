@@ -13,7 +13,13 @@ import typer
 from typer.core import TyperGroup
 
 from llmtrack import __version__
-from llmtrack.cli import catalog_commands, memory_commands, session, user_commands
+from llmtrack.cli import (
+    catalog_commands,
+    entry_commands,
+    memory_commands,
+    session,
+    user_commands,
+)
 from llmtrack.errors import EXIT_ERROR, EXIT_INTERRUPTED, LlmtrackError
 from llmtrack.output.env import Env
 
@@ -120,10 +126,10 @@ COMMANDS = {
     "stages": catalog_commands.list_stages,
     "techniques": catalog_commands.list_techniques,
     "gpus": catalog_commands.list_gpus,
-    "search": catalog_commands.search_command,
-    "show": catalog_commands.show,
-    "compare": catalog_commands.compare,
-    "export": catalog_commands.export,
+    "search": entry_commands.search_command,
+    "show": entry_commands.show,
+    "compare": entry_commands.compare,
+    "export": entry_commands.export,
     "timeline": catalog_commands.timeline_command,
     "estimate": memory_commands.estimate_command,
     "fits": memory_commands.fits_command,

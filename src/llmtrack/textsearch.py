@@ -111,6 +111,7 @@ def _match(entry: schema.Entry, query: str, terms: list[str]) -> Hit | None:
         shown = shown or found
     # prefer showing a field that holds the whole phrase
     whole = next(((f, t) for f, t in fields if phrase in t.casefold()), None)
+    assert shown is not None  # every term was found, so at least one field was
     field, text = whole or shown
     needle = phrase if whole else terms[0]
     start = text.casefold().find(needle)
