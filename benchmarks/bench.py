@@ -3,7 +3,9 @@
 Every command runs as a real process, interleaved with the baseline so that both see the
 same machine load: piped (TSV or JSON) for the read commands, and on a pseudo-terminal for
 `list` as a rich table. Prints the median wall time and the median CPU time (user + system,
-steadier on a busy machine) of each, and the ratios to the baseline.
+steadier on a busy machine) of each, and the ratios to the baseline. The last row is the
+first command after installing (an empty cache folder) against a warm run of the same
+command, not against typer.
 
     python benchmarks/bench.py            # 15 runs of each
     python benchmarks/bench.py --runs 40
@@ -18,6 +20,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,17 +44,23 @@ PIPED = {
     "show vicuna --format json": ["show", "vicuna", "--format", "json"],
     "search chinese": ["search", "chinese"],
     "sources": ["sources"],
+    "fits --vram 24GB --format json": ["fits", "--vram", "24GB", "--format", "json"],
+    "estimate llama-7b --format json": ["estimate", "llama-7b", "--format", "json"],
+    "timeline": ["timeline"],
 }
+# The first command after installing: an empty cache folder, as on a fresh machine.
+FIRST_RUN = {"first run: bases (empty cache)": ["bases"]}
 TERMINAL = {"list (table on a terminal)": ["list"]}
 
 
-def run(argv: list[str], terminal: bool) -> tuple[float, float]:
+def run(argv: list[str], terminal: bool, env: dict | None = None) -> tuple[float, float]:
     """Wall and CPU seconds of one run of ``argv``."""
+    env = env or ENV
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     if terminal:
         leader, follower = pty.openpty()
-        env = {**ENV, "COLUMNS": "120", "TERM": "xterm"}
+        env = {**env, "COLUMNS": "120", "TERM": "xterm"}
         process = subprocess.Popen(argv, stdout=follower, stderr=subprocess.DEVNULL, env=env)
         os.close(follower)
         while True:
@@ -63,7 +72,7 @@ def run(argv: list[str], terminal: bool) -> tuple[float, float]:
         process.wait()
         os.close(leader)
     else:
-        subprocess.run(argv, capture_output=True, check=True, env=ENV)
+        subprocess.run(argv, capture_output=True, check=True, env=env)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -83,12 +92,18 @@ def main() -> None:
         "medians in ms"
     )
     print(f"{'command':<30}{'wall':>7}{'base':>7}{'ratio':>7}{'cpu':>9}{'base':>7}{'ratio':>7}")
-    for table, commands in ((False, PIPED), (True, TERMINAL)):
+    for table, commands in ((False, PIPED), (True, TERMINAL), (False, FIRST_RUN)):
         for label, command in commands.items():
             if args.only not in label:
                 continue
             ours, base = [], []
             for _ in range(args.runs):
+                if commands is FIRST_RUN:  # against a warm run of the same command
+                    with tempfile.TemporaryDirectory() as empty:
+                        fresh = {**ENV, "LLMTRACK_CACHE_DIR": empty}
+                        ours.append(run(LLMTRACK + command, table, fresh))
+                    base.append(run(LLMTRACK + command, table))
+                    continue
                 ours.append(run(LLMTRACK + command, table))
                 base.append(run(BASELINE, table))
             wall, base_wall = (statistics.median(t[0] for t in x) for x in (ours, base))

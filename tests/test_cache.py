@@ -245,3 +245,45 @@ def test_cache_path_and_clear(cli, cache_folder):
     assert "removed 2 compiled catalogs" in cleared.stderr
     assert cache.cached_files(cache_folder) == []
     assert cli("cache", "shred").exit_code == 2
+
+
+# --- the estimates `fits` remembers ------------------------------------------------------
+
+
+def test_fits_remembers_its_estimates_and_gives_the_same_rows(cache_folder):
+    from llmtrack.memory import fits
+
+    catalog = load_catalog()
+    card = fits.Card("24 GiB card", 24)
+    first = fits.fits_on(catalog, card, show_all=True)
+    [memo] = [p for p in cache.cached_files(cache_folder) if p.name.startswith("estimates-")]
+    second = fits.fits_on(catalog, card, show_all=True)
+    unkeyed = fits.fits_on(compile_catalog(bundled_files()), card, show_all=True)
+    assert first == second == unkeyed
+    memo.write_bytes(b"0" * 64 + b"\n[]")  # corrupt: estimated again, never an error
+    assert fits.fits_on(catalog, card, show_all=True) == unkeyed
+
+
+def test_fits_on_several_gpus_estimates_afresh(cache_folder):
+    from llmtrack.memory import fits
+
+    catalog = load_catalog()
+    two = fits.fits_on(catalog, fits.Card("2 x 24 GiB", 24, gpus=2), modes=["full"])
+    assert not [p for p in cache.cached_files(cache_folder) if p.name.startswith("estimates-")]
+    assert all(row.mode == "full" for row in two if row.kind == "estimate")
+
+
+@pytest.mark.parametrize("module", ["memory/estimate.py", "memory/precisions.py"])
+def test_the_remembered_estimates_change_with_the_estimator(module, tmp_path, monkeypatch):
+    from llmtrack.memory import fits
+
+    package = Path(cache.__file__).resolve().parent.parent
+    copy = tmp_path / "llmtrack"
+    for name in fits.ESTIMATOR_MODULES:
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(package / name, copy / name)
+    monkeypatch.setattr(cache, "_PACKAGE", copy)
+    before = cache.code_digest(fits.ESTIMATOR_MODULES)
+    with (copy / module).open("a") as handle:
+        handle.write("\n# edited\n")
+    assert cache.code_digest(fits.ESTIMATOR_MODULES) != before

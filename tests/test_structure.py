@@ -294,3 +294,28 @@ def test_the_config_folder_is_isolated_in_tests():
     from llmtrack.catalog.files import config_dir
 
     assert not str(config_dir()).startswith(str(Path.home() / ".config"))
+
+
+def test_skipping_the_coercion_of_absent_values_changes_no_value():
+    """The start-up shortcut for parameters that were not given returns exactly what typer
+    itself returns, for every parameter of every command."""
+    from llmtrack.cli import application
+
+    original = application.ORIGINAL_PROCESS_VALUE[0]
+    assert original is not None, "typer's internals changed: the shortcut is off"
+    group = typer.main.get_command(app)
+    checked = 0
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        context = command.make_context(name, ["--help"], resilient_parsing=True)
+        for param in command.params:
+            if param.required:
+                continue
+            absent = [None, param.get_default(context)] + ([()] if param.multiple else [])
+            for value in absent:
+                param._runtime_param = None
+                fast = param.process_value(context, value)
+                param._runtime_param = None
+                slow = original(param, context, value)
+                assert fast == slow and type(fast) is type(slow), (name, param.name, value)
+                checked += 1
+    assert checked > 100

@@ -41,6 +41,7 @@ from llmtrack.errors import Problem
 
 FORMAT = 1
 PREFIX, SUFFIX = "catalog-", ".json"
+KINDS = (PREFIX, "estimates-")  # what `llmtrack cache clear` removes
 CACHES_KEPT = 8  # compiled catalogs kept, for users who switch between overlay sets
 # Modules whose output a compiled catalog holds, relative to the package folder.
 STORED_MODULES = (
@@ -65,9 +66,10 @@ class CacheInvalid(ValueError):
     """A compiled file that is corrupt, stale or not ours."""
 
 
-def code_digest() -> bytes:
+def code_digest(modules: Sequence[str] = STORED_MODULES) -> bytes:
+    """A digest of these modules' source (paths relative to the package folder)."""
     digest = hashlib.sha256()
-    for name in STORED_MODULES:
+    for name in modules:
         try:
             digest.update(name.encode() + b"\0" + (_PACKAGE / name).read_bytes())
         except OSError:  # sources not installed: a key no shipped file matches
@@ -147,8 +149,20 @@ def encode(catalog: Catalog, key: str) -> bytes:
         "files": [list(source) for source in catalog.files],
         "warnings": [list(problem) for problem in catalog.warnings],
     }
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return frame(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def frame(body: bytes) -> bytes:
+    """What a cache file holds: the SHA-256 of the body, a newline, the body."""
     return hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+
+
+def unframe(data: bytes) -> bytes:
+    """The body of a cache file; CacheInvalid when it is not what was written."""
+    digest, _, body = data.partition(b"\n")
+    if hashlib.sha256(body).hexdigest().encode() != digest:
+        raise CacheInvalid("checksum mismatch")
+    return body
 
 
 # --- decoding ------------------------------------------------------------------------
@@ -161,9 +175,7 @@ def decode(data: bytes, key: str, rebuild: Callable[[], Catalog] | None = None) 
     catalog afresh (once) and the entry comes from there."""
     from llmtrack.match import NameIndex
 
-    digest, _, body = data.partition(b"\n")
-    if hashlib.sha256(body).hexdigest().encode() != digest:
-        raise CacheInvalid("checksum mismatch")
+    body = unframe(data)
     try:
         payload = json.loads(body)
         if payload["format"] != FORMAT or payload["key"] != key:
@@ -181,6 +193,7 @@ def decode(data: bytes, key: str, rebuild: Callable[[], Catalog] | None = None) 
                 fallback=functools.partial(_section_of, rebuilt, name) if rebuilt else None,
             )
         catalog = Catalog(
+            key=key,
             **sections,
             files=tuple(SourceFile(p, layer, n, tuple(r)) for p, layer, n, r in payload["files"]),
             warnings=tuple(Problem(*problem) for problem in payload["warnings"]),
@@ -259,7 +272,7 @@ def cached(files: Sequence[CatalogFile], build) -> Catalog:
     folder = cache_dir()
     key = cache_key(files)
     if not private_folder(folder):
-        return build()
+        return build().with_key(key)
     path = folder / f"{PREFIX}{key}{SUFFIX}"
 
     def rebuild() -> Catalog:
@@ -270,9 +283,25 @@ def cached(files: Sequence[CatalogFile], build) -> Catalog:
         return decode(_read_own(path), key, rebuild)
     except (OSError, CacheInvalid):
         pass  # missing, unreadable, corrupt or not ours: compile and store it again
-    catalog = build()
+    catalog = build().with_key(key)
     store(path, encode(catalog, key))
     return catalog
+
+
+def remembered(name: str, compute: Callable[[], Any]) -> Any:
+    """JSON data kept in the cache folder under ``name`` (a name its inputs' key is part
+    of), or ``compute()`` kept there; as safe and as forgiving as the compiled catalogs."""
+    folder = cache_dir()
+    if not private_folder(folder):
+        return compute()
+    path = folder / name
+    try:
+        return json.loads(unframe(_read_own(path)))
+    except (OSError, ValueError):  # missing, corrupt (CacheInvalid is a ValueError) or odd
+        pass
+    data = compute()
+    store(path, frame(json.dumps(data, separators=(",", ":")).encode()))
+    return data
 
 
 def _read_own(path: Path) -> bytes:
@@ -291,7 +320,8 @@ def store(path: Path, data: bytes) -> None:
             tmp_name = tmp.name
             tmp.write(data)
         os.replace(tmp_name, path)
-        older = sorted(path.parent.glob(f"{PREFIX}*{SUFFIX}"), key=_modified, reverse=True)
+        kind = path.name.split("-", 1)[0]  # catalog-..., estimates-...: each kind kept apart
+        older = sorted(path.parent.glob(f"{kind}-*{SUFFIX}"), key=_modified, reverse=True)
         for stale in older[CACHES_KEPT:]:
             stale.unlink(missing_ok=True)
     except OSError:
@@ -300,11 +330,11 @@ def store(path: Path, data: bytes) -> None:
 
 
 def cached_files(folder: Path | None = None) -> list[Path]:
-    """Every compiled catalog in the cache folder (older pickles included, to clear them)."""
+    """Every file llmtrack keeps in the cache folder (older pickles included, to clear them)."""
     folder = folder or cache_dir()
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.name.startswith(PREFIX) and p.is_file())
+    return sorted(p for p in folder.iterdir() if p.name.startswith(KINDS) and p.is_file())
 
 
 def _modified(path: Path) -> float:

@@ -5,7 +5,7 @@ runs, ``catalog.cache``."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, NamedTuple
 
@@ -84,11 +84,22 @@ class Catalog:
     gpus: Entries = field(default_factory=Entries)
     files: tuple[SourceFile, ...] = field(default=(), compare=False)
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
+    # the cache key of the files it was compiled from, when it went through the cache: what
+    # is worked out from the catalog (the estimates `fits` remembers) is keyed by it
+    key: str | None = field(default=None, compare=False)
 
     @classmethod
     def from_sections(cls, sections: dict[str, list[schema.Entry]], **extra) -> Catalog:
         entries = {name: Entries(sections.get(name, ())) for name in schema.SECTIONS}
         return cls(**entries, **extra)  # type: ignore[arg-type]
+
+    def with_key(self, key: str) -> Catalog:
+        """The same catalog, knowing its key; the indexes already worked out come along."""
+        keyed = replace(self, key=key)
+        keyed.__dict__.update(
+            {name: value for name, value in self.__dict__.items() if name not in keyed.__dict__}
+        )
+        return keyed
 
     def section(self, name: str) -> Entries:
         return getattr(self, name)

@@ -20,3 +20,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(application, name)
     raise AttributeError(f"module 'llmtrack.cli' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:  # typer's own CLI (`typer llmtrack.cli utils docs`) looks here
+    return sorted([*globals(), *__all__])

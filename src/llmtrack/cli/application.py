@@ -4,6 +4,8 @@ options to the library and hand results to the renderers."""
 
 from __future__ import annotations
 
+import functools
+import importlib
 import os
 import sys
 import warnings
@@ -13,13 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from llmtrack import __version__
-from llmtrack.cli import (
-    catalog_commands,
-    entry_commands,
-    memory_commands,
-    session,
-    user_commands,
-)
+from llmtrack.cli import session
 from llmtrack.errors import EXIT_ERROR, EXIT_INTERRUPTED, LlmtrackError
 from llmtrack.output.env import Env
 
@@ -68,6 +64,43 @@ class OneErrorPolicy(TyperGroup):
             return _fail(message, EXIT_ERROR)
 
 
+ORIGINAL_PROCESS_VALUE: list = [None]  # typer's own, for the test that pins the shortcut
+
+
+def _coerce_only_given_values() -> None:
+    """Let typer skip building a parameter's coercion when the parameter was not given.
+
+    typer 0.29 builds a pydantic TypeAdapter for every parameter of the command being run,
+    given or not (about a millisecond each; a listing command has a dozen), then returns
+    None, or an empty list for a repeatable option. This returns the same value for an
+    optional parameter that was not given, without the build. A test pins that the
+    values, errors and defaults are unchanged; a typer without these internals is left as
+    it is."""
+    from typer import core
+
+    parameter = getattr(core, "_TyperParameter", None)
+    original = getattr(parameter, "process_value", None)
+    if parameter is None or original is None or getattr(original, "_llmtrack", False):
+        return
+    ORIGINAL_PROCESS_VALUE[0] = original
+
+    def process_value(self, ctx, value):
+        unbuilt = getattr(self, "_runtime_param", True) is None  # typer's lazy slot
+        if unbuilt and not self.required and self.callback is None:
+            if self.multiple or self.nargs == -1:
+                if value is None or value == ():
+                    return [] if value == () else ()  # what the adapter would return
+            elif value is None:
+                return None
+        return original(self, ctx, value)
+
+    process_value._llmtrack = True  # type: ignore[attr-defined]
+    parameter.process_value = process_value
+
+
+_coerce_only_given_values()
+
+
 APP_SETTINGS = dict(
     name="llmtrack",
     cls=OneErrorPolicy,
@@ -81,7 +114,6 @@ APP_SETTINGS = dict(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app = typer.Typer(**APP_SETTINGS)  # type: ignore[arg-type]
 
 
 def _version(value: bool) -> None:
@@ -90,7 +122,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     version: Annotated[
         bool,
@@ -117,30 +148,56 @@ def root(
     settings.bundled = not no_bundled
 
 
-# --- the commands, in the order help lists them ----------------------------------------
+# --- the commands, in the order help lists them: name -> (module in llmtrack.cli, function) ---
 
-COMMANDS = {
-    "list": catalog_commands.list_projects,
-    "bases": catalog_commands.list_bases,
-    "refs": catalog_commands.list_refs,
-    "stages": catalog_commands.list_stages,
-    "techniques": catalog_commands.list_techniques,
-    "gpus": catalog_commands.list_gpus,
-    "search": entry_commands.search_command,
-    "show": entry_commands.show,
-    "compare": entry_commands.compare,
-    "export": entry_commands.export,
-    "timeline": catalog_commands.timeline_command,
-    "estimate": memory_commands.estimate_command,
-    "fits": memory_commands.fits_command,
-    "sources": user_commands.sources_command,
-    "validate": user_commands.validate_command,
-    "schema": user_commands.schema_command,
-    "new": user_commands.new_command,
-    "cache": user_commands.cache_command,
+COMMANDS: dict[str, tuple[str, str]] = {
+    "list": ("catalog_commands", "list_projects"),
+    "bases": ("catalog_commands", "list_bases"),
+    "refs": ("catalog_commands", "list_refs"),
+    "stages": ("catalog_commands", "list_stages"),
+    "techniques": ("catalog_commands", "list_techniques"),
+    "gpus": ("catalog_commands", "list_gpus"),
+    "search": ("entry_commands", "search_command"),
+    "show": ("entry_commands", "show"),
+    "compare": ("entry_commands", "compare"),
+    "export": ("entry_commands", "export"),
+    "timeline": ("catalog_commands", "timeline_command"),
+    "estimate": ("memory_commands", "estimate_command"),
+    "fits": ("memory_commands", "fits_command"),
+    "sources": ("user_commands", "sources_command"),
+    "validate": ("user_commands", "validate_command"),
+    "schema": ("user_commands", "schema_command"),
+    "new": ("user_commands", "new_command"),
+    "cache": ("user_commands", "cache_command"),
 }
-for _name, _function in COMMANDS.items():
-    app.command(_name)(_function)
+
+
+def build_app(names: list[str] | None = None) -> typer.Typer:
+    """The app with these commands (every command when None). A run that names its command
+    builds only that one: typer works out every registered command's parameters before it
+    runs one, and importing every command module would cost every run their imports."""
+    settings = APP_SETTINGS if names is None else {**APP_SETTINGS, "no_args_is_help": False}
+    built = typer.Typer(**settings)  # type: ignore[arg-type]
+    built.callback()(root)
+    for name in names or COMMANDS:
+        module, function = COMMANDS[name]
+        built.command(name)(getattr(importlib.import_module(f"llmtrack.cli.{module}"), function))
+    return built
+
+
+@functools.cache
+def full_app() -> typer.Typer:
+    return build_app()
+
+
+def __getattr__(name: str) -> typer.Typer:
+    if name == "app":  # built on first use: help, completion, tests and the docs need it
+        return full_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), "app"])
 
 
 # --- entry point -----------------------------------------------------------------------
@@ -154,27 +211,20 @@ def main() -> None:
 def only_the_invoked_command(args: list[str]) -> typer.Typer:
     """The app with just the command being run, when that is clear from the arguments.
 
-    typer builds every command's parameters before it runs one; with twenty commands that
-    is a noticeable part of start-up. Help, completion and anything unclear get the full app.
+    Help, completion and anything unclear get the full app.
     """
     if os.environ.get("_LLMTRACK_COMPLETE"):
-        return app
+        return full_app()
     root_values = {"--catalog"}  # root options that take a value
     words = iter(args)
     for word in words:
         if word in root_values:
             next(words, None)
         elif not word.startswith("-"):
-            chosen = [c for c in app.registered_commands if c.name == word]
-            if not chosen:
-                return app
-            narrow = typer.Typer(**{**APP_SETTINGS, "no_args_is_help": False})  # type: ignore[arg-type]
-            narrow.registered_callback = app.registered_callback
-            narrow.registered_commands = chosen
-            return narrow
+            return build_app([word]) if word in COMMANDS else full_app()
         elif word in ("-h", "--help"):
-            return app
-    return app
+            return full_app()
+    return full_app()
 
 
 def _fail(message: str, code: int) -> int:

@@ -59,10 +59,15 @@ class Estimate:
         return (vram_gib - self.peak_gib) / vram_gib
 
     def verdict(self, vram_gib: float) -> str:
-        free = self.headroom(vram_gib)
-        if free < 0:
-            return "no"
-        return "tight" if free < TIGHT_HEADROOM else "fits"
+        return verdict(self.peak_gib, vram_gib)
+
+
+def verdict(peak_gib: float, vram_gib: float) -> str:
+    """ "fits", "tight" (under 10 % of the card free) or "no"."""
+    free = (vram_gib - peak_gib) / vram_gib
+    if free < 0:
+        return "no"
+    return "tight" if free < TIGHT_HEADROOM else "fits"
 
 
 def estimate(
@@ -266,15 +271,19 @@ def _lora_params(arch: Architecture, recipe: Recipe, plan: _Plan, notes: list[st
     if targets == "attention":  # q and v projections, PEFT's default for LLaMA-style models
         chosen = [m for m in attention if m.role in ("q", "v")]
         what = "q and v projections"
-        per_layer = [chosen] * arch.layers
+        layer_kinds = [(chosen, arch.layers)]
     else:
         dense_layers = min(arch.dense_layers or 0, arch.layers) if arch.experts else arch.layers
         dense = attention + ffn_linears(arch, dense=True)
         routed = attention + [m for m in ffn_linears(arch) if m.role != "router"]
-        per_layer = [dense] * dense_layers + [routed] * (arch.layers - dense_layers)
+        layer_kinds = [(dense, dense_layers), (routed, arch.layers - dense_layers)]
         what = "every linear layer" + (", every expert" if arch.experts else "")
     # a rank-r adapter on a matrix adds r x (inputs + outputs) weights
-    params = sum((m.inputs + m.outputs) * m.count for layer in per_layer for m in layer) * rank
+    per_rank = sum(
+        layers * sum((m.inputs + m.outputs) * m.count for m in matrices)
+        for matrices, layers in layer_kinds
+    )
+    params = per_rank * rank
     if arch.decoder_layers:  # encoder-decoder: the decoder's self-attention matches the encoder's
         params += params * arch.decoder_layers // arch.layers
     dtype = "fp32" if plan.adapter_bytes == 4 else "bf16"

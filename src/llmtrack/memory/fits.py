@@ -9,7 +9,7 @@ from typing import NamedTuple
 from llmtrack.catalog import schema
 from llmtrack.catalog.store import Catalog
 from llmtrack.errors import NotFoundError, UsageError
-from llmtrack.memory.estimate import Estimate, estimate
+from llmtrack.memory.estimate import GIB, Estimate, estimate, verdict
 from llmtrack.memory.recipe import Recipe
 
 # Inference at 16, 8 and 4 bits, LoRA, QLoRA, full fine-tuning.
@@ -125,20 +125,30 @@ def fits_on(
         ]
     else:
         chosen = [replace(r, seq_len=seq_len, batch=batch) for r in DEFAULT_RECIPES]
-    rows = fit_rows(estimable(catalog), chosen, card)
+    rows = fit_rows(estimable(catalog), chosen, card, _remembered_peaks(catalog, chosen, card))
     if not show_all:
         rows = [row for row in rows if row.fits]
     return rows + reported_rows(catalog, card)
 
 
 def fit_rows(
-    bases: Iterable[schema.BaseModelEntry], recipes: Sequence[Recipe], card: Card
+    bases: Iterable[schema.BaseModelEntry],
+    recipes: Sequence[Recipe],
+    card: Card,
+    peaks: dict[str, list] | None = None,
 ) -> list[FitRow]:
-    """Every model x recipe on the card, best first: what fits, biggest model first."""
+    """Every model x recipe on the card, best first: what fits, biggest model first.
+    ``peaks`` holds the estimates already made (``_peaks``), for models it has."""
     rows = []
     for base in bases:
-        for recipe in recipes:
-            result = estimate_base(base, _on(recipe, card))
+        known = (peaks or {}).get(base.id)
+        for n, recipe in enumerate(recipes):
+            if known is not None:
+                precision, peak_bytes = known[n]
+            else:
+                result = estimate_base(base, _on(recipe, card))
+                precision, peak_bytes = result.recipe.precision, result.peak_bytes
+            peak_gib = peak_bytes / GIB
             rows.append(
                 FitRow(
                     "estimate",
@@ -146,14 +156,51 @@ def fit_rows(
                     base.name,
                     base.params,
                     recipe.mode,
-                    result.recipe.precision,
-                    round(result.peak_gib, 2),
-                    result.verdict(card.memory_gib),
-                    round(card.memory_gib - result.peak_gib, 2),
+                    precision,
+                    round(peak_gib, 2),
+                    verdict(peak_gib, card.memory_gib),
+                    round(card.memory_gib - peak_gib, 2),
                 )
             )
     rows.sort(key=lambda r: (_VERDICT_ORDER[r.verdict], -(r.params or 0), r.peak_gib))
     return rows
+
+
+# The estimator's modules: what its figures depend on besides the catalog and the recipe.
+ESTIMATOR_MODULES = tuple(
+    f"memory/{name}.py" for name in ("precisions", "shapes", "recipe", "estimate", "fits")
+)
+
+
+def _peaks(catalog: Catalog, recipes: Sequence[Recipe]) -> dict[str, list]:
+    """model id -> [precision, peak bytes] per recipe, on one GPU, for every estimable model."""
+    return {
+        base.id: [
+            [result.recipe.precision, result.peak_bytes]
+            for result in (estimate_base(base, recipe) for recipe in recipes)
+        ]
+        for base in estimable(catalog)
+    }
+
+
+def _remembered_peaks(
+    catalog: Catalog, recipes: Sequence[Recipe], card: Card
+) -> dict[str, list] | None:
+    """The one-GPU estimates of ``recipes``, remembered in the cache folder per catalog,
+    estimator and recipes: a card changes only the comparison, so a later `fits` compares
+    numbers instead of estimating some 900 recipes again. None when they cannot be keyed
+    (a catalog that did not come through the cache) or the card has several GPUs."""
+    if catalog.key is None or card.gpus != 1:
+        return None
+    from hashlib import sha256
+
+    from llmtrack.catalog import cache
+
+    digest = sha256(catalog.key.encode() + cache.code_digest(ESTIMATOR_MODULES))
+    digest.update(repr(list(recipes)).encode())
+    return cache.remembered(
+        f"estimates-{digest.hexdigest()[:32]}.json", lambda: _peaks(catalog, recipes)
+    )
 
 
 def _on(recipe: Recipe, card: Card) -> Recipe:

@@ -98,7 +98,21 @@ def _block_params(arch: Architecture, *, active: bool) -> int:
     return params
 
 
+# Shapes already worked out, by architecture: `fits` estimates each model with six recipes.
+# Keyed by id and holding the architecture itself, so an id is never reused while cached.
+_WORKED_OUT: dict[int, tuple[Architecture, int | None, Shapes]] = {}
+
+
 def shapes(arch: Architecture, context_length: int | None = None) -> Shapes:
+    known = _WORKED_OUT.get(id(arch))
+    if known is not None and known[0] is arch and known[1] == context_length:
+        return known[2]
+    result = _shapes(arch, context_length)
+    _WORKED_OUT[id(arch)] = (arch, context_length, result)
+    return result
+
+
+def _shapes(arch: Architecture, context_length: int | None) -> Shapes:
     if arch.vocab_size is None:
         raise UsageError("the architecture has no vocab_size; the estimate needs one")
     h = arch.hidden_size

@@ -16,7 +16,7 @@ def write_output(text: str, output: str | None, force: bool = False) -> None:
     A regular file is written to a temporary file beside it and renamed over it, so a
     failure leaves any existing file as it was. A device or pipe (``/dev/null``, a FIFO)
     is written to directly: renaming over one would replace it."""
-    if output in (None, "-"):
+    if output is None or output == "-":
         try:
             sys.stdout.write(text)
             sys.stdout.flush()
