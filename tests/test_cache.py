@@ -81,7 +81,7 @@ def test_user_files_are_cached_as_json_and_served_from_it(cache_folder):
     stored = cache.cached_files(cache_folder)
     assert [p.suffix for p in stored] == [".json"]
     _, _, body = stored[0].read_bytes().partition(b"\n")
-    assert json.loads(body)["format"] == cache.FORMAT
+    assert json.loads(body.partition(b"\n")[0])["format"] == cache.FORMAT
     second = load_catalog(tiny_files())
     assert second == first == compile_catalog(tiny_files())
     assert second.get("toy-chat").cost.training_usd == 50
@@ -117,11 +117,10 @@ def test_a_planted_json_file_builds_only_record_classes(cache_folder, tmp_path):
     """A file with a valid checksum that names another class is not ours: recompiled."""
     load_catalog(tiny_files())
     [path] = cache.cached_files(cache_folder)
-    payload = json.loads(path.read_bytes().partition(b"\n")[2])
-    payload["layout"]["Project"]["cost"] = ["record", "Path"]
-    payload["sections"]["projects"][0] = json.dumps({"id": "x", "cost": {"x": 1}})
-    body = json.dumps(payload).encode()
-    path.write_bytes(cache.hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    head, _, blob = path.read_bytes().partition(b"\n")[2].partition(b"\n")
+    header = json.loads(head)
+    header["layout"]["Project"]["cost"] = ["record", "Path"]  # a class the schema lacks
+    path.write_bytes(cache.frame(json.dumps(header).encode() + b"\n" + blob))
     catalog = load_catalog(tiny_files())
     assert catalog.get("toy-chat").cost.training_usd == 50
 

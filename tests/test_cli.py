@@ -499,3 +499,14 @@ def test_the_environment_decides_colour_once():
     assert not Env.detect(Terminal(), {"TERM": "dumb"}).colour
     assert Env.detect(Terminal(), {"TERM": "dumb", "FORCE_COLOR": "1"}).colour
     assert Env.detect(Terminal(), {"COLUMNS": "61"}).width == 61
+
+
+def test_json_in_a_pipe_is_one_object_per_line_and_indented_on_a_terminal(cli):
+    piped = cli("gpus", "--format", "json").stdout
+    lines = piped.splitlines()
+    assert lines[0] == "[" and lines[-1] == "]"
+    assert all(line.startswith("  {") for line in lines[1:-1])
+    assert [json.loads(line.rstrip(",")) for line in lines[1:-1]] == json.loads(piped)
+    code, screen = on_a_terminal("gpus", "--format", "json")
+    assert code == 0
+    assert '\n    "id": "t4",' in visible(screen).replace("\r\n", "\n")

@@ -19,6 +19,8 @@ from llmtrack.catalog.schema import SECTIONS
 from llmtrack.cli import app
 from llmtrack.memory.precisions import PRECISIONS
 from llmtrack.memory.recipe import LORA_TARGETS, MODES, OPTIMIZERS
+from llmtrack.output.compare import COMPARE_FORMATS
+from llmtrack.output.export import EXPORT_FORMATS
 from llmtrack.output.formats import FORMATS
 from tests.conftest import REPO
 
@@ -121,6 +123,9 @@ ENUMERATIONS = [
     ("timeline", "--section", SECTIONS),
     ("schema", "--section", SECTIONS),
     ("new", "section", SECTIONS),
+    ("show", "--format", ("text", "json", "yaml")),
+    ("compare", "--format", COMPARE_FORMATS),
+    ("export", "--format", EXPORT_FORMATS),
 ]
 
 

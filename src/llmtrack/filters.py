@@ -31,7 +31,7 @@ def choose(value: str, allowed: Sequence[str], what: str) -> str:
     return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Dated:
     """--since/--until: ISO dates, partial ones as spans (``2023-03`` is all of March)."""
 
@@ -47,8 +47,10 @@ class _Dated:
         return [query.dated_between(catalog.date_of, since, until)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ProjectFilter(_Dated):
+    """Projects by base model, method, organisation, license, data, cost, date and card."""
+
     bases: Sequence[str] = ()  # names, ids or families: any of them
     methods: Sequence[str] = ()
     org: str | None = None
@@ -111,8 +113,10 @@ class ProjectFilter(_Dated):
         return Selection(projects, notes)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BaseModelFilter(_Dated):
+    """Base models by family, organisation, open or closed weights, size and date."""
+
     family: str | None = None
     org: str | None = None
     open_weights: bool | None = None  # True: open only; False: closed only
@@ -139,8 +143,10 @@ class BaseModelFilter(_Dated):
         return Selection(query.select(catalog.base_models, tests + self._date_tests(catalog)), [])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ReferenceFilter(_Dated):
+    """Papers, tools and blog posts by kind and date."""
+
     kind: str | None = None
 
     def __post_init__(self):
@@ -152,14 +158,18 @@ class ReferenceFilter(_Dated):
         return Selection(query.select(catalog.references, tests + self._date_tests(catalog)), [])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StageFilter(_Dated):
+    """Fine-tuning stages by the date of the paper each rests on."""
+
     def select(self, catalog: Catalog) -> Selection:
         return Selection(query.select(catalog.stages, self._date_tests(catalog)), [])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TechniqueFilter(_Dated):
+    """Techniques by category and the date of the paper each rests on."""
+
     category: str | None = None
 
     def __post_init__(self):
@@ -171,8 +181,10 @@ class TechniqueFilter(_Dated):
         return Selection(query.select(catalog.techniques, tests + self._date_tests(catalog)), [])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class GpuFilter(_Dated):
+    """GPU presets by memory and date."""
+
     min_memory_gib: float | None = None
 
     def select(self, catalog: Catalog) -> Selection:

@@ -26,7 +26,6 @@ import functools
 import hashlib
 import json
 import os
-import tempfile
 import types
 import typing
 import warnings
@@ -39,7 +38,7 @@ from llmtrack.catalog.files import CatalogFile, cache_dir
 from llmtrack.catalog.store import Catalog, Entries, SourceFile
 from llmtrack.errors import Problem
 
-FORMAT = 1
+FORMAT = 2  # 2: a header line, then the entries' bytes (1 held them as strings in the JSON)
 PREFIX, SUFFIX = "catalog-", ".json"
 KINDS = (PREFIX, "estimates-")  # what `llmtrack cache clear` removes
 CACHES_KEPT = 8  # compiled catalogs kept, for users who switch between overlay sets
@@ -131,25 +130,38 @@ def _plain(value: Any) -> Any:
 
 
 def encode(catalog: Catalog, key: str) -> bytes:
-    """The compiled form: the digest of the payload, a newline, the payload (JSON)."""
+    """The compiled form: the digest of the rest, a newline; a header (JSON) on one line;
+    then every entry's JSON, one after the other. The header gives where each entry's
+    bytes end, so a run parses the header and only the entries it uses."""
     catalog.index()
-    entry = lambda e: json.dumps(_plain(e), ensure_ascii=False, separators=(",", ":"))  # noqa: E731
-    payload = {
+    blob = bytearray()
+    ends: dict[str, list[int]] = {}
+    for name in schema.SECTIONS:
+        ends[name] = []
+        for entry in catalog.section(name):
+            blob += json.dumps(_plain(entry), ensure_ascii=False, separators=(",", ":")).encode()
+            ends[name].append(len(blob))
+    header = {
         "format": FORMAT,
         "key": key,
         "layout": _layout(),
-        "sections": {name: [entry(e) for e in catalog.section(name)] for name in schema.SECTIONS},
+        "sections": ends,
         "index": {
             "where": catalog._where,
             "by_base": catalog._by_base,
             "referrers": catalog._referrers,
             "families": catalog.families,
-            "names": catalog.names._asdict() | {"allowed": None},
         },
         "files": [list(source) for source in catalog.files],
         "warnings": [list(problem) for problem in catalog.warnings],
     }
-    return frame(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
+    # the name index, the largest, goes after the entries: read only when a name is looked up
+    names = catalog.names._asdict() | {"allowed": None}
+    start = len(blob)
+    blob += json.dumps(names, ensure_ascii=False, separators=(",", ":")).encode()
+    header["names"] = [start, len(blob)]
+    head = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode()
+    return frame(head + b"\n" + bytes(blob))
 
 
 def frame(body: bytes) -> bytes:
@@ -173,20 +185,22 @@ def decode(data: bytes, key: str, rebuild: Callable[[], Catalog] | None = None) 
 
     Entries are decoded when first used; should one fail then, ``rebuild()`` compiles the
     catalog afresh (once) and the entry comes from there."""
-    from llmtrack.match import NameIndex
-
     body = unframe(data)
     try:
-        payload = json.loads(body)
+        head, _, blob = body.partition(b"\n")
+        payload = json.loads(head)
         if payload["format"] != FORMAT or payload["key"] != key:
             raise CacheInvalid("stale")
         build = _builder(payload["layout"])
         rebuilt = functools.cache(rebuild) if rebuild else None
         sections = {}
+        start = 0
         for name, cls in schema.ENTRY_TYPES.items():
-            encoded = payload["sections"][name]
-            if not all(isinstance(text, str) for text in encoded):
+            ends = payload["sections"][name]
+            if not all(isinstance(end, int) and end >= start for end in ends):
                 raise CacheInvalid("not a compiled catalog")
+            encoded = _Slices(blob, start, ends)
+            start = ends[-1] if ends else start
             sections[name] = Entries(
                 encoded=encoded,
                 decode=functools.partial(_decode_entry, build, cls.__name__),
@@ -204,7 +218,7 @@ def decode(data: bytes, key: str, rebuild: Callable[[], Catalog] | None = None) 
             _by_base=index["by_base"],
             _referrers=index["referrers"],
             families=index["families"],
-            names=NameIndex(**index["names"]),
+            _stored_names=functools.partial(_names, blob, *payload["names"]),
         )
         return catalog
     except CacheInvalid:
@@ -213,7 +227,26 @@ def decode(data: bytes, key: str, rebuild: Callable[[], Catalog] | None = None) 
         raise CacheInvalid(f"not a compiled catalog: {exc}") from None
 
 
-def _decode_entry(build, name: str, text: str) -> Any:
+def _names(blob: bytes, start: int, end: int):
+    from llmtrack.match import NameIndex
+
+    return NameIndex(**json.loads(blob[start:end]))
+
+
+class _Slices(Sequence):
+    """Entry n of a section is blob[ends[n - 1]:ends[n]]: cut out when it is used."""
+
+    def __init__(self, blob: bytes, start: int, ends: list[int]):
+        self._blob, self._starts, self._ends = blob, [start, *ends[:-1]], ends
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, index):
+        return self._blob[self._starts[index] : self._ends[index]]
+
+
+def _decode_entry(build, name: str, text: bytes) -> Any:
     return build(name, json.loads(text))
 
 
@@ -314,6 +347,8 @@ def _read_own(path: Path) -> bytes:
 
 def store(path: Path, data: bytes) -> None:
     """Write a compiled catalog atomically; a cache we cannot write is not an error."""
+    import tempfile
+
     tmp_name = None
     try:
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".catalog-", delete=False) as tmp:

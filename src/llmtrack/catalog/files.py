@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
@@ -28,6 +27,9 @@ MAX_SIZE_ENV = "LLMTRACK_MAX_FILE_SIZE"
 DEFAULT_MAX_FILE_BYTES = 20 * 1024**2  # user files over this are refused before parsing
 _SUFFIXES = (".yaml", ".yml", ".json")
 BUNDLED = "bundled"
+# The package's data folder. A path, not importlib.resources (which costs every run more
+# than a millisecond to import): the wheel installs llmtrack as plain files.
+DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 class CatalogFile(NamedTuple):
@@ -38,14 +40,12 @@ class CatalogFile(NamedTuple):
 
 def bundled_paths() -> list[str]:
     """Where the bundled section files are, in section order."""
-    data = resources.files("llmtrack") / "data"
-    return [str(data / f"{name}.yaml") for name in SECTIONS]
+    return [str(DATA / f"{name}.yaml") for name in SECTIONS]
 
 
 def bundled_files() -> list[tuple[str, bytes]]:
     """(display name, bytes) of each bundled section file, in section order."""
-    data = resources.files("llmtrack") / "data"
-    return [(f"data/{name}.yaml", (data / f"{name}.yaml").read_bytes()) for name in SECTIONS]
+    return [(f"data/{name}.yaml", (DATA / f"{name}.yaml").read_bytes()) for name in SECTIONS]
 
 
 def config_dir() -> Path:

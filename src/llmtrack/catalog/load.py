@@ -10,10 +10,9 @@ nor pydantic.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib import resources
 
 from llmtrack.catalog import cache
-from llmtrack.catalog.files import BUNDLED, CatalogFile, as_catalog_files, bundled_files
+from llmtrack.catalog.files import BUNDLED, DATA, CatalogFile, as_catalog_files, bundled_files
 from llmtrack.catalog.store import Catalog, SourceFile
 
 COMPILED_BUNDLED = "catalog.json"  # in the package's data folder
@@ -82,7 +81,7 @@ def bundled_catalog(bundled: Sequence[CatalogFile], report=None) -> Catalog:
     otherwise (an edited checkout) compiled through the user cache."""
     key = cache.cache_key(bundled)
     try:
-        shipped = (resources.files("llmtrack") / "data" / COMPILED_BUNDLED).read_bytes()
+        shipped = (DATA / COMPILED_BUNDLED).read_bytes()
         return cache.decode(shipped, key, lambda: compile_catalog(bundled, report=report))
     except (OSError, cache.CacheInvalid):
         return cache.cached(bundled, lambda: compile_catalog(bundled, report=report))

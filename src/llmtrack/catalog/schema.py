@@ -59,6 +59,8 @@ class Correction(Record):
 
 @record
 class Links(Record):
+    """Where to find the work: URLs or null."""
+
     home: Url | None = about("URL of the project's page", None)
     repo: Url | None = about("URL of the code", None)
     paper: Url | None = about("URL of the paper", None)
@@ -150,6 +152,8 @@ class Architecture(Record):
 
 @record
 class BaseModelEntry(Entry):
+    """One released size of a base model, with its architecture when the weights are open."""
+
     section: ClassVar[str] = "base_models"
 
     family: Text = about(
@@ -188,6 +192,8 @@ class BaseModelEntry(Entry):
 
 @record
 class TrainingData(Record):
+    """What a project trained on, as its sources describe it."""
+
     description: Text | None = about("what the data is and where it comes from", None)
     size: Text | None = about("as the source says it, e.g. 52K instructions", None)
     examples: Count | None = about("an integer count, when published", None)
@@ -199,6 +205,8 @@ class TrainingData(Record):
 
 @record
 class Training(Record):
+    """The hardware a training run used, as reported."""
+
     gpu: Slug | None = about("gpu id, e.g. a100-80gb", None, ref="gpus")
     gpu_count: Count | None = about("GPUs", None)
     hours: Amount | None = about("wall-clock hours", None, unit="hours")
@@ -209,6 +217,8 @@ class Training(Record):
 
 @record
 class Cost(Record):
+    """What a project reports it cost, in USD."""
+
     data_usd: Amount | None = about("USD spent on data (e.g. API calls)", None, unit="USD")
     training_usd: Amount | None = about("USD spent on compute", None, unit="USD")
     bound: CostBound | None = about("how exact the figures are", None)
@@ -234,6 +244,8 @@ class Deployment(Record):
 
 @record
 class License(Record):
+    """The licenses a project states for its code and weights."""
+
     code: Text | None = about("the code's license", None)
     weights: Text | None = about("the weights' license", None)
     commercial_use: bool | None = about("true only when weights and data allow it", None)
@@ -241,6 +253,8 @@ class License(Record):
 
 @record
 class Project(Entry):
+    """A fine-tuned system built on one or more base models."""
+
     section: ClassVar[str] = "projects"
 
     base_models: Annotated[tuple[Slug, ...], MinLen(1)] = about(
@@ -264,6 +278,8 @@ class Project(Entry):
 
 @record
 class Reference(Entry):
+    """A paper, tool or blog post the catalog cites."""
+
     section: ClassVar[str] = "references"
 
     kind: ReferenceKind = about("what kind of work it is", example="paper")
@@ -279,12 +295,16 @@ class Reference(Entry):
 
 @record
 class Variant(Record):
+    """A named variant of a fine-tuning stage."""
+
     name: Text = about("the variant's name", example="My variant")
     description: Text | None = about("what it is", None)
 
 
 @record
 class Stage(Entry):
+    """A fine-tuning stage (SFT, RM, RLHF, DPO, ...)."""
+
     section: ClassVar[str] = "stages"
 
     description: Text = about("what it is", example="What it is.")
@@ -300,6 +320,8 @@ class Stage(Entry):
 
 @record
 class Technique(Entry):
+    """An efficient-training technique and what it does to memory."""
+
     section: ClassVar[str] = "techniques"
 
     category: TechniqueCategory = about("what it works on", example="memory")
@@ -315,6 +337,8 @@ class Technique(Entry):
 
 @record
 class Price(Record):
+    """An indicative hourly price, dated and sourced."""
+
     usd_per_hour: Amount = about("USD per GPU-hour", example=1.0, unit="USD per hour")
     provider: Text | None = about("who charges it", None)
     date: PartialDate = about("when the price was published or seen", example="2023-03")
@@ -323,6 +347,8 @@ class Price(Record):
 
 @record
 class Gpu(Entry):
+    """A GPU preset: memory, bf16 support and an indicative price."""
+
     section: ClassVar[str] = "gpus"
 
     vendor: Text | None = about("e.g. NVIDIA", None)

@@ -33,8 +33,8 @@ class Entries(Sequence):
         self,
         entries: Sequence[schema.Entry] = (),
         *,
-        encoded: Sequence[str] | None = None,
-        decode: Callable[[str], schema.Entry] | None = None,
+        encoded: Sequence[bytes] | None = None,
+        decode: Callable[[bytes], schema.Entry] | None = None,
         fallback: Callable[[], Entries] | None = None,
     ):
         self._encoded = encoded
@@ -143,10 +143,12 @@ class Catalog:
 
     @cached_property
     def names(self):
-        """The name index of every entry (see ``match.NameIndex``)."""
+        """The name index of every entry (see ``match.NameIndex``). A compiled catalog
+        holds it ready, read only when a name is first looked up."""
         from llmtrack.match import NameIndex
 
-        return NameIndex.build_full(self)
+        stored = self.__dict__.pop("_stored_names", None)
+        return stored() if stored is not None else NameIndex.build_full(self)
 
     @cached_property
     def _by_base(self) -> dict[str, tuple[int, ...]]:

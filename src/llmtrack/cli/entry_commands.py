@@ -12,11 +12,15 @@ from llmtrack.cli import session
 from llmtrack.cli.options import (
     DETAIL_FORMATS,
     DetailFormatOption,
+    complete_from,
     complete_ids,
+    listed,
     listing,
     section_option,
 )
 from llmtrack.errors import UsageError
+from llmtrack.output.compare import COMPARE_FORMATS
+from llmtrack.output.export import EXPORT_FORMATS
 from llmtrack.output.listing import OutputSpec
 
 
@@ -95,7 +99,8 @@ def compare(
         typer.Option(
             "--format",
             "-f",
-            help="table, tsv, json or markdown [default: table on a terminal].",
+            help=f"{listed(COMPARE_FORMATS)} [default: table on a terminal].",
+            autocompletion=complete_from(COMPARE_FORMATS),
         ),
     ] = None,
 ) -> None:
@@ -107,7 +112,7 @@ def compare(
 
       llmtrack compare llama-7b pythia-6.9b --format markdown
     """
-    from llmtrack.output.compare import COMPARE_FORMATS, comparison, render_comparison
+    from llmtrack.output.compare import comparison, render_comparison
     from llmtrack.output.formats import check_format, default_format
     from llmtrack.output.write import write_output
 
@@ -122,7 +127,13 @@ def compare(
 
 def export(
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="json, yaml or markdown (the awesome list).")
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help=f"{listed(EXPORT_FORMATS)} (markdown: the awesome list).",
+            autocompletion=complete_from(EXPORT_FORMATS),
+        ),
     ] = "json",
     section: Annotated[list[str] | None, section_option("Only this section (repeatable)")] = None,
     output: Annotated[
@@ -140,7 +151,7 @@ def export(
       llmtrack export --format markdown --section projects -o model-spec.md
     """
     from llmtrack.filters import choose
-    from llmtrack.output.export import EXPORT_FORMATS, export_text
+    from llmtrack.output.export import export_text
     from llmtrack.output.formats import check_format
     from llmtrack.output.write import write_output
 

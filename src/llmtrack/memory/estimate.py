@@ -39,6 +39,8 @@ TIGHT_HEADROOM = 0.10  # under 10 % free is "tight"
 
 @dataclass(frozen=True)
 class Estimate:
+    """The peak memory of one recipe on one model, by component, and what it assumed."""
+
     model: str
     recipe: Recipe
     components: dict[str, int]  # name -> bytes, per GPU

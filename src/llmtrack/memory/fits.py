@@ -37,8 +37,10 @@ class Card(NamedTuple):
         return f"{self.memory_gib:g} GiB" + (f" x {self.gpus} GPUs" if self.gpus > 1 else "")
 
 
-@dataclass(frozen=True)
+@dataclass
 class FitRow:
+    """One model x recipe on the card, estimated, or one run a project reports."""
+
     kind: str  # "estimate" or "reported"
     model: str
     name: str

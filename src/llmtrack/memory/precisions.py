@@ -10,6 +10,8 @@ from llmtrack.errors import UsageError
 
 @dataclass(frozen=True)
 class Precision:
+    """A weight format: its bits per weight and which tensors it quantizes."""
+
     name: str
     bits: float  # per quantized weight, scales and zero points included
     description: str

@@ -16,6 +16,8 @@ DEFAULT_WIDTH = 100  # when neither COLUMNS nor the terminal says
 
 @dataclass(frozen=True)
 class Env:
+    """What output is made for (see the module's docstring)."""
+
     is_terminal: bool = False  # stdout is a terminal: tables by default
     width: int = DEFAULT_WIDTH
     colour: bool = False

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from llmtrack.errors import OutputError
@@ -36,6 +35,8 @@ def write_output(text: str, output: str | None, force: bool = False) -> None:
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"cannot write {output}: folder {folder} does not exist")
+    import tempfile
+
     tmp_name = None
     try:
         with tempfile.NamedTemporaryFile(
