@@ -324,3 +324,26 @@ def test_skipping_the_coercion_of_absent_values_changes_no_value():
                 assert fast == slow and type(fast) is type(slow), (name, param.name, value)
                 checked += 1
     assert checked > 100
+
+
+def test_a_guessed_name_is_said_in_the_python_api_too():
+    import llmtrack
+
+    catalog = llmtrack.load_catalog()
+    with pytest.warns(UserWarning, match="using vicuna for 'vicuna-12b'"):
+        llmtrack.find("vicuna-12b", catalog)
+    with pytest.warns(UserWarning, match="estimating Vicuna on its base model llama-13b"):
+        llmtrack.estimate("vicuna-13b", catalog)
+
+
+def test_no_module_imports_another_modules_private_names():
+    private = []
+    for path in MODULES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("llmtrack"):
+                private += [
+                    f"{module_name(path)}: {node.module}.{alias.name}"
+                    for alias in node.names
+                    if alias.name.startswith("_") and not alias.name.startswith("__")
+                ]
+    assert private == []

@@ -11,6 +11,7 @@ same domain functions; these are their front door. Import them from ``llmtrack``
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -58,10 +59,14 @@ def load_catalog(*files: str, bundled: bool = True) -> Catalog:
 
 def find(name: str, catalog: Catalog | None = None) -> Entry:
     """The one entry ``name`` denotes, forgivingly matched; NotFoundError (with "did you
-    mean") for an unknown or ambiguous name, never a different entry."""
+    mean") for an unknown or ambiguous name. Where the match was a guess, a UserWarning
+    says so, as the command line says it on stderr."""
     from llmtrack.match import find as resolve
 
-    return resolve(catalog or load_catalog(), name)[0]
+    entry, resolution = resolve(catalog or load_catalog(), name)
+    if resolution.note:
+        warnings.warn(resolution.note, UserWarning, stacklevel=2)
+    return entry
 
 
 def search(query: str, catalog: Catalog | None = None, sections: Iterable[str] | None = None):
@@ -77,5 +82,7 @@ def estimate(model: str, catalog: Catalog | None = None, **recipe: Any) -> Estim
     lora_rank, gpus, zero, ...). Every default it picked is in ``.assumptions``."""
     from llmtrack.memory.fits import estimate_base, model_to_estimate
 
-    base, _ = model_to_estimate(catalog or load_catalog(), model)
+    base, notes = model_to_estimate(catalog or load_catalog(), model)
+    for note in notes:  # a guessed name, or the base model a project stands for
+        warnings.warn(note, UserWarning, stacklevel=2)
     return estimate_base(base, Recipe(**recipe))

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field, replace
 
 from llmtrack.catalog.schema import Architecture
 from llmtrack.memory.recipe import (
-    _OPTIMIZER_LABEL,
-    _STATE_BYTES,
     DEFAULT_LORA,
+    OPTIMIZER_LABEL,
+    STATE_BYTES,
+    Plan,
     Recipe,
-    _Plan,
-    _plan,
+    plan_for,
 )
 from llmtrack.memory.shapes import Shapes, attention_linears, ffn_linears, shapes
 
@@ -77,7 +77,7 @@ def estimate(
 ) -> Estimate:
     """The peak-memory breakdown, per GPU, of running ``recipe`` on a model."""
     notes: list[str] = []
-    plan = _plan(recipe, context_length, notes)
+    plan = plan_for(recipe, context_length, notes)
     prec, seq_len, batch = plan.prec, plan.seq_len, recipe.batch
     s = shapes(arch, context_length)  # refuses an architecture without a vocabulary
     vocab = arch.vocab_size or 0
@@ -254,7 +254,7 @@ def _layer_activations(
     return attention + ffn + norms
 
 
-def _training_activations(arch, batch, seq_len, plan: _Plan, recipe: Recipe) -> float:
+def _training_activations(arch, batch, seq_len, plan: Plan, recipe: Recipe) -> float:
     layers = arch.layers + (arch.decoder_layers or 0)
     one_layer = _layer_activations(arch, batch, seq_len, plan.act_bytes, recipe.flash_attention)
     if plan.checkpointing:
@@ -263,7 +263,7 @@ def _training_activations(arch, batch, seq_len, plan: _Plan, recipe: Recipe) -> 
     return layers * one_layer
 
 
-def _lora_params(arch: Architecture, recipe: Recipe, plan: _Plan, notes: list[str]) -> int:
+def _lora_params(arch: Architecture, recipe: Recipe, plan: Plan, notes: list[str]) -> int:
     rank, targets = DEFAULT_LORA[recipe.mode]
     if recipe.lora_rank is not None:
         rank = recipe.lora_rank
@@ -294,11 +294,11 @@ def _lora_params(arch: Architecture, recipe: Recipe, plan: _Plan, notes: list[st
 
 
 def _training_state(
-    trainable: int, plan: _Plan, recipe: Recipe, notes: list[str]
+    trainable: int, plan: Plan, recipe: Recipe, notes: list[str]
 ) -> tuple[float, float]:
     """Gradients and optimizer state, per GPU, after ZeRO/FSDP partitioning."""
-    label = _OPTIMIZER_LABEL[plan.optimizer]
-    state_bytes = _STATE_BYTES[plan.optimizer]
+    label = OPTIMIZER_LABEL[plan.optimizer]
+    state_bytes = STATE_BYTES[plan.optimizer]
     if recipe.mode == "full" and plan.prec.name == "fp32":
         grad_bytes, master = 4, 0
         notes.append(f"fp32 training: fp32 weights and gradients, {label}")

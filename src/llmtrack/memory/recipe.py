@@ -69,8 +69,8 @@ TRAINING_SEQ_LEN = 512
 # Bytes per optimizer-state value set: AdamW keeps two fp32 moments, 8-bit AdamW two bytes,
 # SGD one fp32 momentum. bitsandbytes' paged AdamW (QLoRA's default) keeps fp32 moments in
 # memory that is paged out to CPU RAM when the GPU runs short, so they never cause an OOM.
-_STATE_BYTES = {"adamw": 8, "adamw-8bit": 2, "sgd": 4, "paged-adamw": 8}
-_OPTIMIZER_LABEL = {
+STATE_BYTES = {"adamw": 8, "adamw-8bit": 2, "sgd": 4, "paged-adamw": 8}
+OPTIMIZER_LABEL = {
     "adamw": "AdamW, two fp32 moments",
     "adamw-8bit": "8-bit AdamW (bitsandbytes), two 8-bit moments",
     "sgd": "SGD with an fp32 momentum",
@@ -79,7 +79,7 @@ _OPTIMIZER_LABEL = {
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
     """The choices an estimate makes from the recipe, said once in the assumptions."""
 
     prec: Precision
@@ -91,7 +91,7 @@ class _Plan:
     optimizer: str
 
 
-def _plan(recipe: Recipe, context_length: int | None, notes: list[str]) -> _Plan:
+def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Plan:
     mode = recipe.mode
     name = recipe.precision or DEFAULT_PRECISION[mode]
     if recipe.precision is None:
@@ -143,4 +143,4 @@ def _plan(recipe: Recipe, context_length: int | None, notes: list[str]) -> _Plan
         adapter_bytes = 2  # the QLoRA recipe keeps adapters, embeddings and lm_head in bf16
         notes.append("QLoRA recipe: adapters, embeddings and lm_head in bf16")
     optimizer = recipe.optimizer or ("paged-adamw" if mode == "qlora" else "adamw")
-    return _Plan(prec, seq_len, checkpointing, act_bytes, kept_bytes, adapter_bytes, optimizer)
+    return Plan(prec, seq_len, checkpointing, act_bytes, kept_bytes, adapter_bytes, optimizer)
