@@ -9,6 +9,11 @@ command, not against typer.
 
     python benchmarks/bench.py            # 15 runs of each
     python benchmarks/bench.py --runs 40
+    python benchmarks/bench.py --compare /path/to/older/checkout/src   # and an older llmtrack
+
+With --compare, the same commands also run from another source tree (its own cache folder)
+in the same loop, and a last column gives its CPU ratio to the baseline: a regression check
+that does not depend on how busy the machine was on another day.
 """
 
 from __future__ import annotations
@@ -83,7 +88,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--only", default="", help="only the commands whose label has this text")
+    parser.add_argument("--compare", default=None, help="another llmtrack source tree (its src/)")
     args = parser.parse_args()
+    other = None
+    if args.compare:
+        other_cache = tempfile.mkdtemp(prefix="llmtrack-bench-")
+        other_env = {**ENV, "PYTHONPATH": args.compare, "LLMTRACK_CACHE_DIR": other_cache}
+        entry = "import sys; sys.argv[0] = 'llmtrack'; from llmtrack.cli import main; main()"
+        other = ([sys.executable, "-c", entry], other_env)
+        run([*other[0], "bases"], terminal=False, env=other_env)
 
     for warm in ([*LLMTRACK, "bases"], BASELINE):  # compile bytecode, fill the catalog cache
         run(warm, terminal=False)
@@ -91,13 +104,16 @@ def main() -> None:
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.runs} runs each; "
         "medians in ms"
     )
-    print(f"{'command':<30}{'wall':>7}{'base':>7}{'ratio':>7}{'cpu':>9}{'base':>7}{'ratio':>7}")
+    header = f"{'command':<30}{'wall':>7}{'base':>7}{'ratio':>7}{'cpu':>9}{'base':>7}{'ratio':>7}"
+    print(header + (f"{'other':>8}" if other else ""))
     for table, commands in ((False, PIPED), (True, TERMINAL), (False, FIRST_RUN)):
         for label, command in commands.items():
             if args.only not in label:
                 continue
-            ours, base = [], []
+            ours, base, theirs = [], [], []
             for _ in range(args.runs):
+                if other and commands is not FIRST_RUN:
+                    theirs.append(run(other[0] + command, table, other[1]))
                 if commands is FIRST_RUN:  # against a warm run of the same command
                     with tempfile.TemporaryDirectory() as empty:
                         fresh = {**ENV, "LLMTRACK_CACHE_DIR": empty}
@@ -108,10 +124,13 @@ def main() -> None:
                 base.append(run(BASELINE, table))
             wall, base_wall = (statistics.median(t[0] for t in x) for x in (ours, base))
             cpu, base_cpu = (statistics.median(t[1] for t in x) for x in (ours, base))
-            print(
+            line = (
                 f"{label:<30}{wall * 1000:>7.0f}{base_wall * 1000:>7.0f}{wall / base_wall:>7.2f}"
                 f"{cpu * 1000:>9.0f}{base_cpu * 1000:>7.0f}{cpu / base_cpu:>7.2f}"
             )
+            if theirs:
+                line += f"{statistics.median(t[1] for t in theirs) / base_cpu:>8.2f}"
+            print(line)
 
 
 if __name__ == "__main__":

@@ -286,3 +286,13 @@ def test_the_remembered_estimates_change_with_the_estimator(module, tmp_path, mo
     with (copy / module).open("a") as handle:
         handle.write("\n# edited\n")
     assert cache.code_digest(fits.ESTIMATOR_MODULES) != before
+
+
+def test_decoding_builds_a_record_only_from_exactly_its_fields():
+    build = cache._builder(cache._layout())
+    gpu = load_catalog().get("t4")
+    data = json.loads(json.dumps(cache._plain(gpu)))
+    assert build("Gpu", dict(data)) == gpu
+    for broken in ({k: v for k, v in data.items() if k != "name"}, {**data, "evil": 1}):
+        with pytest.raises(cache.CacheInvalid):
+            build("Gpu", broken)

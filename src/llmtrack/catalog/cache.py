@@ -117,13 +117,9 @@ def _options(hint) -> tuple:
 
 
 def _plain(value: Any) -> Any:
-    """A record as JSON data: fields by name, None left out (decoding restores defaults)."""
+    """A record as JSON data: every field by name, in the record's order."""
     if isinstance(value, schema.Record):
-        return {
-            f.name: _plain(item)
-            for f in schema.fields_of(type(value))
-            if (item := getattr(value, f.name)) is not None
-        }
+        return {f.name: _plain(getattr(value, f.name)) for f in schema.fields_of(type(value))}
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
     return value
@@ -255,11 +251,17 @@ def _section_of(catalog: Callable[[], Catalog], name: str) -> Entries:
 
 
 def _builder(layout: dict[str, dict[str, list]]):
-    """A function that turns decoded JSON into records, using only the schema's classes."""
+    """A function that turns decoded JSON into records, using only the schema's classes.
+
+    A record is made as unpickling makes one: its fields set without calling ``__init__``
+    (which only assigns them), after checking that the data holds exactly those fields."""
     types = schema.RECORD_TYPES
+    fields = {name: {f.name for f in schema.fields_of(cls)} for name, cls in types.items()}
 
     def build(name: str, data: dict) -> Any:
         cls = types[name]  # a KeyError for a class we do not have: the file is not ours
+        if data.keys() != fields[name]:
+            raise CacheInvalid(f"{name} with other fields")
         for field, (kind, inner) in layout[name].items():
             value = data.get(field)
             if value is None:
@@ -270,7 +272,9 @@ def _builder(layout: dict[str, dict[str, list]]):
                 data[field] = tuple(build(inner, item) for item in value)
             else:
                 data[field] = tuple(value)
-        return cls(**data)
+        record = object.__new__(cls)
+        record.__dict__.update(data)
+        return record
 
     return build
 
