@@ -272,7 +272,7 @@ def _builder(layout: dict[str, dict[str, list]]):
                 data[field] = tuple(build(inner, item) for item in value)
             else:
                 data[field] = tuple(value)
-        record = object.__new__(cls)
+        record: Any = object.__new__(cls)
         record.__dict__.update(data)
         return record
 
