@@ -2,7 +2,7 @@
 
 Filters are predicates over typed entries; they combine with AND (a repeatable option's
 values combine with OR inside one predicate). Sorting and field selection work on the
-flat rows of ``records.build_rows``, so any field of any section can be a sort key.
+flat rows of ``catalog.rows.build_rows``, so any field of any section can be a sort key.
 """
 
 from __future__ import annotations

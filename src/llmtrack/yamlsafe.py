@@ -273,7 +273,7 @@ def _plain(value, path: Location, parent, key, positions: dict | None) -> object
         return [_plain(v, (*path, i), value, i, positions) for i, v in enumerate(value)]
     if value is None or isinstance(value, bool):
         return value
-    # ruamel's scalars subclass the builtins; plain copies keep pickles free of ruamel.
+    # ruamel's scalars subclass the builtins; plain copies keep the records free of ruamel.
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):

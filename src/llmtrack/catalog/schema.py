@@ -1,4 +1,4 @@
-"""Typed records of the catalog: one frozen dataclass per kind of entry.
+"""Typed records of the catalog: one dataclass per kind of entry.
 
 Each field carries its metadata with it (``about``, in ``records``): what it means, its
 unit, an example for templates, its weight in search, the section its ids point at, and

@@ -74,7 +74,7 @@ class Catalog:
     """Every entry of the six sections, in file order, and the files they came from.
 
     Look-ups by id, by base model and by name go through indexes worked out when the catalog
-    is compiled and stored with it (see ``index``), so they never unpickle a whole section."""
+    is compiled and stored with it (see ``index``), so they never decode a whole section."""
 
     base_models: Entries = field(default_factory=Entries)
     projects: Entries = field(default_factory=Entries)

@@ -1,7 +1,8 @@
 """Turn catalog files into typed entries, or into a list of located problems.
 
 The slow, careful path: safe YAML parsing (``yamlsafe``) and pydantic. Commands normally
-read the compiled catalog instead (``catalog.py``) and never import this module.
+read the compiled catalog instead (``catalog.load``, ``catalog.cache``) and never import
+this module.
 
 Files come in layers: the bundled files are one layer, each user file is a layer of its
 own, later layers over earlier ones. Within a layer an id may appear once; across layers

@@ -13,10 +13,9 @@ from llmtrack.cli.options import (
     OrgOption,
     SinceOption,
     UntilOption,
+    choice_option,
     complete_families,
-    complete_from,
     complete_ids,
-    listed,
     listing,
     section_option,
 )
@@ -45,11 +44,8 @@ def list_projects(
     ] = None,
     method: Annotated[
         list[str] | None,
-        typer.Option(
-            "--method",
-            "-m",
-            help=f"Uses this method (repeatable: any): {listed(METHODS)}.",
-            autocompletion=complete_from(METHODS),
+        choice_option(
+            "--method", "-m", values=METHODS, before="Uses this method (repeatable: any): "
         ),
     ] = None,
     org: OrgOption = None,
@@ -66,10 +62,8 @@ def list_projects(
     ] = False,
     data_origin: Annotated[
         list[str] | None,
-        typer.Option(
-            "--data-origin",
-            help=f"Training data origin (repeatable: any): {listed(DATA_ORIGINS)}.",
-            autocompletion=complete_from(DATA_ORIGINS),
+        choice_option(
+            "--data-origin", values=DATA_ORIGINS, before="Training data origin (repeatable: any): "
         ),
     ] = None,
     lang: Annotated[
@@ -181,11 +175,7 @@ def list_bases(
 def list_refs(
     kind: Annotated[
         str | None,
-        typer.Option(
-            "--kind",
-            help=f"{listed(REFERENCE_KINDS)}.",
-            autocompletion=complete_from(REFERENCE_KINDS),
-        ),
+        choice_option("--kind", values=REFERENCE_KINDS),
     ] = None,
     since: SinceOption = None,
     until: UntilOption = None,
@@ -229,11 +219,7 @@ def list_stages(since: SinceOption = None, until: UntilOption = None, *, out: Ou
 def list_techniques(
     category: Annotated[
         str | None,
-        typer.Option(
-            "--category",
-            help=f"{listed(TECHNIQUE_CATEGORIES)}.",
-            autocompletion=complete_from(TECHNIQUE_CATEGORIES),
-        ),
+        choice_option("--category", values=TECHNIQUE_CATEGORIES),
     ] = None,
     since: SinceOption = None,
     until: UntilOption = None,
@@ -290,9 +276,7 @@ def timeline_command(
         list[str] | None,
         section_option("Count this section (repeatable; default: base_models and projects)"),
     ] = None,
-    by: Annotated[
-        str, typer.Option("--by", help=f"{listed(PERIODS)}.", autocompletion=complete_from(PERIODS))
-    ] = "month",
+    by: Annotated[str, choice_option("--by", values=PERIODS)] = "month",
     since: SinceOption = None,
     until: UntilOption = None,
     *,

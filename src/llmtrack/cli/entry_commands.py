@@ -12,9 +12,8 @@ from llmtrack.cli import session
 from llmtrack.cli.options import (
     DETAIL_FORMATS,
     DetailFormatOption,
-    complete_from,
+    choice_option,
     complete_ids,
-    listed,
     listing,
     section_option,
 )
@@ -96,11 +95,8 @@ def compare(
     ],
     fmt: Annotated[
         str | None,
-        typer.Option(
-            "--format",
-            "-f",
-            help=f"{listed(COMPARE_FORMATS)} [default: table on a terminal].",
-            autocompletion=complete_from(COMPARE_FORMATS),
+        choice_option(
+            "--format", "-f", values=COMPARE_FORMATS, after=" [default: table on a terminal]."
         ),
     ] = None,
 ) -> None:
@@ -128,11 +124,8 @@ def compare(
 def export(
     fmt: Annotated[
         str,
-        typer.Option(
-            "--format",
-            "-f",
-            help=f"{listed(EXPORT_FORMATS)} (markdown: the awesome list).",
-            autocompletion=complete_from(EXPORT_FORMATS),
+        choice_option(
+            "--format", "-f", values=EXPORT_FORMATS, after=" (markdown: the awesome list)."
         ),
     ] = "json",
     section: Annotated[list[str] | None, section_option("Only this section (repeatable)")] = None,

@@ -16,9 +16,8 @@ from llmtrack.cli.options import (
     GpusOption,
     SeqLenOption,
     VramOption,
-    complete_from,
+    choice_option,
     complete_ids,
-    listed,
     listing,
 )
 from llmtrack.memory.precisions import PRECISIONS
@@ -36,14 +35,14 @@ def estimate_command(
     ],
     mode: Annotated[
         str,
-        typer.Option("--mode", help=f"{listed(MODES)}.", autocompletion=complete_from(MODES)),
+        choice_option("--mode", values=MODES),
     ] = "inference",
     precision_name: Annotated[
         str | None,
-        typer.Option(
+        choice_option(
             "--precision",
-            help=f"{listed(PRECISIONS)} [default: fp16; nf4-dq for qlora; bf16 for full].",
-            autocompletion=complete_from(PRECISIONS),
+            values=PRECISIONS,
+            after=" [default: fp16; nf4-dq for qlora; bf16 for full].",
         ),
     ] = None,
     seq_len: SeqLenOption = None,
@@ -60,19 +59,16 @@ def estimate_command(
     ] = None,
     lora_targets: Annotated[
         str | None,
-        typer.Option(
+        choice_option(
             "--lora-targets",
-            help=f"{listed(LORA_TARGETS)} (attention: q and v) "
-            "[default: attention; all-linear for qlora].",
-            autocompletion=complete_from(LORA_TARGETS),
+            values=LORA_TARGETS,
+            after=" (attention: q and v) [default: attention; all-linear for qlora].",
         ),
     ] = None,
     optimizer: Annotated[
         str | None,
-        typer.Option(
-            "--optimizer",
-            help=f"{listed(OPTIMIZERS)} [default: paged-adamw for qlora, else adamw].",
-            autocompletion=complete_from(OPTIMIZERS),
+        choice_option(
+            "--optimizer", values=OPTIMIZERS, after=" [default: paged-adamw for qlora, else adamw]."
         ),
     ] = None,
     gpus: GpusOption = 1,
@@ -157,17 +153,11 @@ def fits_command(
     gpus: GpusOption = 1,
     mode: Annotated[
         list[str] | None,
-        typer.Option(
-            "--mode", help=f"{listed(MODES)} (repeatable).", autocompletion=complete_from(MODES)
-        ),
+        choice_option("--mode", values=MODES, after=" (repeatable)."),
     ] = None,
     precision_name: Annotated[
         list[str] | None,
-        typer.Option(
-            "--precision",
-            help=f"Weight precision (repeatable): {listed(PRECISIONS)}.",
-            autocompletion=complete_from(PRECISIONS),
-        ),
+        choice_option("--precision", values=PRECISIONS, before="Weight precision (repeatable): "),
     ] = None,
     seq_len: SeqLenOption = None,
     batch: BatchOption = 1,

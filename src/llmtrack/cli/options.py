@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated
 
 import typer
@@ -25,6 +25,25 @@ def complete_from(values: Iterable[str]) -> Callable[[str], list[str]]:
     """A completion callback offering these values."""
     values = tuple(values)
     return lambda incomplete: [v for v in values if v.startswith(incomplete)]
+
+
+def choice_option(
+    *names: str, values: Sequence[str], before: str = "", after: str = "."
+) -> typer.models.OptionInfo:
+    """An option that takes one of ``values``: its help names every one and completion
+    offers them, so neither can leave a value out."""
+    return typer.Option(
+        *names, help=f"{before}{listed(values)}{after}", autocompletion=complete_from(values)
+    )
+
+
+def choice_argument(
+    values: Sequence[str], before: str = "", after: str = "."
+) -> typer.models.ArgumentInfo:
+    """An argument that takes one of ``values``, as ``choice_option``."""
+    return typer.Argument(
+        help=f"{before}{listed(values)}{after}", autocompletion=complete_from(values)
+    )
 
 
 def complete_ids(*sections: str) -> Callable[[str], list[str]]:
@@ -60,10 +79,9 @@ def _shared(name: str, default, annotation) -> inspect.Parameter:
 
 
 _OUTPUT_OPTIONS = [
-    _shared("fmt", None, Annotated[str | None, typer.Option(
-        "--format", "-f", help=f"{listed(FORMATS)} "
-        "[default: table on a terminal, tsv in a pipe].",
-        autocompletion=complete_from(FORMATS))]),
+    _shared("fmt", None, Annotated[str | None, choice_option(
+        "--format", "-f", values=FORMATS,
+        after=" [default: table on a terminal, tsv in a pipe].")]),
     _shared("output", None, Annotated[str | None, typer.Option(
         "--output", "-o", help="Write to FILE instead of stdout ('-' is stdout).")]),
     _shared("force", False, Annotated[bool, typer.Option(
@@ -93,11 +111,7 @@ def listing(func):
 
 
 def section_option(help_text: str) -> typer.models.OptionInfo:
-    return typer.Option(
-        "--section",
-        help=f"{help_text}: {listed(SECTIONS)}.",
-        autocompletion=complete_from(SECTIONS),
-    )
+    return choice_option("--section", values=SECTIONS, before=f"{help_text}: ")
 
 
 OrgOption = Annotated[str | None, typer.Option("--org", help="Organisation contains this text.")]
@@ -128,10 +142,5 @@ BatchOption = Annotated[int, typer.Option("--batch", min=1, help="Sequences per 
 DETAIL_FORMATS = ("text", "json", "yaml")
 DetailFormatOption = Annotated[
     str | None,
-    typer.Option(
-        "--format",
-        "-f",
-        help=f"{listed(DETAIL_FORMATS)} [default: text].",
-        autocompletion=complete_from(DETAIL_FORMATS),
-    ),
+    choice_option("--format", "-f", values=DETAIL_FORMATS, after=" [default: text]."),
 ]

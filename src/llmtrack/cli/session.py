@@ -1,15 +1,16 @@
-"""What one run of the command line shares: the root options, the environment, the catalog
-(loaded once, with its notes said once), and the helpers every command uses to map options
-to domain objects. Public within the ``cli`` package; nothing here renders."""
+"""What one run of the command line shares: the root options and the environment, loading
+the catalog (saying which of your files replaced entries), and the helpers every command
+uses to map options to domain objects. Public within the ``cli`` package; nothing here
+renders."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from llmtrack.errors import UsageError
 from llmtrack.output.env import Env
+from llmtrack.output.write import note as note  # what commands say on stderr
 
 if TYPE_CHECKING:
     from llmtrack.catalog.store import Catalog
@@ -35,11 +36,6 @@ def start(env: Env) -> None:
 
 def current() -> Session:
     return session
-
-
-def note(message: str) -> None:
-    """Something the user should know that is not the result: stderr, so pipes stay clean."""
-    sys.stderr.write(message + "\n")
 
 
 def load() -> Catalog:

@@ -9,7 +9,7 @@ import typer
 
 from llmtrack.catalog.schema import SECTIONS
 from llmtrack.cli import session
-from llmtrack.cli.options import complete_from, listed, listing
+from llmtrack.cli.options import choice_argument, choice_option, listing
 from llmtrack.filters import choose
 from llmtrack.output.listing import OutputSpec
 
@@ -64,11 +64,7 @@ def _plural(count: int, noun: str) -> str:
 def schema_command(
     section: Annotated[
         str | None,
-        typer.Option(
-            "--section",
-            help=f"Only this section's entries: {listed(SECTIONS)}.",
-            autocompletion=complete_from(SECTIONS),
-        ),
+        choice_option("--section", values=SECTIONS, before="Only this section's entries: "),
     ] = None,
 ) -> None:
     """Print the JSON Schema of a catalog file, for editors to check files as you type.
@@ -88,7 +84,7 @@ def schema_command(
 def new_command(
     section: Annotated[
         str,
-        typer.Argument(help=f"{listed(SECTIONS)}.", autocompletion=complete_from(SECTIONS)),
+        choice_argument(values=SECTIONS),
     ],
 ) -> None:
     """Print a commented YAML template for a new entry: every field, which are required,
@@ -111,9 +107,8 @@ CACHE_ACTIONS = ("path", "clear")
 def cache_command(
     action: Annotated[
         str,
-        typer.Argument(
-            help=f"{listed(CACHE_ACTIONS)}: where the compiled catalogs are, or remove them.",
-            autocompletion=complete_from(CACHE_ACTIONS),
+        choice_argument(
+            values=CACHE_ACTIONS, after=": where the compiled catalogs are, or remove them."
         ),
     ],
 ) -> None:

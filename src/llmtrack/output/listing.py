@@ -3,13 +3,13 @@ limits, picks fields, renders and writes it. Nothing else turns rows into output
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from llmtrack.catalog.rows import Row
 from llmtrack.output.env import Env
+from llmtrack.output.write import note
 
 Highlight = tuple[str, int, int]  # column, start, end: shown in bold on a terminal
 
@@ -66,8 +66,3 @@ def emit(listing: Listing, out: OutputSpec, env: Env) -> None:
     flat: list[dict[str, Any]] = [row.flat for row in rows]
     text = render(fmt, flat, chosen, records=nested, title=listing.title, highlights=marks, env=env)
     write_output(text, out.output, out.force)
-
-
-def note(message: str) -> None:
-    """Something the user should know that is not the result: stderr, so pipes stay clean."""
-    sys.stderr.write(message + "\n")

@@ -9,6 +9,11 @@ from pathlib import Path
 from llmtrack.errors import OutputError
 
 
+def note(message: str) -> None:
+    """Something the user should know that is not the result: stderr, so pipes stay clean."""
+    sys.stderr.write(message + "\n")
+
+
 def write_output(text: str, output: str | None, force: bool = False) -> None:
     """Print to stdout, or write ``output`` atomically; an existing file needs ``force``.
 
