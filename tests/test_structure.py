@@ -347,3 +347,12 @@ def test_no_module_imports_another_modules_private_names():
                     if alias.name.startswith("_") and not alias.name.startswith("__")
                 ]
     assert private == []
+
+
+def test_the_package_lists_the_api_it_imports_lazily():
+    """``llmtrack/__init__`` names the API without importing it (start-up); the two lists
+    must agree."""
+    import llmtrack
+    import llmtrack.api
+
+    assert set(llmtrack.__all__) - {"__version__"} == set(llmtrack.api.__all__)
