@@ -296,3 +296,19 @@ def test_decoding_builds_a_record_only_from_exactly_its_fields():
     for broken in ({k: v for k, v in data.items() if k != "name"}, {**data, "evil": 1}):
         with pytest.raises(cache.CacheInvalid):
             build("Gpu", broken)
+
+
+def test_a_damaged_shipped_catalog_is_compiled_again(tmp_path, monkeypatch, cache_folder):
+    """The shipped file's digest is not checked on every run; damage still never shows."""
+    from llmtrack.catalog import load
+
+    data = bytearray(SHIPPED.read_bytes())
+    at = data.index(b'"name":"NVIDIA T4')
+    data[at + 3] ^= 0x20  # a key the schema does not have
+    damaged = tmp_path / "data"
+    damaged.mkdir()
+    (damaged / COMPILED_BUNDLED).write_bytes(bytes(data))
+    monkeypatch.setattr(load, "DATA", damaged)
+    catalog = load_catalog()
+    assert catalog.get("t4").name.startswith("NVIDIA T4")
+    assert catalog == compile_catalog(bundled_files())
