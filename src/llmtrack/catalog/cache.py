@@ -137,25 +137,27 @@ def encode(catalog: Catalog, key: str) -> bytes:
         for entry in catalog.section(name):
             blob += json.dumps(_plain(entry), ensure_ascii=False, separators=(",", ":")).encode()
             ends[name].append(len(blob))
+    offsets: dict[str, list[int]] = {}
     header = {
         "format": FORMAT,
         "key": key,
         "layout": _layout(),
         "sections": ends,
-        "index": {
-            "where": catalog._where,
-            "by_base": catalog._by_base,
-            "referrers": catalog._referrers,
-            "families": catalog.families,
-        },
+        "indexes": offsets,
         "files": [list(source) for source in catalog.files],
         "warnings": [list(problem) for problem in catalog.warnings],
     }
-    # the name index, the largest, goes after the entries: read only when a name is looked up
-    names = catalog.names._asdict() | {"allowed": None}
-    start = len(blob)
-    blob += json.dumps(names, ensure_ascii=False, separators=(",", ":")).encode()
-    header["names"] = [start, len(blob)]
+    # the indexes go after the entries, each parsed only when first used
+    for name, index in (
+        ("where", catalog._where),
+        ("by_base", catalog._by_base),
+        ("referrers", catalog._referrers),
+        ("families", catalog.families),
+        ("names", catalog.names._asdict() | {"allowed": None}),
+    ):
+        start = len(blob)
+        blob += json.dumps(index, ensure_ascii=False, separators=(",", ":")).encode()
+        offsets[name] = [start, len(blob)]
     head = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode()
     return frame(head + b"\n" + bytes(blob))
 
@@ -165,10 +167,12 @@ def frame(body: bytes) -> bytes:
     return hashlib.sha256(body).hexdigest().encode() + b"\n" + body
 
 
-def unframe(data: bytes) -> bytes:
-    """The body of a cache file; CacheInvalid when it is not what was written."""
-    digest, _, body = data.partition(b"\n")
-    if hashlib.sha256(body).hexdigest().encode() != digest:
+def unframe(data: bytes, verify: bool = True) -> memoryview:
+    """The body of a cache file, without copying it; CacheInvalid when it is not what was
+    written (unless ``verify`` is false: then only its shape is read)."""
+    at = data.find(b"\n")
+    body = memoryview(data)[at + 1 :]
+    if at < 0 or (verify and hashlib.sha256(body).hexdigest().encode() != data[:at]):
         raise CacheInvalid("checksum mismatch")
     return body
 
@@ -189,10 +193,11 @@ def decode(
     catalog afresh (once) and the entry comes from there. ``verify=False`` skips the digest,
     for the file shipped in the package: no other writer can reach it but whoever installed
     the code beside it, and what does not decode is compiled again all the same."""
-    body = unframe(data) if verify else data.partition(b"\n")[2]
+    start = len(data) - len(unframe(data, verify))
     try:
-        head, _, blob = body.partition(b"\n")
-        payload = json.loads(head)
+        at = data.index(b"\n", start)  # the header's end
+        payload = json.loads(data[start:at])
+        blob = memoryview(data)[at + 1 :]  # the entries and indexes, never copied whole
         if payload["format"] != FORMAT or payload["key"] != key:
             raise CacheInvalid("stale")
         build = _builder(payload["layout"])
@@ -216,14 +221,10 @@ def decode(
             files=tuple(SourceFile(p, layer, n, tuple(r)) for p, layer, n, r in payload["files"]),
             warnings=tuple(Problem(*problem) for problem in payload["warnings"]),
         )
-        index = payload["index"]
-        catalog.__dict__.update(
-            _where=index["where"],
-            _by_base=index["by_base"],
-            _referrers=index["referrers"],
-            families=index["families"],
-            _stored_names=functools.partial(_names, blob, *payload["names"]),
-        )
+        offsets = payload["indexes"]
+        if set(offsets) != {"where", "by_base", "referrers", "families", "names"}:
+            raise CacheInvalid("not a compiled catalog")
+        catalog.__dict__["_stored_indexes"] = functools.partial(_index, blob, offsets)
         return catalog
     except CacheInvalid:
         raise
@@ -231,23 +232,28 @@ def decode(
         raise CacheInvalid(f"not a compiled catalog: {exc}") from None
 
 
-def _names(blob: bytes, start: int, end: int):
-    from llmtrack.match import NameIndex
+def _index(blob: memoryview, offsets: dict[str, list[int]], name: str) -> Any:
+    """One of the indexes a compiled catalog holds, parsed when the catalog first uses it."""
+    start, end = offsets[name]
+    index = json.loads(bytes(blob[start:end]))
+    if name == "names":
+        from llmtrack.match import NameIndex
 
-    return NameIndex(**json.loads(blob[start:end]))
+        return NameIndex(**index)
+    return index
 
 
 class _Slices(Sequence):
     """Entry n of a section is blob[ends[n - 1]:ends[n]]: cut out when it is used."""
 
-    def __init__(self, blob: bytes, start: int, ends: list[int]):
+    def __init__(self, blob: memoryview, start: int, ends: list[int]):
         self._blob, self._starts, self._ends = blob, [start, *ends[:-1]], ends
 
     def __len__(self) -> int:
         return len(self._ends)
 
     def __getitem__(self, index):
-        return self._blob[self._starts[index] : self._ends[index]]
+        return bytes(self._blob[self._starts[index] : self._ends[index]])
 
 
 def _decode_entry(build, name: str, text: bytes) -> Any:
@@ -341,7 +347,7 @@ def remembered(name: str, compute: Callable[[], Any]) -> Any:
         return compute()
     path = folder / name
     try:
-        return json.loads(unframe(_read_own(path)))
+        return json.loads(bytes(unframe(_read_own(path))))
     except (OSError, ValueError):  # missing, corrupt (CacheInvalid is a ValueError) or odd
         pass
     data = compute()

@@ -117,9 +117,17 @@ class Catalog:
             getattr(self, name)
         return self
 
+    def _compiled(self, name: str) -> Any:
+        """An index the compiled form holds ready (parsed now, on first use), or None."""
+        stored = self.__dict__.get("_stored_indexes")
+        return stored(name) if stored is not None else None
+
     @cached_property
     def _where(self) -> dict[str, tuple[str, int]]:
         """id -> (section, position)."""
+        stored = self._compiled("where")
+        if stored is not None:
+            return stored
         return {
             entry.id: (name, n)
             for name in schema.SECTIONS
@@ -136,6 +144,9 @@ class Catalog:
     @cached_property
     def families(self) -> dict[str, tuple[str, ...]]:
         """Base-model family name -> the ids of its sizes."""
+        stored = self._compiled("families")
+        if stored is not None:
+            return stored
         families: dict[str, list[str]] = {}
         for base in self.base_models:
             families.setdefault(base.family, []).append(base.id)
@@ -147,12 +158,15 @@ class Catalog:
         holds it ready, read only when a name is first looked up."""
         from llmtrack.match import NameIndex
 
-        stored = self.__dict__.pop("_stored_names", None)
-        return stored() if stored is not None else NameIndex.build_full(self)
+        stored = self._compiled("names")
+        return stored if stored is not None else NameIndex.build_full(self)
 
     @cached_property
     def _by_base(self) -> dict[str, tuple[int, ...]]:
         """base model id -> positions of the projects built on it."""
+        stored = self._compiled("by_base")
+        if stored is not None:
+            return stored
         found: dict[str, list[int]] = {}
         for n, project in enumerate(self.projects):
             for base in project.base_models:
@@ -188,6 +202,9 @@ class Catalog:
     @cached_property
     def _referrers(self) -> dict[str, tuple[str, ...]]:
         """Every cross-reference, reversed: target id -> the ids that cite it."""
+        stored = self._compiled("referrers")
+        if stored is not None:
+            return stored
         found: dict[str, list[str]] = {}
         for entry in self:
             for _, _, target in schema.references_of(entry):
