@@ -186,18 +186,32 @@ def test_an_unwritable_cache_folder_still_loads(tmp_path, monkeypatch):
 # --- the key ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module", cache.STORED_MODULES)
-def test_the_key_changes_when_a_stored_module_changes(module, tmp_path, monkeypatch):
+def edited_copy(modules, tmp_path, monkeypatch, digest):
+    """Copy ``modules`` into a package the cache reads instead of the real one; returns
+    edit(module), which appends a line to it and gives digest() before and after."""
     package = Path(cache.__file__).resolve().parent.parent
     copy = tmp_path / "llmtrack"
-    for name in cache.STORED_MODULES:
+    for name in modules:
         (copy / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(package / name, copy / name)
     monkeypatch.setattr(cache, "_PACKAGE", copy)
-    before = cache.cache_key(tiny_files())
-    with (copy / module).open("a") as handle:
-        handle.write("\n# edited\n")
-    assert cache.cache_key(tiny_files()) != before
+
+    def edit(module: str):
+        before = digest()
+        with (copy / module).open("a") as handle:
+            handle.write("\n# edited\n")
+        return before, digest()
+
+    return edit
+
+
+@pytest.mark.parametrize("module", cache.STORED_MODULES)
+def test_the_key_changes_when_a_stored_module_changes(module, tmp_path, monkeypatch):
+    edit = edited_copy(
+        cache.STORED_MODULES, tmp_path, monkeypatch, lambda: cache.cache_key(tiny_files())
+    )
+    before, after = edit(module)
+    assert after != before
 
 
 def test_every_module_the_compiled_form_depends_on_is_in_the_key():
@@ -276,16 +290,10 @@ def test_fits_on_several_gpus_estimates_afresh(cache_folder):
 def test_the_remembered_estimates_change_with_the_estimator(module, tmp_path, monkeypatch):
     from llmtrack.memory import fits
 
-    package = Path(cache.__file__).resolve().parent.parent
-    copy = tmp_path / "llmtrack"
-    for name in fits.ESTIMATOR_MODULES:
-        (copy / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(package / name, copy / name)
-    monkeypatch.setattr(cache, "_PACKAGE", copy)
-    before = cache.code_digest(fits.ESTIMATOR_MODULES)
-    with (copy / module).open("a") as handle:
-        handle.write("\n# edited\n")
-    assert cache.code_digest(fits.ESTIMATOR_MODULES) != before
+    modules = fits.ESTIMATOR_MODULES
+    edit = edited_copy(modules, tmp_path, monkeypatch, lambda: cache.code_digest(modules))
+    before, after = edit(module)
+    assert after != before
 
 
 def test_decoding_builds_a_record_only_from_exactly_its_fields():
