@@ -17,6 +17,7 @@ import typer
 from llmtrack.catalog import schema, values
 from llmtrack.catalog.schema import SECTIONS
 from llmtrack.cli import app
+from llmtrack.cli.options import DETAIL_FORMATS
 from llmtrack.memory.precisions import PRECISIONS
 from llmtrack.memory.recipe import LORA_TARGETS, MODES, OPTIMIZERS
 from llmtrack.output.compare import COMPARE_FORMATS
@@ -123,7 +124,8 @@ ENUMERATIONS = [
     ("timeline", "--section", SECTIONS),
     ("schema", "--section", SECTIONS),
     ("new", "section", SECTIONS),
-    ("show", "--format", ("text", "json", "yaml")),
+    ("show", "--format", DETAIL_FORMATS),
+    ("estimate", "--format", DETAIL_FORMATS),
     ("compare", "--format", COMPARE_FORMATS),
     ("export", "--format", EXPORT_FORMATS),
 ]

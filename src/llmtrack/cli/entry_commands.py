@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -69,8 +68,8 @@ def show(
     """
     from llmtrack.match import find
     from llmtrack.output.detail import detail_record, render_detail
-    from llmtrack.output.formats import check_format, to_yaml
-    from llmtrack.output.write import write_output
+    from llmtrack.output.formats import check_format
+    from llmtrack.output.write import write_detail
 
     fmt = check_format(fmt or "text", DETAIL_FORMATS)
     catalog = session.load()
@@ -79,13 +78,11 @@ def show(
         session.note(resolution.note)
     if resolution.base:
         session.note(f"{entry.name} on {catalog.get(resolution.base).name}")
-    if fmt == "text":
-        write_output(render_detail(entry, catalog, session.current().env), None)
-    elif fmt == "json":
-        record = detail_record(entry, catalog)
-        write_output(json.dumps(record, indent=2, ensure_ascii=False) + "\n", None)
-    else:
-        write_output(to_yaml(detail_record(entry, catalog)), None)
+    write_detail(
+        fmt,
+        lambda: render_detail(entry, catalog, session.current().env),
+        lambda: detail_record(entry, catalog),
+    )
 
 
 def compare(

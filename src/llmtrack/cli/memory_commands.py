@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -112,8 +111,8 @@ def estimate_command(
     from llmtrack.memory.fits import estimate_base, model_to_estimate
     from llmtrack.memory.recipe import Recipe
     from llmtrack.output.estimate_view import estimate_record, render_estimate
-    from llmtrack.output.formats import check_format, to_yaml
-    from llmtrack.output.write import write_output
+    from llmtrack.output.formats import check_format
+    from llmtrack.output.write import write_detail
 
     fmt = check_format(fmt or "text", DETAIL_FORMATS)
     recipe = Recipe(
@@ -138,12 +137,11 @@ def estimate_command(
     for line in notes:
         session.note(line)
     result = estimate_base(base, recipe)
-    if fmt == "text":
-        write_output(render_estimate(result, base.name, card, session.current().env), None)
-    elif fmt == "json":
-        write_output(json.dumps(estimate_record(result, base.name, card), indent=2) + "\n", None)
-    else:
-        write_output(to_yaml(estimate_record(result, base.name, card)), None)
+    write_detail(
+        fmt,
+        lambda: render_estimate(result, base.name, card, session.current().env),
+        lambda: estimate_record(result, base.name, card),
+    )
 
 
 @listing

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from llmtrack.errors import OutputError
 
@@ -12,6 +15,19 @@ from llmtrack.errors import OutputError
 def note(message: str) -> None:
     """Something the user should know that is not the result: stderr, so pipes stay clean."""
     sys.stderr.write(message + "\n")
+
+
+def write_detail(fmt: str, text: Callable[[], str], record: Callable[[], Any]) -> None:
+    """A detail view (`show`, `estimate`) to stdout: ``text()`` for a person, or ``record()``
+    as JSON or YAML; each is made only when asked for."""
+    if fmt == "text":
+        write_output(text(), None)
+    elif fmt == "json":
+        write_output(json.dumps(record(), indent=2, ensure_ascii=False) + "\n", None)
+    else:
+        from llmtrack.output.formats import to_yaml
+
+        write_output(to_yaml(record()), None)
 
 
 def write_output(text: str, output: str | None, force: bool = False) -> None:
