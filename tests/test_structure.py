@@ -93,18 +93,18 @@ def test_the_commands_register_where_typer_docs_finds_them():
 # --- every enumeration derived from the domain ---------------------------------------------
 
 
+def parameter(command: str, option: str):
+    """The click parameter of ``command`` named by its flag (or, for an argument, its name)."""
+    params = typer.main.get_command(app).commands[command].params  # type: ignore[attr-defined]
+    return next(p for p in params if option in getattr(p, "opts", ()) or p.name == option)
+
+
 def option_help(command: str, option: str) -> str:
-    group = typer.main.get_command(app)
-    params = group.commands[command].params  # type: ignore[attr-defined]
-    found = next(p for p in params if option in getattr(p, "opts", ()) or p.name == option)
-    return " ".join((found.help or "").split())
+    return " ".join((parameter(command, option).help or "").split())
 
 
 def completions(command: str, option: str, incomplete: str = "") -> list[str]:
-    group = typer.main.get_command(app)
-    params = group.commands[command].params  # type: ignore[attr-defined]
-    found = next(p for p in params if option in getattr(p, "opts", ()) or p.name == option)
-    return [str(item.value) for item in found.shell_complete(None, incomplete)]
+    return [str(item.value) for item in parameter(command, option).shell_complete(None, incomplete)]
 
 
 ENUMERATIONS = [
