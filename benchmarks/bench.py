@@ -3,7 +3,8 @@
 Every command runs as a real process, interleaved with the baseline so that both see the
 same machine load: piped (TSV or JSON) for the read commands, and on a pseudo-terminal for
 `list` as a rich table. Prints the median wall time and the median CPU time (user + system,
-steadier on a busy machine) of each, and the ratios to the baseline. The last row is the
+steadier on a busy machine) of each, and the ratios to the baseline; then the ratio of the
+fastest runs ("best"), the figure least disturbed by whatever else the machine was doing. The last row is the
 first command after installing (an empty cache folder) against a warm run of the same
 command, not against typer.
 
@@ -105,6 +106,7 @@ def main() -> None:
         "medians in ms"
     )
     header = f"{'command':<30}{'wall':>7}{'base':>7}{'ratio':>7}{'cpu':>9}{'base':>7}{'ratio':>7}"
+    header += f"{'best':>7}"
     print(header + (f"{'other':>8}" if other else ""))
     for table, commands in ((False, PIPED), (True, TERMINAL), (False, FIRST_RUN)):
         for label, command in commands.items():
@@ -127,6 +129,7 @@ def main() -> None:
             line = (
                 f"{label:<30}{wall * 1000:>7.0f}{base_wall * 1000:>7.0f}{wall / base_wall:>7.2f}"
                 f"{cpu * 1000:>9.0f}{base_cpu * 1000:>7.0f}{cpu / base_cpu:>7.2f}"
+                f"{min(t[0] for t in ours) / min(t[0] for t in base):>7.2f}"
             )
             if theirs:
                 line += f"{statistics.median(t[1] for t in theirs) / base_cpu:>8.2f}"

@@ -10,13 +10,13 @@ because a value is unknown). An unknown value never passes a filter on that valu
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from llmtrack import query
 from llmtrack.catalog import values
 from llmtrack.catalog.store import Catalog
 from llmtrack.errors import NotFoundError, UsageError
+from llmtrack.lazyclass import lazy_dataclass
 
 
 class Selection(NamedTuple):
@@ -31,7 +31,7 @@ def choose(value: str, allowed: Sequence[str], what: str) -> str:
     return value
 
 
-@dataclass(frozen=True, eq=False)
+@lazy_dataclass(frozen=True, eq=False)
 class _Dated:
     """--since/--until: ISO dates, partial ones as spans (``2023-03`` is all of March)."""
 
@@ -47,7 +47,7 @@ class _Dated:
         return [query.dated_between(catalog.date_of, since, until)]
 
 
-@dataclass(frozen=True, eq=False)
+@lazy_dataclass(frozen=True, eq=False)
 class ProjectFilter(_Dated):
     """Projects by base model, method, organisation, license, data, cost, date and card."""
 
@@ -113,7 +113,7 @@ class ProjectFilter(_Dated):
         return Selection(projects, notes)
 
 
-@dataclass(frozen=True, eq=False)
+@lazy_dataclass(frozen=True, eq=False)
 class BaseModelFilter(_Dated):
     """Base models by family, organisation, open or closed weights, size and date."""
 
@@ -143,7 +143,7 @@ class BaseModelFilter(_Dated):
         return Selection(query.select(catalog.base_models, tests + self._date_tests(catalog)), [])
 
 
-@dataclass(frozen=True, eq=False)
+@lazy_dataclass(frozen=True, eq=False)
 class ReferenceFilter(_Dated):
     """Papers, tools and blog posts by kind and date."""
 
@@ -158,7 +158,7 @@ class ReferenceFilter(_Dated):
         return Selection(query.select(catalog.references, tests + self._date_tests(catalog)), [])
 
 
-@dataclass(frozen=True, eq=False)
+@lazy_dataclass(frozen=True, eq=False)
 class StageFilter(_Dated):
     """Fine-tuning stages by the date of the paper each rests on."""
 
@@ -166,7 +166,7 @@ class StageFilter(_Dated):
         return Selection(query.select(catalog.stages, self._date_tests(catalog)), [])
 
 
-@dataclass(frozen=True, eq=False)
+@lazy_dataclass(frozen=True, eq=False)
 class TechniqueFilter(_Dated):
     """Techniques by category and the date of the paper each rests on."""
 
@@ -181,7 +181,7 @@ class TechniqueFilter(_Dated):
         return Selection(query.select(catalog.techniques, tests + self._date_tests(catalog)), [])
 
 
-@dataclass(frozen=True, eq=False)
+@lazy_dataclass(frozen=True, eq=False)
 class GpuFilter(_Dated):
     """GPU presets by memory and date."""
 

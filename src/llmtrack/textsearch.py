@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 from llmtrack.catalog import schema
 from llmtrack.catalog.rows import to_dict
 from llmtrack.catalog.store import Catalog
+from llmtrack.lazyclass import lazy_dataclass
 
 _CONTEXT = 40  # characters of the field shown each side of the match
 _FUZZY_CUTOFF = 80
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Hit:
     section: str
     entry_id: str

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from llmtrack.errors import Problem
+from llmtrack.lazyclass import lazy_dataclass
 
 # Extra nodes that aliases may add to a document beyond the nodes written in it.
 ALIAS_BUDGET = 10_000
@@ -31,7 +32,7 @@ _CORE_TAGS = {
 Location = tuple  # a place inside a file: (section, index, key, index, ...)
 
 
-@dataclass
+@lazy_dataclass()
 class ParsedFile:
     """One file's raw entries (plain Python values) and where each key sits in it."""
 

@@ -53,6 +53,7 @@ STORED_MODULES = (
     "catalog/cache.py",
     "match.py",
     "yamlsafe.py",
+    "lazyclass.py",
 )
 _PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -270,10 +271,12 @@ def _builder(layout: dict[str, dict[str, list]]):
     A record is made as unpickling makes one: its fields set without calling ``__init__``
     (which only assigns them), after checking that the data holds exactly those fields."""
     types = schema.RECORD_TYPES
-    fields = {name: {f.name for f in schema.fields_of(cls)} for name, cls in types.items()}
+    fields: dict[str, set[str]] = {}  # by class name, for the classes this run meets
 
     def build(name: str, data: dict) -> Any:
         cls = types[name]  # a KeyError for a class we do not have: the file is not ours
+        if name not in fields:
+            fields[name] = {f.name for f in schema.fields_of(cls)}
         if data.keys() != fields[name]:
             raise CacheInvalid(f"{name} with other fields")
         for field, (kind, inner) in layout[name].items():

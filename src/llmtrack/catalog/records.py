@@ -3,10 +3,11 @@ per-field metadata (``about``). The records themselves are in ``schema``."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
-from dataclasses import MISSING, dataclass, field
+from dataclasses import MISSING, field
 from typing import Any, TypeGuard
+
+from llmtrack import lazyclass
 
 # pydantic reads this attribute on standard dataclasses: unknown keys are errors.
 _STRICT = {"extra": "forbid", "strict": False}
@@ -26,12 +27,13 @@ class Record:
 
 
 def record(cls):
-    """A keyword-only record, compared by value. Only ``__init__`` is generated: every
-    method dataclasses generates costs start-up time (frozen and slotted records would
-    triple this module's import), and nothing mutates a record once loaded."""
+    """A keyword-only record, compared by value. Only ``__init__`` is generated, and only
+    when first needed (``lazyclass``): every method dataclasses generates costs start-up
+    time (frozen and slotted records would triple this module's import), and nothing
+    mutates a record once loaded."""
     cls.__pydantic_config__ = _STRICT
     RECORD_TYPES[cls.__name__] = cls
-    return dataclass(kw_only=True, eq=False, repr=False)(cls)
+    return lazyclass.lazy_dataclass(kw_only=True, eq=False, repr=False)(cls)
 
 
 RECORD_TYPES: dict[str, type] = {}  # every record class by name: the only ones the cache builds
@@ -90,5 +92,11 @@ def fields_of(cls: type) -> tuple:
     try:
         return _FIELDS[cls]
     except KeyError:
-        found = _FIELDS[cls] = dataclasses.fields(cls)
+        found = _FIELDS[cls] = lazyclass.fields(cls)
         return found
+
+
+def materialize_all() -> None:
+    """Make every record class a full dataclass: pydantic walks nested records itself."""
+    for cls in RECORD_TYPES.values():
+        lazyclass.materialize(cls)

@@ -28,14 +28,17 @@ def to_dict(record: Any, derived: bool = True) -> Any:
         return record
     order = _field_order(kind)
     if order is not None:
-        data = {name: to_dict(getattr(record, name), derived) for name in order}
+        data = {}
+        for name in order:  # most values are scalars: no call for them (a listing's hot loop)
+            value = getattr(record, name)
+            data[name] = value if type(value) in _SCALARS else to_dict(value, derived)
         if derived and isinstance(record, schema.Cost):
             data["total_usd"] = record.total_usd
         if derived and isinstance(record, schema.Project):
             data["hardware"] = hardware_summary(record)
         return data
     if isinstance(record, (list, tuple)):
-        return [to_dict(item, derived) for item in record]
+        return [item if type(item) in _SCALARS else to_dict(item, derived) for item in record]
     return record
 
 
@@ -49,10 +52,10 @@ def _field_order(cls: type) -> tuple[str, ...] | None:
         return _ORDERS[cls]
     except KeyError:
         pass
-    if not dataclasses.is_dataclass(cls):
+    if not schema.is_record_type(cls):
         order = None
     else:
-        names = [f.name for f in dataclasses.fields(cls)]
+        names = [f.name for f in schema.fields_of(cls)]
         first = [n for n in names if n in ("id", "name")]
         order = tuple(
             first
@@ -116,10 +119,11 @@ def flatten(data: dict, prefix: str = "") -> dict[str, Any]:
     """Nested fields become dotted keys; lists of scalars stay lists."""
     flat: dict[str, Any] = {}
     for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
+        name = prefix + key if prefix else key
+        kind = type(value)  # to_dict makes plain dicts and lists: no isinstance needed
+        if kind is dict:
             flat.update(flatten(value, f"{name}."))
-        elif isinstance(value, list) and any(isinstance(item, dict) for item in value):
+        elif kind is list and any(type(item) is dict for item in value):
             flat[name] = [_summarise(item) for item in value]
         else:
             flat[name] = value

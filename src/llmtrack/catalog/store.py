@@ -5,13 +5,14 @@ runs, ``catalog.cache``."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from functools import cached_property
 from typing import Any, NamedTuple
 
 from llmtrack.catalog import schema
 from llmtrack.catalog.sections import SECTIONS
 from llmtrack.errors import NotFoundError, Problem
+from llmtrack.lazyclass import lazy_dataclass
 
 
 class SourceFile(NamedTuple):
@@ -69,7 +70,7 @@ class Entries(Sequence):
         return f"Entries({len(self)})"
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Catalog:
     """Every entry of the six sections, in file order, and the files they came from.
 

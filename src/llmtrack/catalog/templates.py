@@ -91,7 +91,7 @@ def _lines(cls: type, section: str, commented: bool = False) -> list[str]:
     hints = typing.get_type_hints(cls, include_extras=True)
     mark = "# " if commented else ""
     lines = []
-    for f in dataclasses.fields(cls):
+    for f in schema.fields_of(cls):
         hint = hints[f.name]
         required = _required(f)
         comment = _comment(f, hint, required)

@@ -16,12 +16,12 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from llmtrack.catalog import schema, values
 from llmtrack.catalog.sections import SECTIONS
 from llmtrack.errors import CatalogError, Problem
+from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.yamlsafe import Location, ParsedFile, parse_file
 
 _PREDICATE = re.compile(r"Predicate '?(\w+)'? failed")
@@ -32,6 +32,9 @@ def adapters():
     """A pydantic TypeAdapter per section, over the schema's dataclasses (built once)."""
     from pydantic import TypeAdapter
 
+    from llmtrack.catalog.records import materialize_all
+
+    materialize_all()
     return {section: TypeAdapter(cls) for section, cls in schema.ENTRY_TYPES.items()}
 
 
@@ -49,7 +52,7 @@ def _message(error: Any) -> str:
     return error["msg"]
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Placed:
     """A validated entry and where it was written."""
 
@@ -61,7 +64,7 @@ class Placed:
         return self.parsed.locate(self.path + tuple(field_path))
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Loaded:
     """The merged catalog's entries, and what each file contributed."""
 

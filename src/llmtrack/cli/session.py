@@ -5,10 +5,11 @@ renders."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from llmtrack.errors import UsageError
+from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.output.env import Env
 from llmtrack.output.write import note as note  # what commands say on stderr
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from llmtrack.memory.fits import Card
 
 
-@dataclass
+@lazy_dataclass()
 class Session:
     debug: bool = False
     catalogs: list[str] = field(default_factory=list)  # --catalog FILE, in order

@@ -14,9 +14,10 @@ size and kind.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
 from llmtrack.catalog.schema import Architecture
+from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.memory.recipe import (
     DEFAULT_LORA,
     OPTIMIZER_LABEL,
@@ -37,7 +38,7 @@ GGML_OVERHEAD_BYTES = int(0.25 * GIB)
 TIGHT_HEADROOM = 0.10  # under 10 % free is "tight"
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Estimate:
     """The peak memory of one recipe on one model, by component, and what it assumed."""
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import NamedTuple
 
 from llmtrack.catalog import schema
 from llmtrack.catalog.store import Catalog
 from llmtrack.errors import NotFoundError, UsageError
+from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.memory.estimate import GIB, Estimate, estimate, verdict
 from llmtrack.memory.recipe import Recipe
 
@@ -37,7 +38,7 @@ class Card(NamedTuple):
         return f"{self.memory_gib:g} GiB" + (f" x {self.gpus} GPUs" if self.gpus > 1 else "")
 
 
-@dataclass
+@lazy_dataclass()
 class FitRow:
     """One model x recipe on the card, estimated, or one run a project reports."""
 

@@ -3,12 +3,11 @@ tensors each format leaves at 16 bits. Every name the estimator accepts is defin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from llmtrack.errors import UsageError
+from llmtrack.lazyclass import lazy_dataclass
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Precision:
     """A weight format: its bits per weight and which tensors it quantizes."""
 

@@ -4,10 +4,10 @@ each said once in the assumptions."""
 from __future__ import annotations
 
 import typing
-from dataclasses import dataclass
 from typing import Literal
 
 from llmtrack.errors import UsageError
+from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.memory.precisions import ALIASES, Precision, precision
 
 Mode = Literal["inference", "lora", "qlora", "full"]
@@ -16,7 +16,7 @@ OPTIMIZERS = ("adamw", "adamw-8bit", "paged-adamw", "sgd")
 LORA_TARGETS = ("attention", "all-linear")
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Recipe:
     """How the model is run or trained. None means "the default for this mode"."""
 
@@ -78,7 +78,7 @@ OPTIMIZER_LABEL = {
 }
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Plan:
     """The choices an estimate makes from the recipe, said once in the assumptions."""
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from llmtrack.catalog.schema import Architecture
 from llmtrack.errors import UsageError
+from llmtrack.lazyclass import lazy_dataclass
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Linear:
     """One weight matrix of a transformer block, ``count`` times over."""
 
@@ -68,7 +67,7 @@ def ffn_linears(arch: Architecture, *, dense: bool = False, active: bool = False
     return [*linears, Linear("router", h, arch.experts)]
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Shapes:
     """Parameter counts by role, from the architecture (biases and norms left out)."""
 

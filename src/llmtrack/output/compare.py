@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from llmtrack.catalog import schema
 from llmtrack.catalog.rows import flatten, to_dict
 from llmtrack.catalog.sections import SECTIONS
 from llmtrack.errors import LlmtrackError
+from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.output.env import Env, console
 
 COMPARE_FORMATS = ("table", "tsv", "json", "markdown")
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class FieldRow:
     field: str
     values: tuple[Any, ...]

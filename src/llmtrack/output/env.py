@@ -8,13 +8,14 @@ import io
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import IO, Any
+
+from llmtrack.lazyclass import lazy_dataclass
 
 DEFAULT_WIDTH = 100  # when neither COLUMNS nor the terminal says
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Env:
     """What output is made for (see the module's docstring)."""
 

@@ -4,10 +4,11 @@ limits, picks fields, renders and writes it. Nothing else turns rows into output
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, NamedTuple
 
 from llmtrack.catalog.rows import Row
+from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.output.env import Env
 from llmtrack.output.write import note
 
@@ -25,7 +26,7 @@ class OutputSpec(NamedTuple):
     fields: str | None = None
 
 
-@dataclass
+@lazy_dataclass()
 class Listing:
     """Rows, and how to show them.
 
