@@ -51,9 +51,27 @@ def test_base_names_are_matched_forgivingly(cli, spelling):
     assert {row["id"] for row in tsv_rows(result.stdout)} == ON_LLAMA_7B
 
 
-def test_a_family_name_selects_every_size(cli):
+def test_a_family_name_selects_every_size_of_the_line(cli):
     ids = {row["id"] for row in tsv_rows(cli("list", "--base", "llama", "--fields", "id").stdout)}
-    assert ids == ON_LLAMA_7B | {"koala"}
+    on_llama_2 = {"wizardlm", "orca-2", "tulu-2", "vicuna-v1.5"}
+    assert ids == ON_LLAMA_7B | {"koala"} | on_llama_2  # Meta's Llama line, all generations
+    one = {row["id"] for row in tsv_rows(cli("list", "--base", "llama 2", "--fields", "id").stdout)}
+    assert one == on_llama_2  # a versioned name is one generation
+
+
+def test_a_family_filter_follows_the_line_too(cli):
+    ids = {
+        row["id"] for row in tsv_rows(cli("bases", "--family", "llama", "--fields", "id").stdout)
+    }
+    assert {"llama-7b", "llama-2-70b", "llama-3.1-8b", "llama-3.3-70b"} <= ids
+    assert not any(i.startswith("codellama") for i in ids)  # Code Llama is its own family
+    gen = {
+        row["id"]
+        for row in tsv_rows(cli("bases", "--family", "llama 3.1", "--fields", "id").stdout)
+    }
+    assert gen == {"llama-3.1-8b", "llama-3.1-70b"}
+    t5 = {row["id"] for row in tsv_rows(cli("bases", "--family", "t5", "--fields", "id").stdout)}
+    assert not any(i.startswith("flan") for i in t5)
 
 
 def test_list_filters_by_method_and_org(cli):

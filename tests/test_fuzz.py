@@ -41,7 +41,7 @@ def test_parameter_counts_scale(n, unit):
 def test_parameter_ranges(text):
     bounds = value_or_usage_error(parse_params_range, text)
     if bounds is not None:
-        low, high = bounds
+        low, high, _ = bounds
         assert low is None or high is None or low <= high
 
 

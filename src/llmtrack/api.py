@@ -82,7 +82,7 @@ def estimate(model: str, catalog: Catalog | None = None, **recipe: Any) -> Estim
     lora_rank, gpus, zero, ...). Every default it picked is in ``.assumptions``."""
     from llmtrack.memory.fits import estimate_base, model_to_estimate
 
-    base, notes = model_to_estimate(catalog or load_catalog(), model)
+    base, notes, _ = model_to_estimate(catalog or load_catalog(), model)
     for note in notes:  # a guessed name, or the base model a project stands for
         warnings.warn(note, UserWarning, stacklevel=2)
     return estimate_base(base, Recipe(**recipe))

@@ -120,19 +120,21 @@ class BaseModelFilter(_Dated):
     family: str | None = None
     org: str | None = None
     open_weights: bool | None = None  # True: open only; False: closed only
-    params: tuple[int | None, int | None] | None = None  # (low, high), either end open
+    # (low, high) or a units.ParamRange (low, high, nominal): sizes as people say them
+    params: tuple[int | None, int | None] | tuple[int | None, int | None, bool] | None = None
 
     def select(self, catalog: Catalog) -> Selection:
         tests: list[Callable[[Any], bool]] = []
         if self.family:
-            from llmtrack.match import normalize
+            from llmtrack.match import NameIndex, normalize
 
-            names = {normalize(name): name for name in catalog.families}
-            if normalize(self.family) not in names:
+            # a family, or a line named without its generation ('llama': LLaMA, Llama 2, 3, ...)
+            members = NameIndex.build(catalog).families.get(normalize(self.family))
+            if not members:
                 raise NotFoundError(
                     f"unknown family {self.family!r}; families: {', '.join(catalog.families)}"
                 )
-            tests.append(query.equals("family", names[normalize(self.family)]))
+            tests.append(lambda base: base.id in members)
         if self.org:
             tests.append(query.text_contains("org", self.org))
         if self.open_weights is not None:

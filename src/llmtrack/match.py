@@ -6,10 +6,18 @@ punctuation and a trailing size unit do not matter, except a ``.`` between two d
 is a decimal point (``opt-1.3b`` is not ``opt-13b``).
 
 Resolution, in order: an id; a name or alias; the same without a trailing size unit
-(``llama-7`` for ``llama-7b``) or a checkpoint's ``-hf`` suffix (``Llama-2-7b-hf``); a
-project with a size (``vicuna-13b`` is Vicuna on LLaMA-13B); a family (``llama``: every
-size where a set makes sense, "which one?" where one entry is needed); then rapidfuzz, which
-uses a match only when it is unique and confident, and says so, and otherwise suggests.
+(``llama-7`` for ``llama-7b``); a project with a size (``vicuna-13b`` is Vicuna on
+LLaMA-13B); a family (``llama``: Meta's whole Llama line, every size, where a set makes
+sense, "which one?" where one entry is needed; ``llama 2`` is one generation); a checkpoint
+name as people paste it (``meta-llama/Llama-2-7b-chat-hf``, ``Mistral-7B-Instruct-v0.2``:
+the model it was made from, whose architecture it has, said on stderr); then rapidfuzz,
+which uses a match only when it is unique and confident and has the same numbers as the
+name given, and says so, and otherwise suggests. ``gpt-oss-120b`` is never taken for
+``gpt-oss-20b``: a size or a version is not a typo.
+
+When one name denotes entries of several sections, the entry the others are about wins (the
+model over its paper, the project over its tool, the technique over its paper) and the
+others are named in the note; "which one?" is asked only between peers of one section.
 Never a silent wrong answer.
 """
 
@@ -29,8 +37,16 @@ if TYPE_CHECKING:  # the catalog builds this index: no import back at run time
 # Punctuation and spaces go; a '.' stays only as a decimal point.
 _SEPARATORS = re.compile(r"(?<!\d)\.|\.(?!\d)|[^\w.]|_")
 _SIZE_SUFFIX = re.compile(r"(\d+(?:\.\d+)?)([bmk])$")
-# 'Llama-2-7b-hf': the suffix of checkpoints converted to the transformers format
-_CHECKPOINT_SUFFIX = re.compile(r"(?<=\d[bmk])hf$")
+# What a checkpoint's name adds to its model's: the tuned kind ('-Instruct', '-chat', '-it'),
+# '-Base', '-hf' (converted to the transformers format) and a version ('-v0.2'). Taken off
+# the end one at a time, only as whole words, and only when what is left names an entry.
+_CHECKPOINT_WORD = re.compile(r"[-_ .]+(?:instruct|chat|it|base|hf|v\d+(?:\.\d+)*)$", re.I)
+_NUMBERS = re.compile(r"\d+(?:\.\d+)?")
+# A family 'llama 2', 'qwen2.5', 'gemma-3', 'deepseek-v2': one generation of the line below it.
+_GENERATION = re.compile(r"v?\d+(?:\.\d+)*$")
+# When one name denotes entries of several sections, the first of these wins: the entry the
+# others are about (a reference is a paper or a tool about a model, project or technique).
+_ABOUT_ORDER = ("base_models", "projects", "stages", "techniques", "gpus", "references")
 _SUGGEST_ABOVE = 70  # rapidfuzz ratio; below it a "did you mean" misleads more than it helps
 _CONFIDENT = 88  # a fuzzy match this good is used (and said) when nothing else comes close
 _CLEAR_LEAD = 8  # ... that is, when the runner-up scores at least this much lower
@@ -45,6 +61,11 @@ def normalize(name: str) -> str:
 def _unitless(key: str) -> str:
     """'llama7b' -> 'llama7'; 'pythia70m' -> 'pythia70'."""
     return _SIZE_SUFFIX.sub(r"\1", key)
+
+
+def numbers_of(name: str) -> list[str]:
+    """The numbers in a name, in order: sizes and versions ('llama-3.2-11b' -> 3.2, 11)."""
+    return _NUMBERS.findall(normalize(name))
 
 
 def size_of(entry_id: str) -> str | None:
@@ -97,7 +118,7 @@ class NameIndex(NamedTuple):
                     named = table.setdefault(k, [])
                     if entry.id not in named:
                         named.append(entry.id)
-        families = {normalize(name): ids_ for name, ids_ in catalog.families.items()}
+        families = _lineages({normalize(name): ids_ for name, ids_ in catalog.families.items()})
         bases = {p.id: p.base_models for p in catalog.projects}
         return cls(
             ids,
@@ -130,13 +151,23 @@ class NameIndex(NamedTuple):
         entry_id = self._id(key)
         if entry_id:
             return (entry_id,)
-        found = self._keep(self.spellings.get(key, ())) or self._keep(
+        return self._keep(self.spellings.get(key, ())) or self._keep(
             self.unitless.get(_unitless(key), ())
         )
-        converted = _CHECKPOINT_SUFFIX.sub("", key)
-        if not found and converted != key:
-            return self.exact(converted)
-        return found
+
+    def checkpoint(self, name: str) -> tuple[str, str] | None:
+        """('Mistral-7B', id) for 'mistralai/Mistral-7B-Instruct-v0.2': a checkpoint's name
+        with its organisation and its added words taken off, when that names one entry."""
+        stripped = name.strip().rsplit("/", 1)[-1]
+        while True:
+            found = self.exact(stripped)
+            # a checkpoint is of a model: 'vicuna-7b-v1.5' is not Vicuna v1 with a suffix
+            if len(found) == 1 and stripped != name and self.sections[found[0]] == "base_models":
+                return stripped, found[0]
+            shorter = _CHECKPOINT_WORD.sub("", stripped)
+            if shorter == stripped or not shorter:
+                return None
+            stripped = shorter
 
     def variant(self, name: str) -> Resolution | None:
         """'vicuna-13b': a project named with the size of one of its base models."""
@@ -162,14 +193,39 @@ class NameIndex(NamedTuple):
         named = list(self.exact(name))
         family = self._family(key)
         candidates = named + [i for i in family if i not in named]
-        if len(candidates) == 1:
-            return Resolution(candidates[0], "name", base=self._variant_base(name, candidates[0]))
+        chosen, others = self._about(candidates)
+        if chosen:
+            also = ", ".join(f"{i} ({self.sections[i].replace('_', ' ')})" for i in others)
+            note = f"{name!r} also names {also}: give its id to see it" if others else None
+            return Resolution(chosen, "name", self._variant_base(name, chosen), note)
         if candidates:
-            raise NotFoundError(f"{name!r} is ambiguous; which one: {', '.join(candidates)}?")
+            peers_first = ", ".join(self._by_section(candidates))
+            raise NotFoundError(f"{name!r} is ambiguous; which one: {peers_first}?")
         variant = self.variant(name)
         if variant:
             return variant
+        checkpoint = self.checkpoint(name)
+        if checkpoint:
+            model, entry_id = checkpoint
+            note = (
+                f"using {entry_id} for {name!r} ({model}), assuming the checkpoint keeps its shapes"
+            )
+            return Resolution(entry_id, "checkpoint", note=note)
         return self._fuzzy(name, what)
+
+    def _about(self, candidates: list[str]) -> tuple[str | None, list[str]]:
+        """The one candidate the others are about, and the others; (None, []) between peers."""
+        if len(candidates) <= 1:
+            return (candidates[0] if candidates else None), []
+        ordered = self._by_section(candidates)
+        first = self.sections[ordered[0]]
+        if self.sections[ordered[1]] == first:
+            return None, []  # two of one section: peers, the user must choose
+        return ordered[0], ordered[1:]
+
+    def _by_section(self, ids: list[str]) -> list[str]:
+        rank = {section: i for i, section in enumerate(_ABOUT_ORDER)}
+        return sorted(ids, key=lambda i: rank.get(self.sections[i], len(rank)))
 
     def resolve_one(self, name: str, what: str = "name") -> str:
         return self.resolve(name, what).entry_id
@@ -183,6 +239,10 @@ class NameIndex(NamedTuple):
         family = self._family(normalize(name))
         if family:
             return family, None
+        checkpoint = self.checkpoint(name)
+        if checkpoint:
+            note = f"using {checkpoint[1]} for {name!r} ({checkpoint[0]})"
+            return (checkpoint[1],), note
         guess = self._fuzzy(name, what)
         return (guess.entry_id,), guess.note
 
@@ -192,7 +252,7 @@ class NameIndex(NamedTuple):
         variant = self.variant(name)
         return variant.base if variant and variant.entry_id == entry_id else None
 
-    def _scored(self, name: str, limit: int) -> list[tuple[str, float]]:
+    def _scored(self, name: str, limit: int) -> list[tuple[str, tuple[float, str]]]:
         from rapidfuzz import fuzz, process
 
         key = normalize(name)
@@ -201,11 +261,12 @@ class NameIndex(NamedTuple):
         matches = process.extract(
             key, list(self.spellings), scorer=fuzz.ratio, limit=wider, score_cutoff=_SUGGEST_ABOVE
         )
-        best: dict[str, float] = {}
+        best: dict[str, tuple[float, str]] = {}
         for spelling, score, _ in matches:
             for entry_id in self._keep(self.spellings[spelling]):
-                best[entry_id] = max(score, best.get(entry_id, 0))
-        return sorted(best.items(), key=lambda item: -item[1])
+                if score > best.get(entry_id, (0, ""))[0]:
+                    best[entry_id] = (score, spelling)
+        return sorted(best.items(), key=lambda item: -item[1][0])
 
     def suggestions(self, name: str, limit: int = 3) -> list[str]:
         return [entry_id for entry_id, _ in self._scored(name, limit * 3)[:limit]]
@@ -213,13 +274,26 @@ class NameIndex(NamedTuple):
     def _fuzzy(self, name: str, what: str) -> Resolution:
         scored = self._scored(name, 10)
         if scored:
-            best_id, best = scored[0]
-            runner_up = scored[1][1] if len(scored) > 1 else 0
-            if best >= _CONFIDENT and best - runner_up >= _CLEAR_LEAD:
+            best_id, (best, spelling) = scored[0]
+            runner_up = scored[1][1][0] if len(scored) > 1 else 0
+            same_numbers = numbers_of(spelling) == numbers_of(name)  # a size is not a typo
+            if best >= _CONFIDENT and best - runner_up >= _CLEAR_LEAD and same_numbers:
                 return Resolution(best_id, "fuzzy", note=f"using {best_id} for {name!r}")
         hints = [entry_id for entry_id, _ in scored[:3]]
         hint = f"; did you mean: {', '.join(hints)}?" if hints else ""
         raise NotFoundError(f"unknown {what} {name!r}{hint}")
+
+
+def _lineages(families: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """A family named without a generation stands for its whole line: 'llama' is LLaMA,
+    Llama 2, 3, 3.1, ...; 'qwen' is Qwen, Qwen1.5, 2, 2.5, 3. Only where the line's first
+    family exists under that name: 't5' is not a generation of a family 't'."""
+    lines = dict(families)
+    for key, ids in families.items():
+        stem = _GENERATION.sub("", key)
+        if stem != key and stem in families:
+            lines[stem] = lines[stem] + tuple(i for i in ids if i not in lines[stem])
+    return lines
 
 
 def find(catalog: Catalog, name: str) -> tuple[Entry, Resolution]:

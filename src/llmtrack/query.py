@@ -7,6 +7,7 @@ flat rows of ``catalog.rows.build_rows``, so any field of any section can be a s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
@@ -85,13 +86,35 @@ def cost_known(project: schema.Project) -> bool:
     return bool(project.cost and project.cost.total_usd is not None)
 
 
-def params_between(low: int | None, high: int | None) -> Predicate:
-    """Parameter count in [low, high]; an unknown count never passes."""
+_NOMINAL_SIZE = re.compile(r"\d+(?:\.\d+)?[mb]")
+SIZE_TOLERANCE = 0.10  # '7B' is the 7B class: Mistral-7B's 7.24B and LLaMA-7B's 6.74B
+
+
+def nominal_params(entry_id: str) -> int | None:
+    """The size an id names ('llama-13b': 13B; 'qwen3-30b-a3b': 30B, the A3B is its active
+    share; 'mixtral-8x7b': none), or None."""
+    from llmtrack.units import parse_params
+
+    for word in re.split(r"[-_]", entry_id):
+        if _NOMINAL_SIZE.fullmatch(word):
+            return parse_params(word)
+    return None
+
+
+def params_between(low: int | None, high: int | None, nominal: bool = False) -> Predicate:
+    """Parameter count in [low, high]; an unknown count never passes. ``nominal`` sizes are
+    sizes as people say them: a model's own size is the one its id names (LLaMA-13B's
+    13.016B is 13B), and one size ``7B`` is the 7B class (named 7B, or within 10 %)."""
 
     def test(base: schema.BaseModelEntry) -> bool:
         if base.params is None:
             return False
-        return (low is None or base.params >= low) and (high is None or base.params <= high)
+        named = nominal_params(base.id) if nominal else None
+        if nominal and low is not None and low == high:
+            close = abs(base.params - low) <= SIZE_TOLERANCE * low
+            return named == low or close
+        size = named if named is not None else base.params
+        return (low is None or size >= low) and (high is None or size <= high)
 
     return test
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import NamedTuple
 
 from llmtrack.errors import UsageError
 
@@ -65,11 +66,21 @@ def parse_params(text: str) -> int:
     return round(float(match.group(1)) * scale)
 
 
-def parse_params_range(text: str) -> tuple[int | None, int | None]:
-    """'6B..13B', '..13B', '6B..' or a single count (an exact match)."""
+class ParamRange(NamedTuple):
+    """Parameter counts from ``low`` to ``high`` (either end open). ``nominal`` when they were
+    said as people say sizes, with a unit: '7B' is the 7B class, not 7,000,000,000 exactly."""
+
+    low: int | None
+    high: int | None
+    nominal: bool = False
+
+
+def parse_params_range(text: str) -> ParamRange:
+    """'6B..13B', '..13B', '6B..', a size ('7B': the 7B class) or an exact count."""
+    nominal = bool(re.search(r"[kmbt]", text, re.IGNORECASE))
     if ".." not in text:
         count = parse_params(text)
-        return count, count
+        return ParamRange(count, count, nominal)
     low_text, _, high_text = text.partition("..")
     low = parse_params(low_text) if low_text.strip() else None
     high = parse_params(high_text) if high_text.strip() else None
@@ -77,7 +88,7 @@ def parse_params_range(text: str) -> tuple[int | None, int | None]:
         raise UsageError(f"invalid parameter range {text!r}; give at least one end, e.g. 6B..13B")
     if low is not None and high is not None and low > high:
         raise UsageError(f"invalid parameter range {text!r}: {low_text} is more than {high_text}")
-    return low, high
+    return ParamRange(low, high, nominal)
 
 
 _USD = re.compile(r"\s*\$?\s*(\d+(?:\.\d+)?)\s*(k)?\s*(usd)?\s*", re.IGNORECASE)

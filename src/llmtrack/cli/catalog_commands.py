@@ -141,7 +141,10 @@ def list_bases(
     ] = None,
     params: Annotated[
         str | None,
-        typer.Option("--params", help="Parameter count or range: 7B, 6B..13B, ..1B, 30B.."),
+        typer.Option(
+            "--params",
+            help="Size or range: 7B (the 7B class, within 10 %), 6B..13B, ..1B, 30B..; a count without a unit is exact",
+        ),
     ] = None,
     since: SinceOption = None,
     until: UntilOption = None,

@@ -133,14 +133,14 @@ def estimate_command(
     )
     catalog = session.load()
     card = session.card(catalog, vram, gpu, gpus)
-    base, notes = model_to_estimate(catalog, model)
+    base, notes, resolved_from = model_to_estimate(catalog, model)
     for line in notes:
         session.note(line)
     result = estimate_base(base, recipe)
     write_detail(
         fmt,
         lambda: render_estimate(result, base.name, card, session.current().env),
-        lambda: estimate_record(result, base.name, card),
+        lambda: estimate_record(result, base.name, card, resolved_from),
     )
 
 

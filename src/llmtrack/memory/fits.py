@@ -76,14 +76,22 @@ def estimable(catalog: Catalog) -> list[schema.BaseModelEntry]:
     return [b for b in catalog.base_models if can_estimate(b)]
 
 
-def model_to_estimate(catalog: Catalog, name: str) -> tuple[schema.BaseModelEntry, list[str]]:
+class ModelToEstimate(NamedTuple):
+    base: schema.BaseModelEntry
+    notes: list[str]  # what to say on stderr: how the name was read
+    resolved_from: str | None  # the name given, when it was not the model's own name
+
+
+def model_to_estimate(catalog: Catalog, name: str) -> ModelToEstimate:
     """The base model ``name`` denotes, and the notes to show. A project stands for its base
-    model: the one its name gives (``vicuna-13b``), or its only one the estimator can model."""
+    model: the one its name gives (``vicuna-13b``), or its only one the estimator can model;
+    a checkpoint's name for the model it was made from."""
     from llmtrack.match import NameIndex
 
     resolution = NameIndex.build(catalog, ["base_models", "projects"]).resolve(name, "model")
     notes = [resolution.note] if resolution.note else []
     entry = catalog.get(resolution.entry_id)
+    exact = resolution.how in ("id", "name") and isinstance(entry, schema.BaseModelEntry)
     if isinstance(entry, schema.Project):
         if resolution.base:
             base = catalog.get(resolution.base)
@@ -104,7 +112,7 @@ def model_to_estimate(catalog: Catalog, name: str) -> tuple[schema.BaseModelEntr
             f"{entry.name} has no published architecture (access: {entry.access}); "
             "the estimator needs layers, hidden size, heads and vocabulary"
         )
-    return entry, notes
+    return ModelToEstimate(entry, notes, None if exact else name)
 
 
 def fits_on(

@@ -11,12 +11,16 @@ from llmtrack.output.env import Env, console
 _BAR_WIDTH = 32
 
 
-def estimate_record(result: Estimate, name: str, card: Card | None) -> dict[str, Any]:
-    """The JSON contract: peak_gib, components (name -> GiB), assumptions, and a verdict."""
+def estimate_record(
+    result: Estimate, name: str, card: Card | None, resolved_from: str | None = None
+) -> dict[str, Any]:
+    """The JSON contract: peak_gib, components (name -> GiB), assumptions, and a verdict;
+    ``resolved_from`` (the name given) when the model is not what that name says exactly."""
     recipe = result.recipe
     record: dict[str, Any] = {
         "model": result.model,
         "name": name,
+        **({"resolved_from": resolved_from} if resolved_from else {}),
         "mode": recipe.mode,
         "precision": recipe.precision,
         "seq_len": recipe.seq_len,
