@@ -202,8 +202,11 @@ def test_an_unknown_base_model_is_a_runtime_error(cli):
     "args, message",
     [
         (["bases", "--format", "banana"], "unknown format 'banana'"),
-        (["bases", "--sort", "weight"], "unknown sort key 'weight'; valid keys: id, name"),
-        (["bases", "--fields", "id,colour"], "unknown field colour; valid fields: id, name"),
+        (["bases", "--sort", "weight"], "unknown sort key 'weight'; --fields all shows every key"),
+        (
+            ["bases", "--fields", "id,colour"],
+            "unknown field 'colour'; --fields all shows every key",
+        ),
         (["list", "--method", "magic"], "unknown method 'magic'"),
         (["gpus", "--min-memory", "banana"], "invalid memory size 'banana'"),
         (["bases", "--limit", "-1"], "--limit"),

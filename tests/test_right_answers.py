@@ -83,3 +83,51 @@ def test_a_moe_size_is_its_total_not_its_active_share():
     assert nominal_params("qwen3-30b-a3b") == 30 * 10**9
     assert nominal_params("mixtral-8x7b") is None  # no one size: its count decides
     assert nominal_params("opt-1.3b") == 1_300_000_000
+
+
+def test_short_keys_and_all_fields():
+    result = run("list", "--base", "llama-7b", "--sort", "-cost", "--fields", "id,cost,hardware")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "id\tcost.total_usd\thardware"
+    gpus = run("gpus", "--sort", "-memory", "--fields", "id,memory,price", "--limit", "1")
+    assert gpus.stdout.splitlines()[0] == "id\tmemory_gib\tprice.usd_per_hour"
+    every = run("refs", "--fields", "all", "--limit", "1").stdout.splitlines()[0].split("\t")
+    assert {"id", "title", "arxiv", "cited_by"} <= set(every)
+
+
+def test_an_unknown_key_suggests_the_nearest_instead_of_listing_all():
+    result = run("list", "--sort", "cots")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "Error: unknown sort key 'cots'; did you mean: cost, notes? --fields all shows every key\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("list", "--method", "LoRA", "--format", "JSON"),
+        ("list", "--format", "ndjson"),
+        ("list", "--format", "md"),
+        ("list", "--format", "yml"),
+        ("refs", "--kind", "Paper"),
+        ("search", "lora", "--section", "base-models"),
+        ("search", "lora", "--section", "base model"),
+        ("estimate", "llama-7b", "--mode", "QLoRA"),
+        ("new", "project"),
+        ("list", "--lang", "chinese"),
+    ],
+)
+def test_values_are_taken_as_people_type_them(args):
+    result = run(*args)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_language_name_is_its_code_and_an_unknown_one_names_the_codes():
+    by_name = run("list", "--lang", "Chinese", "--fields", "id").stdout
+    assert by_name == run("list", "--lang", "zh", "--fields", "id").stdout
+    unknown = run("list", "--lang", "klingon")
+    assert unknown.returncode == 2
+    assert unknown.stderr.startswith(
+        "Error: unknown language (ISO 639-1) 'klingon'; choose from: en, zh"
+    )

@@ -15,20 +15,14 @@ from typing import Any, NamedTuple
 from llmtrack import query
 from llmtrack.catalog import values
 from llmtrack.catalog.store import Catalog
-from llmtrack.errors import NotFoundError, UsageError
+from llmtrack.choices import choose
+from llmtrack.errors import NotFoundError
 from llmtrack.lazyclass import lazy_dataclass
 
 
 class Selection(NamedTuple):
     entries: list[Any]
     notes: list[str]
-
-
-def choose(value: str, allowed: Sequence[str], what: str) -> str:
-    """``value`` when it is one of ``allowed``; otherwise a usage error that lists them."""
-    if value not in allowed:
-        raise UsageError(f"unknown {what} {value!r}; choose from: {', '.join(allowed)}")
-    return value
 
 
 @lazy_dataclass(frozen=True, eq=False)
@@ -63,10 +57,16 @@ class ProjectFilter(_Dated):
     card: Any = None  # a memory.fits.Card: the training recipe must fit it
 
     def __post_init__(self):
-        for method in self.methods:
-            choose(method, values.METHODS, "method")
-        for origin in self.data_origins:
-            choose(origin, values.DATA_ORIGINS, "data origin")
+        # as typed ('LoRA'), kept as the catalog spells them ('lora')
+        methods = tuple(choose(m, values.METHODS, "method") for m in self.methods)
+        origins = tuple(choose(o, values.DATA_ORIGINS, "data origin") for o in self.data_origins)
+        languages = tuple(
+            choose(lang, tuple(values.LANGUAGES), "language (ISO 639-1)", values.LANGUAGE_ALIASES)
+            for lang in self.languages
+        )
+        object.__setattr__(self, "methods", methods)
+        object.__setattr__(self, "data_origins", origins)
+        object.__setattr__(self, "languages", languages)
 
     def select(self, catalog: Catalog) -> Selection:
         notes: list[str] = []
@@ -153,7 +153,7 @@ class ReferenceFilter(_Dated):
 
     def __post_init__(self):
         if self.kind:
-            choose(self.kind, values.REFERENCE_KINDS, "kind")
+            object.__setattr__(self, "kind", choose(self.kind, values.REFERENCE_KINDS, "kind"))
 
     def select(self, catalog: Catalog) -> Selection:
         tests = [query.equals("kind", self.kind)] if self.kind else []
@@ -176,7 +176,8 @@ class TechniqueFilter(_Dated):
 
     def __post_init__(self):
         if self.category:
-            choose(self.category, values.TECHNIQUE_CATEGORIES, "category")
+            category = choose(self.category, values.TECHNIQUE_CATEGORIES, "category")
+            object.__setattr__(self, "category", category)
 
     def select(self, catalog: Catalog) -> Selection:
         tests = [query.equals("category", self.category)] if self.category else []

@@ -155,18 +155,51 @@ def select(entries: Iterable[Any], predicates: Sequence[Predicate]) -> list[Any]
 # --- sorting and shaping ----------------------------------------------------------
 
 
+# The short names people type for a key, and what each may mean: the first of them that a
+# listing has is taken ('memory' is a GPU's memory_gib, a fits row's peak_gib).
+SHORT_KEYS: dict[str, tuple[str, ...]] = {
+    "cost": ("cost.total_usd",),
+    "price": ("price.usd_per_hour",),
+    "memory": ("memory_gib", "peak_gib"),
+    "vram": ("memory_gib", "peak_gib"),
+    "params": ("params",),
+    "size": ("params",),
+    "date": ("released", "date", "paper_date", "month", "year"),
+    "hardware": ("hardware",),
+    "gpu": ("training.gpu",),
+    "license": ("license", "license.weights"),
+}
+
+
+def resolve_key(name: str, valid: Sequence[str], what: str = "field") -> str:
+    """The key ``name`` means in a listing whose keys are ``valid``: the key itself, a short
+    name (``cost``), or the last part of exactly one dotted key (``layers``); otherwise a
+    usage error with the nearest keys, not all forty of them."""
+    if name in valid:
+        return name
+    for key in SHORT_KEYS.get(name.casefold(), ()):
+        if key in valid:
+            return key
+    ends = [key for key in valid if key.rsplit(".", 1)[-1] == name]
+    if len(ends) == 1:
+        return ends[0]
+    import difflib
+
+    near = difflib.get_close_matches(name, [*valid, *SHORT_KEYS], n=3, cutoff=0.6)
+    hint = f"did you mean: {', '.join(near)}? " if near else ""
+    raise UsageError(f"unknown {what} {name!r}; {hint}--fields all shows every key")
+
+
 class SortKey(NamedTuple):
     field: str
     descending: bool = False
 
     @classmethod
     def parse(cls, spec: str, valid: Sequence[str]) -> SortKey:
-        """``params`` ascending, ``-params`` descending; the field must exist."""
+        """``params`` ascending, ``-params`` descending; the key as ``resolve_key`` reads it."""
         descending = spec.startswith("-")
         name = spec[1:] if descending else spec
-        if name not in valid:
-            raise UsageError(f"unknown sort key {name!r}; valid keys: {', '.join(valid)}")
-        return cls(name, descending)
+        return cls(resolve_key(name, valid, "sort key"), descending)
 
 
 def _missing(value: Any) -> bool:
@@ -202,9 +235,10 @@ def shape(rows: Sequence[Row], sort: Sequence[SortKey] = (), limit: int | None =
 
 
 def parse_fields(spec: str, valid: Sequence[str]) -> list[str]:
-    fields = [name.strip() for name in spec.split(",") if name.strip()]
-    unknown = [name for name in fields if name not in valid]
-    if unknown or not fields:
-        bad = ", ".join(unknown) or repr(spec)
-        raise UsageError(f"unknown field {bad}; valid fields: {', '.join(valid)}")
-    return fields
+    """'id,name,cost': the keys as ``resolve_key`` reads them; 'all' is every key."""
+    names = [name.strip() for name in spec.split(",") if name.strip()]
+    if not names:
+        raise UsageError(f"no field in --fields {spec!r}; e.g. id,name, or all")
+    if [name.casefold() for name in names] == ["all"]:
+        return list(valid)
+    return list(dict.fromkeys(resolve_key(name, valid) for name in names))

@@ -71,12 +71,11 @@ def timeline(
     """Releases per period in these sections, within [since, until] (ISO, partial dates as
     spans); each entry's date is read once, and the undated are counted, never guessed."""
     from llmtrack import query
-    from llmtrack.catalog.schema import SECTIONS
-    from llmtrack.filters import choose
+    from llmtrack.choices import choose, choose_section
     from llmtrack.units import parse_date
 
-    sections = list(dict.fromkeys(choose(name, SECTIONS, "section") for name in sections))
-    choose(by, PERIODS, "period for --by")
+    sections = list(dict.fromkeys(choose_section(name) for name in sections))
+    by = choose(by, PERIODS, "period for --by")
     bounds = [parse_date(d) if d else None for d in (since, until)]
     in_range = query.dated_between(lambda date: date, *bounds) if since or until else None
     dated, undated = [], 0

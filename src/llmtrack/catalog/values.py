@@ -81,6 +81,18 @@ MemoryKind = Literal["dedicated", "unified"]
 DATA_ORIGINS: tuple[str, ...] = typing.get_args(DataOrigin)
 ACCESS: tuple[str, ...] = typing.get_args(Access)
 COST_BOUNDS: tuple[str, ...] = typing.get_args(CostBound)
+
+# Training-data languages: ISO 639-1 codes (what `data.languages` holds) and their English
+# names, which --lang also takes; 'multi' is the catalog's word for "many languages".
+LANGUAGES: dict[str, str] = {
+    "en": "English", "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "fr": "French",
+    "de": "German", "es": "Spanish", "pt": "Portuguese", "it": "Italian", "ru": "Russian",
+    "ar": "Arabic", "hi": "Hindi", "vi": "Vietnamese", "id": "Indonesian", "tr": "Turkish",
+    "nl": "Dutch", "pl": "Polish", "uk": "Ukrainian", "th": "Thai", "multi": "multilingual",
+}  # fmt: skip
+LANGUAGE_ALIASES = {"mandarin": "zh", "cantonese": "zh"} | {
+    name: code for code, name in LANGUAGES.items()
+}
 REFERENCE_KINDS: tuple[str, ...] = typing.get_args(ReferenceKind)
 TECHNIQUE_CATEGORIES: tuple[str, ...] = typing.get_args(TechniqueCategory)
 MEMORY_KINDS: tuple[str, ...] = typing.get_args(MemoryKind)

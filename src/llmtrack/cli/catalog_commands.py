@@ -68,7 +68,11 @@ def list_projects(
     ] = None,
     lang: Annotated[
         list[str] | None,
-        typer.Option("--lang", help="Training data language, e.g. zh or en (repeatable: any)."),
+        typer.Option(
+            "--lang",
+            help="Training data language: an ISO 639-1 code or its name, e.g. zh, chinese, "
+            "en (repeatable: any).",
+        ),
     ] = None,
     max_cost: Annotated[
         str | None,
@@ -143,7 +147,8 @@ def list_bases(
         str | None,
         typer.Option(
             "--params",
-            help="Size or range: 7B (the 7B class, within 10 %), 6B..13B, ..1B, 30B..; a count without a unit is exact",
+            help="Size or range: 7B (the 7B class, within 10 %), 6B..13B, ..1B, 30B..; "
+            "a count without a unit is exact.",
         ),
     ] = None,
     since: SinceOption = None,

@@ -38,12 +38,12 @@ def search_command(
 
       llmtrack search sharegpt --section projects --format json
     """
-    from llmtrack.filters import choose
+    from llmtrack.choices import choose_section
     from llmtrack.output.listing import emit
     from llmtrack.output.listings import search_listing
     from llmtrack.textsearch import search
 
-    sections = [choose(name, SECTIONS, "section") for name in section] if section else None
+    sections = [choose_section(name) for name in section] if section else None
     hits = search(session.load(), query, sections)
     emit(search_listing(hits), out, session.current().env)
 
@@ -140,11 +140,11 @@ def export(
 
       llmtrack export --format markdown --section projects -o model-spec.md
     """
-    from llmtrack.filters import choose
+    from llmtrack.choices import choose_section
     from llmtrack.output.export import export_text
     from llmtrack.output.formats import check_format
     from llmtrack.output.write import write_output
 
     fmt = check_format(fmt, EXPORT_FORMATS)
-    sections = [choose(name, SECTIONS, "section") for name in section] if section else SECTIONS
+    sections = [choose_section(name) for name in section] if section else SECTIONS
     write_output(export_text(session.load(), fmt, sections), output, force)

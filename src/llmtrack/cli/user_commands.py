@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from llmtrack.catalog.schema import SECTIONS
+from llmtrack.choices import choose, choose_section
 from llmtrack.cli import session
 from llmtrack.cli.options import choice_argument, choice_option, listing
-from llmtrack.filters import choose
 from llmtrack.output.listing import OutputSpec
 
 
@@ -77,7 +77,7 @@ def schema_command(
     """
     from llmtrack.catalog.validation import json_schema
 
-    sections = [choose(section, SECTIONS, "section")] if section else list(SECTIONS)
+    sections = [choose_section(section)] if section else list(SECTIONS)
     typer.echo(json.dumps(json_schema(sections), indent=2))
 
 
@@ -98,7 +98,7 @@ def new_command(
     """
     from llmtrack.catalog.templates import template
 
-    typer.echo(template(choose(section, SECTIONS, "section")), nl=False)
+    typer.echo(template(choose_section(section)), nl=False)
 
 
 CACHE_ACTIONS = ("path", "clear")
@@ -124,7 +124,7 @@ def cache_command(
     from llmtrack.catalog.cache import cached_files
     from llmtrack.catalog.files import cache_dir
 
-    choose(action, CACHE_ACTIONS, "cache action")
+    action = choose(action, CACHE_ACTIONS, "cache action")
     if action == "path":
         typer.echo(str(cache_dir()))
         return

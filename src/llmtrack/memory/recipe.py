@@ -36,11 +36,16 @@ class Recipe:
     all_logits: bool = False  # inference: logits for every prompt position, not just the last
 
     def __post_init__(self):
-        _check(self.mode, MODES, "mode")
+        from llmtrack.choices import choose
+
+        # as typed ('QLoRA'), kept as spelled here ('qlora')
+        object.__setattr__(self, "mode", choose(self.mode, MODES, "mode"))
         if self.optimizer is not None:
-            _check(self.optimizer, OPTIMIZERS, "optimizer")
+            optimizer = choose(self.optimizer, OPTIMIZERS, "optimizer")
+            object.__setattr__(self, "optimizer", optimizer)
         if self.lora_targets is not None:
-            _check(self.lora_targets, LORA_TARGETS, "LoRA targets")
+            targets = choose(self.lora_targets, LORA_TARGETS, "LoRA targets")
+            object.__setattr__(self, "lora_targets", targets)
         for name in ("batch", "gpus"):
             if getattr(self, name) < 1:
                 raise UsageError(f"--{name} must be at least 1")
@@ -56,11 +61,6 @@ class Recipe:
     @property
     def training(self) -> bool:
         return self.mode != "inference"
-
-
-def _check(value: str, allowed: tuple[str, ...], what: str) -> None:
-    if value not in allowed:
-        raise UsageError(f"unknown {what} {value!r}; choose from: {', '.join(allowed)}")
 
 
 DEFAULT_PRECISION = {"inference": "fp16", "lora": "fp16", "qlora": "nf4-dq", "full": "bf16"}

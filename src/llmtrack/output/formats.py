@@ -21,10 +21,16 @@ def default_format(env) -> str:
     return "table" if env.is_terminal else "tsv"
 
 
+# What people also call the formats (as sqlite-utils, jq and the YAML world do).
+FORMAT_ALIASES = {"md": "markdown", "yml": "yaml", "ndjson": "jsonl", "txt": "text"}
+
+
 def check_format(fmt: str, allowed: Sequence[str] = FORMATS) -> str:
-    if fmt not in allowed:
-        raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(allowed)}")
-    return fmt
+    """The format ``fmt`` names, in any case or by a usual other name (md, yml, ndjson)."""
+    from llmtrack.choices import choose
+
+    aliases = {k: v for k, v in FORMAT_ALIASES.items() if v in allowed}
+    return choose(fmt, allowed, "format", aliases)
 
 
 # --- cell text -----------------------------------------------------------------

@@ -1,0 +1,50 @@
+"""Values of an enumeration as people type them: matched without regard to case, with the
+other spellings people use (``md`` for markdown, ``project`` for projects), and a clear
+error naming every allowed value otherwise. One place, so that ``--format JSON``,
+``--method LoRA``, ``--mode QLoRA`` and ``new project`` behave alike."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from llmtrack.errors import UsageError
+
+_SEPARATORS = re.compile(r"[\s_-]+")
+
+
+def _key(text: str) -> str:
+    return _SEPARATORS.sub("-", text.strip().casefold())
+
+
+def choose(
+    value: str, allowed: Sequence[str], what: str, aliases: Mapping[str, str] | None = None
+) -> str:
+    """The allowed value ``value`` spells (its case, spaces, '_' and '-' aside), or one of
+    ``aliases`` (other spellings -> an allowed value); otherwise a usage error naming them."""
+    key = _key(value)
+    for option in allowed:
+        if _key(option) == key:
+            return option
+    for alias, option in (aliases or {}).items():
+        if _key(alias) == key:
+            return option
+    raise UsageError(f"unknown {what} {value!r}; choose from: {', '.join(allowed)}")
+
+
+def section_aliases() -> dict[str, str]:
+    """Every way a section is named: 'base model', 'base-models', 'bases', 'project'..."""
+    from llmtrack.catalog.sections import SECTIONS
+
+    aliases: dict[str, str] = {}
+    for section in SECTIONS.values():
+        for spelling in (section.singular, section.plural, section.command):
+            aliases[spelling] = section.name
+    return aliases
+
+
+def choose_section(value: str) -> str:
+    """A section name as people write it, singular or plural, with '-', '_' or a space."""
+    from llmtrack.catalog.sections import SECTIONS
+
+    return choose(value, tuple(SECTIONS), "section", section_aliases())
