@@ -260,3 +260,30 @@ def test_moe_active_parameters_agree_with_the_architecture(catalog):
         assert abs(active / base.active_params - 1) <= 0.2, (base.id, base.active_params, active)
         checked += 1
     assert checked >= 6
+
+
+def test_every_base_of_a_multi_base_project_has_its_variant(catalog):
+    missing = {
+        project.id: sorted(set(project.base_models) - {v.base_model for v in project.variants})
+        for project in catalog.projects
+        if len(project.base_models) > 1
+    }
+    assert {pid: bases for pid, bases in missing.items() if bases} == {}
+
+
+def test_every_variant_is_sourced_and_on_one_of_its_projects_bases(catalog):
+    for project in catalog.projects:
+        for variant in project.variants:
+            assert variant.base_model in project.base_models, (project.id, variant.base_model)
+            assert variant.source, (project.id, variant.base_model)
+
+
+def test_no_variant_is_dated_before_its_base_model(catalog):
+    from llmtrack.query import date_span
+
+    for project in catalog.projects:
+        for variant in project.variants:
+            base = catalog.get(variant.base_model)
+            if variant.released and base.released:
+                first_day = date_span(base.released)[0]
+                assert date_span(variant.released)[1] >= first_day, (project.id, base.id)

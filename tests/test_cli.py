@@ -331,6 +331,8 @@ def test_a_terminal_gets_a_table():
     assert "\t" not in screen  # not TSV
     assert "─" in screen  # a rich table rule
     assert "alpaca-lora" in screen and "8x a100-80gb, 3h" in screen
+    assert "variant" in screen  # --base: the run on that base, named
+    code, screen = on_a_terminal("list")
     assert "base_models" in screen
 
 

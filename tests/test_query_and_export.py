@@ -181,7 +181,7 @@ def test_export_markdown_rebuilds_the_awesome_list(cli):
     spec = text.split("## Model Spec")[1].split("##")[0]
     alpaca = next(line for line in spec.splitlines() if "Stanford Alpaca" in line)
     assert alpaca.startswith("|[Stanford Alpaca](https://")
-    assert "LLaMA-7B" in alpaca and "SFT" in alpaca and "at most $600" in alpaca
+    assert "LLaMA-7B" in alpaca and "SFT" in alpaca and "≤$600" in alpaca
     assert spec.count("\n|[") >= 22  # one row per project
     phoenix = next(line for line in spec.splitlines() if "Phoenix" in line)
     assert "BLOOMZ-7B1" in phoenix.upper()

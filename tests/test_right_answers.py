@@ -131,3 +131,53 @@ def test_a_language_name_is_its_code_and_an_unknown_one_names_the_codes():
     assert unknown.stderr.startswith(
         "Error: unknown language (ISO 639-1) 'klingon'; choose from: en, zh"
     )
+
+
+def listed(*args: str) -> list[dict]:
+    result = run(*args, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_project_on_several_bases_shows_the_figures_of_the_base_asked_about():
+    rows = listed("list", "--base", "llama-7b", "--sort", "cost")
+    vicuna = next(row for row in rows if row["id"] == "vicuna")
+    assert vicuna["cost"]["training_usd"] == 140  # the 7B run, not the 13B's $300
+    assert vicuna["variant"] == "LLaMA-7B"
+    assert [row["id"] for row in rows][:1] == ["vicuna"]  # $140 is the cheapest known
+    deepspeed = listed("list", "--base", "opt-1.3b")[0]
+    assert deepspeed["training"]["hours"] == 1.4 and deepspeed["base_models"] == ["opt-1.3b"]
+
+
+def test_max_cost_and_dates_judge_the_variant():
+    assert listed("list", "--base", "opt-175b", "--max-cost", "500") == []  # $5,120
+    assert [r["id"] for r in listed("list", "--base", "opt-13b", "--max-cost", "500")] == [
+        "deepspeed-chat"
+    ]
+    # WizardLM's Llama 2 70B model came out on 2023-08-09, after Llama 2 itself
+    assert listed("list", "--base", "llama-2-70b", "--until", "2023-06-01") == []
+
+
+def test_show_gives_every_variant():
+    record = json.loads(run("show", "deepspeed-chat", "--format", "json").stdout)
+    by_base = {v["base_model"]: v for v in record["variants"]}
+    assert by_base["opt-175b"]["cost"]["training_usd"] == 5120
+    assert by_base["opt-175b"]["training"]["gpu_count"] == 64
+    assert all(v["source"] for v in record["variants"])
+
+
+def test_a_project_fits_by_its_own_recipe():
+    guanaco = [
+        r for r in listed("list", "--base", "llama-65b", "--vram", "48GB") if r["id"] == "guanaco"
+    ]
+    assert guanaco and guanaco[0]["fit.recipe"].startswith("qlora")  # 65B on one 48 GB GPU
+    assert guanaco[0]["fit.verdict"] in ("fits", "tight")
+    assert "guanaco" in {r["id"] for r in listed("list", "--vram", "24GB")}
+
+
+def test_costs_keep_their_kind_and_bound():
+    colossal = listed("list", "--base", "llama-7b", "--fields", "id,cost.data_usd,cost.total_usd")
+    row = next(r for r in colossal if r["id"] == "colossalchat")
+    assert row == {"id": "colossalchat", "cost.data_usd": 880, "cost.total_usd": None}
+    table = run("list", "--format", "markdown", "--fields", "id,cost", "--sort", "cost").stdout
+    assert "| alpaca | ≤$600 |" in table and "| vicuna | ~$300 |" in table

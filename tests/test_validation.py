@@ -78,7 +78,28 @@ projects:
     assert problems == [
         "mine.yaml:12:3: tiny-1m.id: duplicate id, first defined at mine.yaml:2",
         "mine.yaml:10:26: my-tune.base_models.1: unknown base model id 'nope-7b'",
+        "mine.yaml:10:3: my-tune.base_models: warning: no variant for nope-7b, tiny-1m: with "
+        "several base models, give each one's figures under variants",
     ]
+
+
+def test_a_variant_must_be_on_one_of_the_projects_bases():
+    problems = problems_of(
+        GOOD_BASE
+        + """projects:
+- id: my-tune
+  name: My tune
+  base_models: [tiny-1m]
+  variants:
+  - base_model: other-1m
+    source: https://example.org/tune
+  sources: [https://example.org/tune]
+"""
+    )
+    assert any(
+        "my-tune.variants.0.base_model: variant on 'other-1m', which is not in base_models" in p
+        for p in problems
+    )
 
 
 def test_a_yaml_syntax_error_has_its_line():

@@ -9,7 +9,8 @@ because a value is unknown). An unknown value never passes a filter on that valu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from llmtrack import query
@@ -18,11 +19,15 @@ from llmtrack.catalog.store import Catalog
 from llmtrack.choices import choose
 from llmtrack.errors import NotFoundError
 from llmtrack.lazyclass import lazy_dataclass
+from llmtrack.variants import label, views
 
 
 class Selection(NamedTuple):
     entries: list[Any]
     notes: list[str]
+    # values worked out while selecting, by entry id, shown as extra columns (what decided
+    # that a project fits a card: its base, recipe, peak and verdict)
+    extra: Mapping[str, dict[str, Any]] = MappingProxyType({})
 
 
 @lazy_dataclass(frozen=True, eq=False)
@@ -71,6 +76,7 @@ class ProjectFilter(_Dated):
     def select(self, catalog: Catalog) -> Selection:
         notes: list[str] = []
         candidates: Sequence[Any] = catalog.projects
+        wanted: set[str] | None = None  # the base models asked about: their variants decide
         if self.bases:
             from llmtrack.match import NameIndex
 
@@ -82,6 +88,7 @@ class ProjectFilter(_Dated):
                 if note:
                     notes.append(note)
             candidates = catalog.projects_on(*ids)  # from the index: the rest stay unread
+            wanted = ids
         tests: list[Callable[[Any], bool]] = []
         if self.methods:
             tests.append(query.using_methods(self.methods))
@@ -97,20 +104,42 @@ class ProjectFilter(_Dated):
             tests.append(query.data_origin(self.data_origins))
         if self.languages:
             tests.append(query.language(self.languages))
-        projects = query.select(candidates, tests + self._date_tests(catalog))
-        if self.max_cost_usd is not None:
-            unknown = sum(not query.cost_known(project) for project in projects)
-            if unknown:
-                notes.append(
-                    f"{unknown} project{'s' if unknown > 1 else ''} with unknown cost left out."
-                )
-            projects = query.select(projects, [query.cost_at_most(self.max_cost_usd)])
+        tests += self._date_tests(catalog)
+        fits: dict[int, dict[str, Any]] = {}
         if self.card is not None:
-            from llmtrack.memory.fits import project_fits
+            from llmtrack.memory.fits import project_fit
 
-            notes.append(f"card: {self.card.label}, {self.card.size}; recipes estimated on one GPU")
-            projects = [p for p in projects if project_fits(catalog, p, self.card)]
-        return Selection(projects, notes)
+            card = self.card
+            notes.append(f"card: {card.label}, {card.size}; each run by its own recipe, on one GPU")
+
+            def fitting(run: Any) -> bool:
+                found = project_fit(catalog, run, card)
+                if found:
+                    fits[id(run)] = found
+                return found is not None
+
+            tests.append(fitting)
+        unknown_cost = 0
+        projects = []
+        # with --base or a card, each variant is judged on its own figures (``variants``)
+        by_variant = wanted is not None or self.card is not None
+        for project in candidates:
+            runs = list(views(project, wanted)) if by_variant else [project]
+            passing = [run for run in runs if all(test(run) for test in tests)]
+            if self.max_cost_usd is not None:
+                known = [run for run in passing if query.cost_known(run)]
+                unknown_cost += bool(passing) and not known
+                passing = [run for run in known if query.cost_at_most(self.max_cost_usd)(run)]
+            projects.extend(passing[:1])  # one row per project: its first run that passes
+        if unknown_cost:
+            s = "s" if unknown_cost > 1 else ""
+            notes.append(f"{unknown_cost} project{s} with unknown cost left out.")
+        extra: dict[str, dict[str, Any]] = {}
+        for run in projects:
+            if by_variant and run.variants:
+                extra[run.id] = {"variant": label(run, catalog)}
+            extra.setdefault(run.id, {}).update(fits.get(id(run), {}))
+        return Selection(projects, notes, {k: v for k, v in extra.items() if v})
 
 
 @lazy_dataclass(frozen=True, eq=False)

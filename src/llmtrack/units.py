@@ -33,6 +33,16 @@ def format_usd(amount: float | None) -> str:
     return f"${amount:,.0f}" if amount == int(amount) else f"${amount:,.2f}"
 
 
+_BOUND_MARKS = {"upper-bound": "≤", "approximate": "~"}
+
+
+def format_cost(amount: float | None, bound: str | None) -> str:
+    """A reported cost with how exact it is: '≤$600' (at most), '~$300' (about), '$100'."""
+    if amount is None:
+        return ""
+    return _BOUND_MARKS.get(bound or "", "") + format_usd(amount)
+
+
 def parse_memory_gib(text: str) -> float:
     """A memory size as GPUs count it: '24GB', '24G', '24GiB' and '24 gb' all mean 24 GiB
     (1024-based, as nvidia-smi counts). No sign, no exponent, no NaN, ASCII digits only."""

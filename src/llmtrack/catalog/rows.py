@@ -34,6 +34,7 @@ def to_dict(record: Any, derived: bool = True) -> Any:
             data[name] = value if type(value) in _SCALARS else to_dict(value, derived)
         if derived and isinstance(record, schema.Cost):
             data["total_usd"] = record.total_usd
+            data["total_bound"] = record.total_bound
         if derived and isinstance(record, schema.Project):
             data["hardware"] = hardware_summary(record)
         return data
@@ -66,7 +67,7 @@ def _field_order(cls: type) -> tuple[str, ...] | None:
     return order
 
 
-def related(entry: schema.Entry, catalog) -> dict[str, list[str]]:
+def related(entry: schema.Entry, catalog) -> dict[str, Any]:
     """Values derived from the rest of the catalog: the projects on a base model or in a
     stage, the entries citing a reference or a GPU, the date of the paper a stage or a
     technique rests on."""
@@ -81,6 +82,12 @@ def related(entry: schema.Entry, catalog) -> dict[str, list[str]]:
         return {"paper_date": catalog.paper_date(entry)}
     if isinstance(entry, (schema.Reference, schema.Gpu)):
         return {"cited_by": [e.id for e in catalog.referrers(entry.id)]}
+    if isinstance(entry, schema.Project) and len(entry.base_models) > 1:
+        return {"variant": None}  # several runs: the row shows the project's headline
+    if isinstance(entry, schema.Project):
+        from llmtrack.variants import label
+
+        return {"variant": label(entry, catalog)}
     return {}
 
 

@@ -215,20 +215,35 @@ class Training(Record):
     notes: Text | None = about("anything else the source says about the run", None)
 
 
+_LOOSENESS = {None: 0, "exact": 0, "approximate": 1, "upper-bound": 2}
+
+
 @record
 class Cost(Record):
-    """What a project reports it cost, in USD."""
+    """What a project reports it cost, in USD: data and training apart, each with its bound."""
 
     data_usd: Amount | None = about("USD spent on data (e.g. API calls)", None, unit="USD")
+    data_bound: CostBound | None = about("how exact data_usd is", None)
     training_usd: Amount | None = about("USD spent on compute", None, unit="USD")
-    bound: CostBound | None = about("how exact the figures are", None)
+    training_bound: CostBound | None = about("how exact training_usd is", None)
     notes: Text | None = about("what the source says about the cost", None)
 
     @property
     def total_usd(self) -> float | None:
-        """The sum of the known parts; None when no part is known."""
-        parts = [p for p in (self.data_usd, self.training_usd) if p is not None]
-        return sum(parts) if parts else None
+        """What the project cost, as far as it says: the training cost plus the data cost
+        where one is reported. None without a training cost: a data cost alone (ColossalChat's
+        $880 of API calls) is not what the project cost."""
+        if self.training_usd is None:
+            return None
+        return self.training_usd + (self.data_usd or 0)
+
+    @property
+    def total_bound(self) -> str | None:
+        """The loosest bound of the parts in the total ('upper-bound' if either part is)."""
+        if self.total_usd is None:
+            return None
+        parts = [self.training_bound] + ([self.data_bound] if self.data_usd is not None else [])
+        return max(parts, key=lambda bound: _LOOSENESS[bound])
 
 
 @record
@@ -252,6 +267,26 @@ class License(Record):
 
 
 @record
+class ProjectVariant(Record):
+    """One base model's run of a project built on several: what differs from the others."""
+
+    base_model: Slug = about(
+        "the base model id this variant was trained on", example="llama-7b", ref="base_models"
+    )
+    name: Text | None = about("the variant's own name, e.g. Vicuna-7B", None, weight=3)
+    released: PartialDate | None = about(DATE_DOC, None)
+    model: Url | None = about("this variant's checkpoint (URL)", None)
+    seq_len: Count | None = about("training sequence length the source states", None, unit="tokens")
+    methods: tuple[Method, ...] = about("how it was trained, where not as the project says", ())
+    data_size: Text | None = about("its data, as the source says it, where it differs", None)
+    data_examples: Count | None = about("its number of examples, where it differs", None)
+    training: Training | None = about("the hardware this run used", None)
+    cost: Cost | None = about("what this run cost, in USD", None)
+    notes: Text | None = about("what else the source says about this variant", None)
+    source: Url | None = about("where these figures are stated (URL)", None)
+
+
+@record
 class Project(Entry):
     """A fine-tuned system built on one or more base models."""
 
@@ -271,6 +306,9 @@ class Project(Entry):
     open_weights: bool | None = about("were trained weights (or deltas) released?", None)
     links: Links | None = about("home, repo, paper, model, data, demo: URLs or null", None)
     references: tuple[Slug, ...] = about("reference ids, e.g. [lora-paper]", (), ref="references")
+    variants: tuple[ProjectVariant, ...] = about(
+        "per base model, what its run reports (required when there are several bases)", ()
+    )
 
 
 # --- references, stages, techniques, gpus -----------------------------------------

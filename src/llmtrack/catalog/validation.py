@@ -156,6 +156,19 @@ def _dangling(merged: Sequence[Placed]) -> Iterator[Problem]:
                 )
 
 
+def _stray_variants(merged: Sequence[Placed]) -> Iterator[Problem]:
+    """A project's variant must be on one of its base models: its figures would be lost."""
+    for item in merged:
+        if not isinstance(item.entry, schema.Project):
+            continue
+        for i, variant in enumerate(item.entry.variants):
+            if variant.base_model not in item.entry.base_models:
+                line, column = item.locate("variants", i, "base_model")
+                message = f"variant on {variant.base_model!r}, which is not in base_models"
+                where = f"variants.{i}.base_model"
+                yield Problem(item.parsed.name, line, column, item.entry.id, where, message)
+
+
 def plausibility(
     placed: Sequence[Placed], today: dt.date, context: Sequence[Placed] = ()
 ) -> Iterator[Problem]:
@@ -176,6 +189,15 @@ def plausibility(
             value = getattr(entry, name, None)
             if value and value[: len(now)] > now[: len(value)]:
                 yield warn(item, (name,), f"{value} is in the future")
+        if isinstance(entry, schema.Project) and len(entry.base_models) > 1:
+            missing = set(entry.base_models) - {v.base_model for v in entry.variants}
+            if missing:
+                yield warn(
+                    item,
+                    ("base_models",),
+                    f"no variant for {', '.join(sorted(missing))}: with several base models, "
+                    "give each one's figures under variants",
+                )
         if isinstance(entry, schema.BaseModelEntry) and entry.params and entry.params > 10**13:
             yield warn(item, ("params",), f"{entry.params:,} parameters is implausibly many")
         memories: list[tuple[tuple, float | None]] = []
@@ -241,6 +263,7 @@ def load_layers(
             merged[item.entry.id] = item  # a replacement keeps the replaced entry's place
     everything = list(merged.values())
     problems += _dangling(everything)
+    problems += _stray_variants(everything)
     new = [item for item in everything if item.path]  # base entries were checked before
     warnings = list(plausibility(new, today or dt.date.today(), everything))
     if any(p.severity == "error" for p in problems):

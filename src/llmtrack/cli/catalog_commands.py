@@ -27,8 +27,9 @@ def _show_section(section: str, selection, catalog, out: OutputSpec) -> None:
     from llmtrack.output.listing import emit
     from llmtrack.output.listings import section_listing
 
-    entries, notes = selection
-    emit(section_listing(section, entries, catalog, notes), out, session.current().env)
+    entries, notes, extra = selection
+    listing = section_listing(section, entries, catalog, notes, extra)
+    emit(listing, out, session.current().env)
 
 
 @listing

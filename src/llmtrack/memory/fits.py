@@ -279,19 +279,42 @@ def _reported(project, mode, precision, memory, card, source, note) -> FitRow:
 
 
 def project_recipe(project: schema.Project) -> Recipe | None:
-    """The training recipe a project's methods describe, or None for one that trained nothing."""
+    """The training recipe a project's methods describe (QLoRA as QLoRA, DoRA as LoRA,
+    LoRA with quantization as 8-bit LoRA, the rest as full fine-tuning), at the sequence
+    length its variant states where it does; None for one that trained nothing."""
     methods = set(project.methods)
     if not methods - {"retrieval"}:
         return None
-    if "lora" in methods or "adapter" in methods or "p-tuning" in methods:
-        return Recipe("lora", "int8" if "quantization" in methods else "fp16")
-    return Recipe("full", "bf16")
+    seq_len = project.variants[0].seq_len if len(project.variants) == 1 else None
+    if "qlora" in methods:
+        return Recipe("qlora", "nf4-dq", seq_len=seq_len)
+    if methods & {"lora", "dora", "adapter", "p-tuning"}:
+        return Recipe("lora", "int8" if "quantization" in methods else "fp16", seq_len=seq_len)
+    return Recipe("full", "bf16", seq_len=seq_len)
+
+
+def project_fit(catalog: Catalog, project: schema.Project, card: Card) -> dict | None:
+    """How the project's own recipe fits the card on the first of its open base models
+    where it does: the recipe, base, peak and verdict that decided it; None when on none."""
+    recipe = project_recipe(project)
+    if recipe is None:
+        return None
+    for base in map(catalog.get, project.base_models):
+        if not can_estimate(base):
+            continue
+        result = estimate_base(base, _on(recipe, card))
+        verdict = result.verdict(card.memory_gib)
+        if verdict != "no":
+            used = result.recipe
+            return {
+                "fit.base": base.id,
+                "fit.recipe": f"{used.mode} {used.precision}, {used.seq_len} tokens",
+                "fit.peak_gib": round(result.peak_gib, 2),
+                "fit.verdict": verdict,
+            }
+    return None
 
 
 def project_fits(catalog: Catalog, project: schema.Project, card: Card) -> bool:
     """Its recipe fits the card on at least one of its open base models."""
-    recipe = project_recipe(project)
-    if recipe is None:
-        return False
-    usable = [b for b in map(catalog.get, project.base_models) if can_estimate(b)]
-    return any(estimate_base(b, _on(recipe, card)).verdict(card.memory_gib) != "no" for b in usable)
+    return project_fit(catalog, project, card) is not None

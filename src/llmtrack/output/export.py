@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from llmtrack.catalog import schema
 from llmtrack.catalog.rows import hardware_summary, to_dict
 from llmtrack.catalog.store import Catalog
-from llmtrack.units import format_params, format_usd
+from llmtrack.units import format_cost, format_params, format_usd
 
 EXPORT_FORMATS = ("json", "yaml", "markdown")
 
@@ -114,8 +114,7 @@ def _model_spec(catalog: Catalog) -> str:
         cost = project.cost
         spend = None
         if cost and cost.total_usd is not None:
-            bound = {"upper-bound": "at most ", "approximate": "about "}.get(cost.bound or "", "")
-            spend = f"{bound}{format_usd(cost.total_usd)}"
+            spend = format_cost(cost.total_usd, cost.total_bound)
         hardware = "; ".join(part for part in (hardware_summary(project), spend) if part)
         rows.append([_link(project.name, _entry_url(project)), bases, data, methods, hardware])
     return _table(

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from llmtrack.errors import UsageError
-from llmtrack.units import format_params, format_usd
+from llmtrack.units import format_cost, format_params, format_usd
 
 FORMATS = ("table", "tsv", "csv", "json", "jsonl", "yaml", "markdown")
 
@@ -49,13 +49,16 @@ def plain_cell(value: Any) -> str:
     return " ".join(str(value).split())
 
 
-def human_cell(key: str, value: Any) -> str:
-    """Tables for people: 6.74B, $600, lists with commas."""
+def human_cell(key: str, value: Any, row: dict[str, Any] | None = None) -> str:
+    """Tables for people: 6.74B, $600, lists with commas; a cost with its bound from the row
+    (``cost.total_usd`` with ``cost.total_bound``: '≤$600', '~$300')."""
     if value is None or value == []:
         return "-"
     leaf = key.rsplit(".", 1)[-1]
     if leaf in ("params", "active_params", "training_tokens"):
         return format_params(value)
+    if leaf.endswith("_usd") and row is not None:
+        return format_cost(value, row.get(key.removesuffix("_usd") + "_bound"))
     if leaf.endswith("usd") or leaf == "usd_per_hour":
         return format_usd(value)
     if isinstance(value, bool):
@@ -112,7 +115,7 @@ def render(
         escape = lambda text: text.replace("|", "\\|")  # noqa: E731
         lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
         lines += [
-            "| " + " | ".join(escape(human_cell(c, row.get(c))) for c in columns) + " |"
+            "| " + " | ".join(escape(human_cell(c, row.get(c), row)) for c in columns) + " |"
             for row in rows
         ]
         return "\n".join(lines) + "\n"

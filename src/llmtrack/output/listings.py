@@ -30,13 +30,30 @@ _FIT_PLAIN = ("kind", "model", "mode", "precision", "peak_gib", "headroom_gib", 
 SOURCE_FIELDS = ("path", "layer", "entries", "replaced")
 
 
-def section_listing(section: str, entries: Sequence, catalog: Catalog, notes=()) -> Listing:
+def section_listing(
+    section: str, entries: Sequence, catalog: Catalog, notes=(), extra=None
+) -> Listing:
+    """A section's entries; ``extra`` (by id) adds the values selecting them worked out,
+    as columns after the section's own."""
     info = SECTIONS[section]
+    rows = records.build_rows(entries, catalog)
+    added: list[str] = []
+    for row in rows:
+        values = (extra or {}).get(row.record["id"], {})
+        row.record.update(values)
+        row.flat.update(values)
+        added += [key for key in values if key not in added]
+    table = list(info.table_columns)
+    if "variant" in added and "base_models" in table:  # the variant names its base
+        table[table.index("base_models")] = "variant"
+    decided = [key for key in added if key != "variant" and key.rsplit(".", 1)[-1] != "base"]
+    if decided:  # what decided the selection, in place of the least wanted column (the name)
+        table = [c for c in table if c != "name"] + decided
     return Listing(
-        records.build_rows(entries, catalog),
-        lambda: records.field_names(section),
-        info.table_columns,
-        info.plain_columns,
+        rows,
+        lambda: [*records.field_names(section), *added],
+        tuple(table),
+        (*info.plain_columns, *added),
         info.plural,
         notes=list(notes),
     )

@@ -28,7 +28,7 @@ def render_table(
     from rich.text import Text
 
     width = env.width
-    cells = {c: [human_cell(c, row.get(c)) for row in rows] for c in columns}
+    cells = {c: [human_cell(c, row.get(c), row) for row in rows] for c in columns}
     wanted = {
         c: max(min(len(c), _SHORT_CELL), *(min(len(text), _WRAP_AT) for text in cells[c]))
         for c in columns
