@@ -181,3 +181,26 @@ def test_costs_keep_their_kind_and_bound():
     assert row == {"id": "colossalchat", "cost.data_usd": 880, "cost.total_usd": None}
     table = run("list", "--format", "markdown", "--fields", "id,cost", "--sort", "cost").stdout
     assert "| alpaca | ≤$600 |" in table and "| vicuna | ~$300 |" in table
+
+
+def test_a_mac_is_named_with_its_memory_and_its_gpu_gets_metals_share():
+    result = run("estimate", "llama-7b", "--gpu", "m2 16gb", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    card = json.loads(result.stdout)["card"]
+    assert card["name"] == "Apple M2 16 GB"
+    assert card["memory_gib"] == pytest.approx(16 * 2 / 3)
+    assert "2/3, macOS's default Metal working-set limit" in result.stderr
+    big = json.loads(run("estimate", "llama-7b", "--gpu", "M2 Max 96GB", "--format", "json").stdout)
+    assert big["card"]["memory_gib"] == pytest.approx(72)  # 3/4 from 64 GB, as measured
+
+
+def test_a_mac_without_its_memory_says_which_it_took():
+    result = run("estimate", "llama-7b", "--gpu", "m2", "--format", "json")
+    assert json.loads(result.stdout)["card"]["memory_gib"] == pytest.approx(16)  # 2/3 of 24
+    assert "its largest memory, 24 GB" in result.stderr
+
+
+def test_a_mac_memory_it_is_not_sold_with_is_refused():
+    result = run("estimate", "llama-7b", "--gpu", "m2 12gb")
+    assert result.returncode == 2
+    assert result.stderr == "Error: Apple M2 comes with 8, 16, 24 GB, not 12\n"

@@ -90,3 +90,12 @@ def test_the_documented_spellings(text):
 def test_rejects_junk_with_an_example(text):
     with pytest.raises(UsageError, match=r"e\.g\. 24GB"):
         parse_memory_gib(text)
+
+
+def test_metal_share_follows_the_measurements():
+    from llmtrack.memory.unified import gpu_share, usable_gib
+
+    assert usable_gib(16)[0] == pytest.approx(10.667, abs=1e-3)  # 10922.67 MiB measured
+    assert usable_gib(32)[0] == pytest.approx(21.333, abs=1e-3)  # 21845.34 MB measured
+    assert usable_gib(64)[0] == 48 and usable_gib(96)[0] == 72  # 49152 MiB, 73728 MB
+    assert gpu_share(36) == 2 / 3  # unmeasured between 32 and 64: the smaller share

@@ -394,6 +394,10 @@ class Gpu(Entry):
         "GiB (1024^3 bytes), as nvidia-smi counts", example=24, unit="GiB"
     )
     memory_kind: MemoryKind = about("how the memory is attached", "dedicated")
+    configurations: tuple[Annotated[float, Gt(0)], ...] = about(
+        "unified memory: the sizes a buyer can choose, GiB (memory_gib is the largest)", ()
+    )
+    bandwidth_gb_s: Amount | None = about("memory bandwidth, GB/s", None, unit="GB/s")
     bf16: bool | None = about("true when the card computes in bfloat16", None)
     released: PartialDate | None = about(DATE_DOC, None)
     price: Price | None = about("an indicative price, with its date and source", None)

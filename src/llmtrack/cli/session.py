@@ -5,6 +5,7 @@ renders."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import field
 from typing import TYPE_CHECKING
 
@@ -74,8 +75,43 @@ def card(catalog: Catalog, vram: str | None, gpu: str | None, gpus: int = 1) -> 
     if vram:
         gib = parse_memory_gib(vram)
         return Card(f"{format_gib(gib)} card", gib, gpus)
-    entry = catalog.get(resolve(catalog, gpu or "", "GPU", ["gpus"]))
-    return Card(entry.name, entry.memory_gib, gpus)
+    entry, size = _gpu_and_size(catalog, gpu or "")
+    if entry.memory_kind != "unified":
+        if size is not None and size != entry.memory_gib:
+            raise UsageError(f"{entry.name} has {entry.memory_gib:g} GiB, not {size:g}")
+        return Card(entry.name, entry.memory_gib, gpus)
+    from llmtrack.memory.unified import usable_gib
+
+    sizes = entry.configurations or (entry.memory_gib,)
+    if size is None:
+        size = max(sizes)
+        if len(sizes) > 1:
+            note(
+                f"{entry.name}: its largest memory, {size:g} GB; name yours, e.g. "
+                f'--gpu "{entry.id} {min(sizes):g}gb" ({", ".join(f"{s:g}" for s in sizes)})'
+            )
+    elif size not in sizes:
+        raise UsageError(
+            f"{entry.name} comes with {', '.join(f'{s:g}' for s in sizes)} GB, not {size:g}"
+        )
+    usable, why = usable_gib(size)
+    note(f"{entry.name} {size:g} GB: {why}")
+    return Card(f"{entry.name} {size:g} GB", usable, gpus)
+
+
+def _gpu_and_size(catalog: Catalog, text: str):
+    """A GPU preset and the memory size the name ends with, if any ('m2 16gb': M2, 16)."""
+    from llmtrack.match import NameIndex
+    from llmtrack.units import parse_memory_gib
+
+    index = NameIndex.build(catalog, ["gpus"])
+    if index.exact(text):
+        return catalog.get(resolve(catalog, text, "GPU", ["gpus"])), None
+    match = re.fullmatch(r"(.+?)[\s_-]*(\d+(?:\.\d+)?\s*(?:gb|gib|g))", text.strip(), re.I)
+    if match and index.exact(match.group(1)):
+        entry = catalog.get(resolve(catalog, match.group(1), "GPU", ["gpus"]))
+        return entry, parse_memory_gib(match.group(2))
+    return catalog.get(resolve(catalog, text, "GPU", ["gpus"])), None
 
 
 def resolve(catalog: Catalog, name: str, what: str, sections=None) -> str:
