@@ -204,3 +204,46 @@ def test_a_mac_memory_it_is_not_sold_with_is_refused():
     result = run("estimate", "llama-7b", "--gpu", "m2 12gb")
     assert result.returncode == 2
     assert result.stderr == "Error: Apple M2 comes with 8, 16, 24 GB, not 12\n"
+
+
+def fit_rows(*args: str) -> list[dict]:
+    result = run("fits", *args, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_mode_keeps_its_precisions():
+    rows = fit_rows("--vram", "8GB", "--mode", "inference")
+    llama3 = [r for r in rows if r["model"] == "llama-3-8b"]
+    assert [(r["mode"], r["precision"]) for r in llama3] == [("inference", "nf4")]
+
+
+def test_one_row_per_model_and_mode_unless_all_recipes():
+    rows = [r for r in fit_rows("--vram", "80GB") if r["kind"] == "estimate"]
+    pairs = [(r["model"], r["mode"]) for r in rows]
+    assert len(pairs) == len(set(pairs))
+    llama7 = {r["mode"]: r["precision"] for r in rows if r["model"] == "llama-7b"}
+    assert llama7["inference"] == "fp16"  # the highest precision that fits
+    every = [r for r in fit_rows("--vram", "80GB", "--all-recipes") if r["model"] == "llama-7b"]
+    assert {r["precision"] for r in every if r["mode"] == "inference"} == {"fp16", "int8", "nf4"}
+
+
+def test_reported_rows_state_no_made_up_memory_and_follow_the_card_count():
+    moss = [r for r in fit_rows("--gpu", "rtx-3090", "--all") if r["model"] == "moss-003"]
+    two_3090s = next(r for r in moss if r["precision"] == "fp16" and "3090" in (r["note"] or ""))
+    assert two_3090s["verdict"] == "no" and two_3090s["note"].startswith("needs 2 x rtx-3090")
+    assert two_3090s["peak_gib"] is None  # the source gives a setup, not a memory figure
+    on_two = [r for r in fit_rows("--gpu", "rtx-3090", "--gpus", "2") if r["model"] == "moss-003"]
+    assert any(r["precision"] == "fp16" and r["verdict"] == "fits" for r in on_two)
+
+
+def test_reported_rows_follow_mode_and_precision_and_the_verdict_rule():
+    rows = fit_rows("--vram", "24GB", "--mode", "inference", "--precision", "int8")
+    assert all(r["mode"] == "inference" and r["precision"] == "int8" for r in rows)
+    dolly = [r for r in fit_rows("--vram", "24GB", "--all") if r["model"] == "dolly-v2"]
+    assert all(r["verdict"] != "fits" for r in dolly if r["headroom_gib"] == 0)  # 0 free: tight
+
+
+def test_the_fits_title_says_the_tokens_and_batch():
+    result = run("fits", "--vram", "24GB", "--seq-len", "4096", "--batch", "2", "--limit", "1")
+    assert "batch 2 x 4096 tokens" in result.stderr

@@ -251,7 +251,8 @@ class Deployment(Record):
     """An inference setup a project reports (card, memory, precision)."""
 
     gpu: Slug | None = about("gpu id, or null", None, ref="gpus")
-    memory_gib: Amount | None = about("GiB needed", None, unit="GiB")
+    gpu_count: Count | None = about("how many of them, as the source says", None)
+    memory_gib: Amount | None = about("GiB needed (on all its GPUs)", None, unit="GiB")
     precision: Text | None = about("e.g. fp16, int8, gptq-4bit, q4_0", None)
     note: Text | None = about("what the source says", None)
     source: Url | None = about("URL", None)

@@ -160,13 +160,19 @@ def fits_command(
     seq_len: SeqLenOption = None,
     batch: BatchOption = 1,
     show_all: Annotated[bool, typer.Option("--all", help="Also list what does not fit.")] = False,
+    all_recipes: Annotated[
+        bool,
+        typer.Option("--all-recipes", help="Every precision of each mode, not only the best."),
+    ] = False,
     *,
     out: OutputSpec,
 ) -> None:
     """What fits on a card: every open model x recipe, estimated, and what projects report.
 
-    Default recipes: inference at fp16, int8 and nf4, LoRA (fp16), QLoRA (nf4-dq) and full
-    fine-tuning (bf16, AdamW). Best first: what fits, biggest model first.
+    Each mode is tried at its precisions: inference at fp16, int8 and nf4, LoRA (fp16),
+    QLoRA (nf4-dq), full fine-tuning (bf16, AdamW); --mode picks modes, --precision
+    precisions. One row per model and mode, its highest precision that fits (--all-recipes
+    for every one). Best first: what fits, biggest model first.
 
     Examples:
 
@@ -190,5 +196,6 @@ def fits_command(
         seq_len,
         batch,
         show_all,
+        all_recipes,
     )
-    emit(fits_listing(rows, card), out, session.current().env)
+    emit(fits_listing(rows, card, seq_len, batch), out, session.current().env)

@@ -13,14 +13,16 @@ from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.memory.estimate import GIB, Estimate, estimate, verdict
 from llmtrack.memory.recipe import Recipe
 
-# Inference at 16, 8 and 4 bits, LoRA, QLoRA, full fine-tuning.
-DEFAULT_RECIPES: tuple[Recipe, ...] = (
-    Recipe("inference", "fp16"),
-    Recipe("inference", "int8"),
-    Recipe("inference", "nf4"),
-    Recipe("lora", "fp16"),
-    Recipe("qlora", "nf4-dq"),
-    Recipe("full", "bf16"),
+# The precisions each mode is tried at, best first: inference at 16, 8 and 4 bits, LoRA on a
+# 16-bit base, QLoRA on a 4-bit one, full fine-tuning in bf16.
+MODE_PRECISIONS: dict[str, tuple[str, ...]] = {
+    "inference": ("fp16", "int8", "nf4"),
+    "lora": ("fp16",),
+    "qlora": ("nf4-dq",),
+    "full": ("bf16",),
+}
+DEFAULT_RECIPES: tuple[Recipe, ...] = tuple(
+    Recipe(mode, precision) for mode, ps in MODE_PRECISIONS.items() for precision in ps
 )
 _VERDICT_ORDER = {"fits": 0, "tight": 1, "no": 2}
 
@@ -48,9 +50,9 @@ class FitRow:
     params: int | None
     mode: str
     precision: str | None
-    peak_gib: float
+    peak_gib: float | None  # None for a reported setup that states no memory
     verdict: str
-    headroom_gib: float
+    headroom_gib: float | None
     source: str | None = None
     note: str | None = None
 
@@ -123,23 +125,48 @@ def fits_on(
     seq_len: int | None = None,
     batch: int = 1,
     show_all: bool = False,
+    all_recipes: bool = False,
 ) -> list[FitRow]:
-    """What fits on the card: every estimable model x recipe (the default recipes unless
-    modes or precisions are given), best first, then what projects report."""
+    """What fits on the card, best first, then what projects report. Each mode is tried at
+    its precisions (``MODE_PRECISIONS``, or ``precisions``); a model shows its best recipe
+    per mode, the highest precision that fits (every recipe with ``all_recipes``), and
+    what does not fit only with ``show_all``."""
     if card is None:
         raise UsageError("give the card: --vram SIZE (e.g. 24GB) or --gpu NAME")
-    if modes or precisions:
+    wanted = list(modes) or list(MODE_PRECISIONS)
+    if not modes and not precisions:
+        chosen = [replace(r, seq_len=seq_len, batch=batch) for r in DEFAULT_RECIPES]
+    else:
         chosen = [
             Recipe(m, p, seq_len=seq_len, batch=batch)
             for m in (modes or ["inference"])
-            for p in (precisions or (None,))
+            for p in (precisions or MODE_PRECISIONS[m])
         ]
-    else:
-        chosen = [replace(r, seq_len=seq_len, batch=batch) for r in DEFAULT_RECIPES]
     rows = fit_rows(estimable(catalog), chosen, card, _remembered_peaks(catalog, chosen, card))
+    if not all_recipes:
+        rows = _best_per_model_and_mode(rows)
     if not show_all:
         rows = [row for row in rows if row.fits]
-    return rows + reported_rows(catalog, card)
+    reported = reported_rows(catalog, card, modes or wanted, precisions)
+    return rows + [row for row in reported if show_all or row.fits]
+
+
+def _best_per_model_and_mode(rows: list[FitRow]) -> list[FitRow]:
+    """For each model and mode, the highest precision that fits (the most bits per weight)
+    or, when none fits, the one that comes closest (the smallest peak)."""
+    from llmtrack.memory.precisions import precision
+
+    def rank(row: FitRow) -> tuple:
+        bits = precision(row.precision).bits if row.precision else 0.0
+        return (row.fits, bits if row.fits else -(row.peak_gib or 0.0))
+
+    chosen: dict[tuple[str, str], FitRow] = {}
+    for row in rows:
+        key = (row.model, row.mode)
+        if key not in chosen or rank(row) > rank(chosen[key]):
+            chosen[key] = row
+    kept = {id(row) for row in chosen.values()}
+    return [row for row in rows if id(row) in kept]
 
 
 def fit_rows(
@@ -222,47 +249,82 @@ def _on(recipe: Recipe, card: Card) -> Recipe:
     return replace(recipe, gpus=card.gpus, zero=zero)
 
 
-def reported_rows(catalog: Catalog, card: Card) -> list[FitRow]:
-    """Projects whose own sources report running or training within the card's memory."""
+def reported_rows(
+    catalog: Catalog, card: Card, modes: Sequence[str] = (), precisions: Sequence[str] = ()
+) -> list[FitRow]:
+    """What projects' own sources report, judged against the card as they state it: a
+    memory figure by the estimator's verdict rule, a setup (``2 x rtx-3090``) by its card
+    count and memory per card. Nothing is made up: a setup with neither is left out. Only
+    the modes asked for (inference, or any training mode) and the precisions given."""
     rows = []
+    wanted = {p.casefold() for p in precisions}
+    training_wanted = not modes or any(m != "inference" for m in modes)
     for project in catalog.projects:
-        for deployment in project.deploy:
-            memory = deployment.memory_gib
-            if memory is None and deployment.gpu:
-                memory = catalog.get(deployment.gpu).memory_gib
-            if memory is None or memory > card.memory_gib * card.gpus:
-                continue
-            rows.append(
-                _reported(
+        if not modes or "inference" in modes:
+            for deployment in project.deploy:
+                if wanted and (deployment.precision or "").casefold() not in wanted:
+                    continue
+                count = deployment.gpu_count or 1
+                row = _judged(
+                    catalog,
                     project,
                     "inference",
                     deployment.precision,
-                    memory,
                     card,
+                    deployment.memory_gib,
+                    deployment.gpu,
+                    count,
                     deployment.source or project.sources[0],
                     deployment.note,
                 )
-            )
+                rows += [row] if row else []
         training = project.training
-        if training and training.gpu and training.gpu_count:
-            memory = catalog.get(training.gpu).memory_gib
-            if training.gpu_count <= card.gpus and memory <= card.memory_gib:
-                note = f"trained on {training.gpu_count} x {training.gpu}"
-                rows.append(
-                    _reported(
-                        project,
-                        "training",
-                        training.precision,
-                        memory,
-                        card,
-                        project.sources[0],
-                        note,
-                    )
-                )
+        if training_wanted and training and training.gpu and training.gpu_count:
+            if wanted and (training.precision or "").casefold() not in wanted:
+                continue
+            note = None  # the setup says it: "ran on 8 x a100-80gb"
+            row = _judged(
+                catalog,
+                project,
+                "training",
+                training.precision,
+                card,
+                None,
+                training.gpu,
+                training.gpu_count,
+                project.sources[0],
+                note,
+            )
+            rows += [row] if row else []
     return rows
 
 
-def _reported(project, mode, precision, memory, card, source, note) -> FitRow:
+def _judged(catalog, project, mode, precision, card, memory, gpu, count, source, note):
+    """A reported run as a row on the card, or None when the source states no requirement."""
+    if memory is not None:  # a memory figure: on the card's memory, the estimator's rule
+        total = card.memory_gib * card.gpus
+        verdict_ = verdict(float(memory), total) if count <= card.gpus else "no"
+        if count > card.gpus:
+            note = f"needs {count} x GPU; {note}"
+        return FitRow(
+            "reported",
+            project.id,
+            project.name,
+            None,
+            mode,
+            precision,
+            float(memory),
+            verdict_,
+            round(total - memory, 2),
+            source,
+            note,
+        )
+    if gpu is None:
+        return None
+    per_card = catalog.get(gpu).memory_gib
+    enough = count <= card.gpus and per_card <= card.memory_gib
+    needs = f"needs {count} x {gpu}" if not enough else f"ran on {count} x {gpu}"
+    # no memory is stated: no peak and no headroom, only whether the card matches the setup
     return FitRow(
         "reported",
         project.id,
@@ -270,11 +332,11 @@ def _reported(project, mode, precision, memory, card, source, note) -> FitRow:
         None,
         mode,
         precision,
-        float(memory),
-        "fits",
-        round(card.memory_gib * card.gpus - memory, 2),
+        None,
+        "fits" if enough else "no",
+        None,
         source,
-        note,
+        f"{needs}; {note}" if note else needs,
     )
 
 

@@ -77,7 +77,14 @@ def search_listing(hits) -> Listing:
     )
 
 
-def fits_listing(fit_rows, card) -> Listing:
+def fits_listing(fit_rows, card, seq_len: int | None = None, batch: int = 1) -> Listing:
+    from llmtrack.memory.recipe import TRAINING_SEQ_LEN
+
+    tokens = (
+        f"{seq_len} tokens"
+        if seq_len
+        else (f"the context up to 2048 tokens (inference), {TRAINING_SEQ_LEN} (training)")
+    )
     rows = []
     for fit in fit_rows:
         record = {name: getattr(fit, name) for name in FIT_FIELDS}
@@ -88,8 +95,8 @@ def fits_listing(fit_rows, card) -> Listing:
         _FIT_TABLE,
         _FIT_PLAIN,
         "models",
-        title=f"{card.label} ({card.size})",
-        notes=[f"card: {card.label}, {card.size}"],
+        title=f"{card.label} ({card.size}), batch {batch} x {tokens}",
+        notes=[f"card: {card.label}, {card.size}; batch {batch} x {tokens}"],
     )
 
 
