@@ -49,7 +49,7 @@ SPELLINGS = [
     ("stack llama", "stackllama"),
     ("StackLLaMA", "stackllama"),
     ("alpaca lora", "alpaca-lora"),
-    ("deepspeed chat", "deepspeed-chat"),
+    ("deepspeed chat", "deepspeed-chat", "'deepspeed chat' also names deepspeed-chat-paper"),
     ("colossal chat", "colossalchat"),
     ("instruct gpt-j", "instruct-gpt-j"),
     ("zero 3", "zero-3"),
@@ -190,3 +190,19 @@ def test_normalize_is_idempotent_and_ignores_separators(text):
     once = normalize(text)
     assert normalize(once) == once
     assert normalize(f" {text}_-") == once
+
+
+def test_a_name_shared_between_sections_never_fails_unless_peers_compete(index):
+    """Issue 13 counted 19 aliases of several sections that made `show` fail; now a name
+    fails only where two entries of the winning section compete (a family: 'bloom')."""
+    for spelling, ids in index.spellings.items():
+        sections = {index.sections[i] for i in ids}
+        if len(sections) < 2:
+            continue
+        try:
+            resolution = index.resolve(spelling)
+        except NotFoundError as refused:
+            listed = str(refused).split("which one: ")[1].rstrip("?").split(", ")
+            assert index.sections[listed[0]] == index.sections[listed[1]], spelling
+        else:
+            assert resolution.note and " also names " in resolution.note, spelling

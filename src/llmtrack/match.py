@@ -188,15 +188,17 @@ class NameIndex(NamedTuple):
         """The single entry ``name`` denotes, or a NotFoundError saying why not."""
         key = normalize(name)
         entry_id = self._id(key)
-        if entry_id:
-            return Resolution(entry_id, "id", base=self._variant_base(name, entry_id))
+        if entry_id:  # an id wins; what else the name spells is said
+            others = [i for i in self._keep(self.spellings.get(key, ())) if i != entry_id]
+            return Resolution(
+                entry_id, "id", self._variant_base(name, entry_id), self._also(name, others)
+            )
         named = list(self.exact(name))
         family = self._family(key)
         candidates = named + [i for i in family if i not in named]
         chosen, others = self._about(candidates)
         if chosen:
-            also = ", ".join(f"{i} ({self.sections[i].replace('_', ' ')})" for i in others)
-            note = f"{name!r} also names {also}: give its id to see it" if others else None
+            note = self._also(name, others)
             return Resolution(chosen, "name", self._variant_base(name, chosen), note)
         if candidates:
             peers_first = ", ".join(self._by_section(candidates))
@@ -222,6 +224,12 @@ class NameIndex(NamedTuple):
         if self.sections[ordered[1]] == first:
             return None, []  # two of one section: peers, the user must choose
         return ordered[0], ordered[1:]
+
+    def _also(self, name: str, others: list[str]) -> str | None:
+        if not others:
+            return None
+        also = ", ".join(f"{i} ({self.sections[i].replace('_', ' ')})" for i in others)
+        return f"{name!r} also names {also}: give its id to see it"
 
     def _by_section(self, ids: list[str]) -> list[str]:
         rank = {section: i for i, section in enumerate(_ABOUT_ORDER)}
