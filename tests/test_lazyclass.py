@@ -95,3 +95,18 @@ def test_the_read_path_makes_only_the_classes_it_uses():
     made = set(result.stderr.split())
     assert "Gpu" in made  # listed; projects too, the GPU's users are looked up
     assert {"BaseModelEntry", "Architecture", "Reference", "Stage", "Technique"}.isdisjoint(made)
+
+
+@pytest.mark.parametrize(
+    "args", [("schema",), ("schema", "--section", "projects"), ("validate", "--help")]
+)
+def test_commands_that_hand_records_to_pydantic_work_in_a_fresh_process(args):
+    """In one test process earlier tests have made every class; a user's process has not."""
+    result = subprocess.run(
+        [sys.executable, "-m", "llmtrack", *args], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    if args[0] == "schema":
+        import json
+
+        assert json.loads(result.stdout)["title"] == "llmtrack catalog file"

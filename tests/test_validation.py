@@ -122,8 +122,19 @@ def test_non_utf8_bytes_are_refused():
 
 def test_an_unknown_section_is_named():
     problems = problems_of("modles:\n- id: x\n")
-    assert problems == ["mine.yaml:1:1: unknown section 'modles' (known: base_models, projects, "
-                        "references, stages, techniques, gpus)"]  # fmt: skip
+    assert problems == ["mine.yaml:1:1: unknown section 'modles'; known: base_models, projects, "
+                        "references, stages, techniques, gpus"]  # fmt: skip
+
+
+def test_a_misspelled_section_gets_a_suggestion_and_the_next_section_still_reads():
+    # 'project:' then 'gpus:' once crashed validate itself (an AttributeError)
+    text = "project:\n- id: x\n  name: X\n  base_models: [tiny-1m]\n  sources: [https://e.org]\n"
+    text += "gpus:\n- id: g\n  name: G\n  memory_gib: .inf\n  sources: [https://e.org]\n"
+    problems = problems_of(text)
+    assert problems[0] == "mine.yaml:1:1: unknown section 'project'; did you mean projects?"
+    assert (
+        problems[1] == "mine.yaml:9:3: g.memory_gib: inf is not a finite number (not .inf or .nan)"
+    )
 
 
 def test_a_broken_bundled_file_fails_with_file_and_line():

@@ -3,8 +3,11 @@
 A catalog file is untrusted input. Before anything is built from it:
 - it must be UTF-8 text, not binary;
 - only core YAML tags are accepted (no ``!!python/object``, no custom tags);
-- aliases may not expand the document by more than ``ALIAS_BUDGET`` nodes, which stops a
-  "billion laughs" file in milliseconds;
+- aliases may not expand the document by more than ``ALIAS_BUDGET`` nodes or
+  ``ALIAS_BYTES_BUDGET`` bytes, which stops a "billion laughs" file in milliseconds, and
+  an alias may not sit inside the collection it names (``&p [*p]`` would never end);
+- lists and mappings may not nest deeper than ``MAX_DEPTH``: deep nesting costs the
+  parser time out of all proportion to the file's size;
 then its values are copied into plain Python values, noting the line and column of every
 key and item, so each problem can be reported as FILE:LINE:COL.
 """
@@ -20,6 +23,8 @@ from llmtrack.lazyclass import lazy_dataclass
 
 # Extra nodes that aliases may add to a document beyond the nodes written in it.
 ALIAS_BUDGET = 10_000
+ALIAS_BYTES_BUDGET = 1024**2  # what aliases may add, in bytes of text
+MAX_DEPTH = 64  # nesting of lists and mappings: a catalog entry needs five
 _CORE_TAGS = {
     None,
     "!",
@@ -105,17 +110,21 @@ def parse_file(
     problems: list[Problem] = []
     line: int | None
     column: int | None
+    # whether *this* document carries positions: a problem below may parse the file again
+    # for its position (``locate``), which leaves ``parsed.located`` true but not this copy
+    marked = parsed.located
     for section, entries in document.items():
-        if parsed.located:
+        if marked:
             line, column = _key_position(document, section)
             parsed.positions[(section,)] = (line, column)
         elif section not in sections or not isinstance(entries, list):
             line, column = parsed.locate((section,))  # a problem: worth a second parse
         if section not in sections:
-            known = ", ".join(sections)
-            problems.append(
-                _problem(name, line, column, f"unknown section {section!r} (known: {known})")
-            )
+            import difflib
+
+            near = difflib.get_close_matches(str(section), sections, n=1, cutoff=0.6)
+            hint = f"did you mean {near[0]}?" if near else f"known: {', '.join(sections)}"
+            problems.append(_problem(name, line, column, f"unknown section {section!r}; {hint}"))
             continue
         if not isinstance(entries, list):
             problems.append(
@@ -125,7 +134,7 @@ def parse_file(
         if parsed.json:  # JSON values are plain already
             parsed.sections[section] = entries
             continue
-        positions = parsed.positions if parsed.located else None
+        positions = parsed.positions if marked else None
         try:
             parsed.sections[section] = [
                 _plain(entry, (section, index), entries, index, positions)
@@ -203,43 +212,61 @@ def _load(name: str, text: str, locate: bool = True, trusted: bool = False):
 
 
 def _check_events(name: str, events) -> None:
-    """Refuse non-core tags, and aliases that would expand the document beyond the budget."""
+    """Refuse non-core tags, nesting deeper than ``MAX_DEPTH``, an alias inside the
+    collection it names (it would never end), and aliases that would expand the document
+    by more than the budget, in nodes or in bytes."""
     from ruamel.yaml.events import (
         AliasEvent,
         CollectionEndEvent,
         CollectionStartEvent,
         DocumentStartEvent,
         NodeEvent,
+        ScalarEvent,
     )
 
-    written = 0  # nodes as written
-    expanded = 0  # nodes once every alias is replaced by what it stands for
-    sizes: dict[str, int] = {}  # anchor -> expanded nodes it stands for
-    open_collections: list[tuple[int, str | None]] = []  # (expanded before it, its anchor)
+    def refuse(event, message: str):
+        raise _Refused(_problem(name, *_mark(event), message))
+
+    written = expanded = 0  # nodes as written, and once every alias is replaced
+    written_bytes = expanded_bytes = 0  # the same in scalar bytes
+    sizes: dict[str, tuple[int, int]] = {}  # anchor -> (nodes, bytes) it stands for
+    # for each open collection: (nodes and bytes expanded before it, its anchor)
+    open_collections: list[tuple[int, int, str | None]] = []
     for event in events:
         if isinstance(event, DocumentStartEvent) and written:
-            raise _Refused(_problem(name, *_mark(event), "one YAML document per file, please"))
+            refuse(event, "one YAML document per file, please")
         if isinstance(event, AliasEvent):
-            expanded += sizes.get(event.anchor, 1)
+            if any(anchor == event.anchor for _, _, anchor in open_collections):
+                refuse(event, f"alias *{event.anchor} is inside the collection it names")
+            nodes, size = sizes.get(event.anchor, (1, 0))
+            expanded += nodes
+            expanded_bytes += size
         elif isinstance(event, NodeEvent):
             tag = getattr(event, "tag", None)
             if tag not in _CORE_TAGS:
                 shown = str(tag).replace("tag:yaml.org,2002:", "!!")
-                message = f"tag {shown} is not allowed: only core YAML types"
-                raise _Refused(_problem(name, *_mark(event), message))
+                refuse(event, f"tag {shown} is not allowed: only core YAML types")
             written += 1
             expanded += 1
             if isinstance(event, CollectionStartEvent):
-                open_collections.append((expanded - 1, event.anchor))
-            elif event.anchor:
-                sizes[event.anchor] = 1
+                if len(open_collections) >= MAX_DEPTH:
+                    refuse(event, f"nested deeper than {MAX_DEPTH} levels; refused")
+                open_collections.append((expanded - 1, expanded_bytes, event.anchor))
+            elif isinstance(event, ScalarEvent):
+                size = len(event.value or "")
+                written_bytes += size
+                expanded_bytes += size
+                if event.anchor:
+                    sizes[event.anchor] = (1, size)
         elif isinstance(event, CollectionEndEvent):
-            before, anchor = open_collections.pop()
+            before, before_bytes, anchor = open_collections.pop()
             if anchor:
-                sizes[anchor] = expanded - before
+                sizes[anchor] = (expanded - before, expanded_bytes - before_bytes)
         if expanded > written + ALIAS_BUDGET:
-            message = f"aliases expand this file by more than {ALIAS_BUDGET:,} nodes; refused"
-            raise _Refused(_problem(name, *_mark(event), message))
+            refuse(event, f"aliases expand this file by more than {ALIAS_BUDGET:,} nodes; refused")
+        if expanded_bytes > written_bytes + ALIAS_BYTES_BUDGET:
+            mib = ALIAS_BYTES_BUDGET // 1024**2
+            refuse(event, f"aliases expand this file by more than {mib} MiB; refused")
 
 
 def _mark(event) -> tuple[int | None, int | None]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar
 
-from annotated_types import Gt, MinLen
+from annotated_types import MinLen
 
 # re-exported: the schema is where the rest of the code finds its records
 from llmtrack.catalog.records import RECORD_TYPES as RECORD_TYPES
@@ -38,6 +38,7 @@ from llmtrack.catalog.values import (
     Method,
     PartialDate,
     PositionKind,
+    PositiveAmount,
     ReferenceKind,
     Slug,
     TechniqueCategory,
@@ -391,11 +392,11 @@ class Gpu(Entry):
     section: ClassVar[str] = "gpus"
 
     vendor: Text | None = about("e.g. NVIDIA", None)
-    memory_gib: Annotated[float, Gt(0)] = about(
+    memory_gib: PositiveAmount = about(
         "GiB (1024^3 bytes), as nvidia-smi counts", example=24, unit="GiB"
     )
     memory_kind: MemoryKind = about("how the memory is attached", "dedicated")
-    configurations: tuple[Annotated[float, Gt(0)], ...] = about(
+    configurations: tuple[PositiveAmount, ...] = about(
         "unified memory: the sizes a buyer can choose, GiB (memory_gib is the largest)", ()
     )
     bandwidth_gb_s: Amount | None = about("memory bandwidth, GB/s", None, unit="GB/s")

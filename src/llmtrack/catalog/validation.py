@@ -44,6 +44,8 @@ def _message(error: Any) -> str:
         return "unknown key"
     if kind in ("missing", "missing_keyword_argument"):
         return "required field is missing"
+    if kind == "less_than_equal":  # never the input itself: it may be 4,000 digits long
+        return f"too large: at most {error['ctx']['le']:,}"
     match = _PREDICATE.search(error["msg"])
     if match:
         check = getattr(values, match.group(1), None)
@@ -284,6 +286,9 @@ def json_schema(sections: Sequence[str]) -> dict:
     from pydantic import TypeAdapter
     from typing_extensions import TypedDict
 
+    from llmtrack.catalog.records import materialize_all
+
+    materialize_all()  # pydantic walks the record classes: they must be made first
     fields = {name: list[schema.ENTRY_TYPES[name]] for name in sections}  # type: ignore[valid-type]
     layout: Any = TypedDict("CatalogFile", fields, total=False)  # type: ignore[misc]  # dynamic
     layout.__pydantic_config__ = {"extra": "forbid"}  # type: ignore[attr-defined]

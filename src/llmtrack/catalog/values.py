@@ -3,11 +3,12 @@ completion, templates and error messages all read them from here."""
 
 from __future__ import annotations
 
+import math
 import re
 import typing
 from typing import Annotated, Literal
 
-from annotated_types import Ge, Gt, Predicate
+from annotated_types import Ge, Gt, Le, Predicate
 
 _SLUG = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
 _PARTIAL_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
@@ -38,8 +39,17 @@ Slug = Annotated[str, Predicate(is_slug)]
 Text = Annotated[str, Predicate(is_not_blank)]
 Url = Annotated[str, Predicate(is_url)]
 PartialDate = Annotated[str, Predicate(is_partial_date)]
-Count = Annotated[int, Gt(0)]
-Amount = Annotated[float, Ge(0)]
+def is_finite(value: float) -> bool:
+    """a finite number (not .inf or .nan)"""
+    return math.isfinite(value)
+
+
+# Above any count or amount the catalog holds (parameters, tokens, examples, dollars): a
+# bound that keeps a 4,000-digit integer or 1e308 out of tables, sorts and the estimator.
+MAX_NUMBER = 10**15
+Count = Annotated[int, Gt(0), Le(MAX_NUMBER)]
+Amount = Annotated[float, Predicate(is_finite), Ge(0), Le(MAX_NUMBER)]
+PositiveAmount = Annotated[float, Predicate(is_finite), Gt(0), Le(MAX_NUMBER)]
 
 Method = Literal[
     "sft",

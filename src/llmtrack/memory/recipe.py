@@ -16,6 +16,16 @@ OPTIMIZERS = ("adamw", "adamw-8bit", "paged-adamw", "sgd")
 LORA_TARGETS = ("attention", "all-linear")
 
 
+# The most each count may be: far beyond any real run, and small enough that the arithmetic
+# stays in floats (--seq-len 10**400 was an OverflowError).
+_MOST = {
+    "seq_len": 10**8,
+    "batch": 10**6,
+    "lora_rank": 10**6,
+    "gpus": 10**6,
+}
+
+
 @lazy_dataclass(frozen=True)
 class Recipe:
     """How the model is run or trained. None means "the default for this mode"."""
@@ -46,13 +56,15 @@ class Recipe:
         if self.lora_targets is not None:
             targets = choose(self.lora_targets, LORA_TARGETS, "LoRA targets")
             object.__setattr__(self, "lora_targets", targets)
-        for name in ("batch", "gpus"):
-            if getattr(self, name) < 1:
-                raise UsageError(f"--{name} must be at least 1")
-        if self.seq_len is not None and self.seq_len < 1:
-            raise UsageError("--seq-len must be at least 1")
-        if self.lora_rank is not None and self.lora_rank < 1:
-            raise UsageError("--lora-rank must be at least 1")
+        for name, most in _MOST.items():
+            value = getattr(self, name)
+            option = "--" + name.replace("_", "-")
+            if value is not None and value < 1:
+                raise UsageError(f"{option} must be at least 1")
+            if value is not None and value > most:
+                raise UsageError(f"{option} must be at most {most:,}")
+        if abs(self.group_size) > _MOST["batch"]:  # 0 or -1: one scale per column (GPTQ)
+            raise UsageError(f"--group-size must be at most {_MOST['batch']:,}")
         if self.zero is not None and self.zero not in (0, 1, 2, 3):
             raise UsageError("--zero must be 0, 1, 2 or 3")
         if self.zero is not None and self.fsdp:

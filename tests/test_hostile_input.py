@@ -1,0 +1,64 @@
+"""Issue 14's hostile and careless inputs, each a row: what is run, the exit code, the one
+stderr line it must give. Every one of them once ended in 'Error: unexpected ...' (the
+code's own words for a bug), recursed forever or ran for minutes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import run
+
+GPU = "gpus:\n- id: g\n  name: G\n  memory_gib: {}\n  sources: [https://e.org]\n"
+BASE = "base_models:\n- id: b\n  name: B\n  family: F\n  params: {}\n  sources: [https://e.org]\n"
+PROJECT = (
+    "projects: &p\n- id: x\n  name: X\n  base_models: [llama-7b]\n  aliases: *p\n"
+    "  sources: [https://e.org]\n"
+)
+BIG_STRING = "x" * 100_000
+BYTES_BOMB = "\n".join(["base_models: []", f'big: &b "{BIG_STRING}"', "list:"] + ["  - *b"] * 9_000)
+
+FILES = [
+    ("inf", GPU.format(".inf"), "g.memory_gib: inf is not a finite number"),
+    ("nan", GPU.format(".nan"), "g.memory_gib: nan is not a finite number"),
+    ("4000 digits", BASE.format("9" * 4000), "b.params: too large: at most 1,000,000,000,000,000"),
+    ("self alias", PROJECT, "alias *p is inside the collection it names"),
+    ("deep nesting", "a: " + "[" * 20_000 + "]" * 20_000 + "\n", "nested deeper than 64 levels"),
+    ("deep JSON", '{"projects": ' + "[" * 20_000 + "]" * 20_000 + "}", "nested deeper than 64"),
+    ("alias bytes", BYTES_BOMB, "aliases expand this file by more than 1 MiB; refused"),
+    (
+        "misspelled section, then another",
+        "project:\n- id: x\n" + GPU.format(8),
+        "unknown section 'project'; did you mean projects?",
+    ),
+]
+
+
+@pytest.mark.parametrize(("label", "text", "said"), FILES, ids=[row[0] for row in FILES])
+def test_a_hostile_catalog_file_is_refused_in_one_clear_line(tmp_path, label, text, said):
+    path = tmp_path / "hostile.yaml"
+    path.write_text(text, encoding="utf-8")
+    for args in (("validate", str(path)), ("--catalog", str(path), "gpus")):
+        result = run(*args)
+        assert result.returncode == 1, (label, args, result.stderr)
+        said_where = result.stdout + result.stderr  # validate's problems are its output
+        assert said in said_where, (label, args)
+        assert "unexpected" not in said_where and "Traceback" not in said_where
+
+
+OPTIONS = [
+    (("estimate", "llama-7b", "--seq-len", str(10**400)), "--seq-len must be at most 100,000,000"),
+    (
+        ("estimate", "llama-7b", "--mode", "lora", "--lora-rank", str(10**400)),
+        "--lora-rank must be at most 1,000,000",
+    ),
+    (("estimate", "llama-7b", "--batch", str(10**30)), "--batch must be at most 1,000,000"),
+    (("fits", "--vram", "24GB", "--gpus", str(10**30)), "--gpus must be at most 1,000,000"),
+    (("list", "--max-cost", "1e400"), "invalid amount '1e400'"),
+]
+
+
+@pytest.mark.parametrize(("args", "said"), OPTIONS, ids=[" ".join(a[:3]) for a, _ in OPTIONS])
+def test_a_huge_option_value_is_a_usage_error(args, said):
+    result = run(*args)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"Error: {said}\n" or result.stderr.startswith(f"Error: {said}")
