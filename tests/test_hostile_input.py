@@ -62,3 +62,58 @@ def test_a_huge_option_value_is_a_usage_error(args, said):
     result = run(*args)
     assert result.returncode == 2, result.stderr
     assert result.stderr == f"Error: {said}\n" or result.stderr.startswith(f"Error: {said}")
+
+
+def test_ctrl_c_while_typer_is_still_being_imported_is_quiet():
+    import subprocess
+    import sys
+
+    # a Ctrl-C arriving while the command line imports typer, made deterministic: an import
+    # hook raises it at that moment, as the signal would
+    code = (
+        "import sys\n"
+        "class Interrupt:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'typer.main':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Interrupt())\n"
+        "sys.argv = ['llmtrack', 'list']\n"
+        "from llmtrack.cli import main\n"
+        "main()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 130
+    assert result.stderr == "" and result.stdout == ""
+
+
+def test_a_closed_or_full_stdout_is_one_error_line_and_a_closed_pipe_is_quiet(tmp_path):
+    import subprocess
+    import sys
+
+    base = [sys.executable, "-m", "llmtrack"]
+    for args in (["list"], ["schema"], ["new", "projects"]):
+        closed = subprocess.run([*base, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True, timeout=120, close_fds=True,
+                                preexec_fn=lambda: __import__("os").close(1))  # fmt: skip
+        assert closed.returncode == 1, args
+        assert closed.stderr == "Error: cannot write the output: stdout is closed\n"
+        with open("/dev/full", "w") as full:
+            result = subprocess.run([*base, *args], stdout=full, stderr=subprocess.PIPE,
+                                    text=True, timeout=120)  # fmt: skip
+        assert result.returncode == 1, args
+        assert result.stderr == "Error: cannot write the output: No space left on device\n"
+    for args in (["--help"], ["bases"], ["validate", "--help"]):
+        process = subprocess.Popen([*base, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.readline()
+        process.stdout.close()  # `| head -1`
+        assert process.wait(timeout=120) == 0, args
+        assert process.stderr.read() == b""
+
+
+def test_a_stdout_that_cannot_encode_the_catalog_escapes_instead_of_crashing():
+    result = run("show", "baize", env={"PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 0, result.stderr
+    assert "\\u767d\\u6cfd" in result.stdout  # 白泽

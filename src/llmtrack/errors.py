@@ -40,11 +40,21 @@ class Problem(NamedTuple):
     severity: str = "error"  # or "warning": reported, but the file is still usable
 
     def __str__(self) -> str:
-        where = self.file
+        """FILE:LINE:COL: entry.field: message, as `validate` and a failed load print it.
+        The file's name, the entry and the field come from the user's file, and so may the
+        message: control, bidirectional and zero-width characters in them are shown as
+        escapes (``safe_text``); only the message keeps its line breaks (a YAML parser's
+        message points at the place on a second line)."""
+        from llmtrack.output.safe_text import safe_text
+
+        where = safe_text(self.file, keep_lines=False)
         if self.line is not None:
             where += f":{self.line}:{self.column or 1}"
-        what = ".".join(part for part in (self.entry, self.field) if part)
-        message = f"warning: {self.message}" if self.severity == "warning" else self.message
+        what = ".".join(
+            safe_text(part, keep_lines=False) for part in (self.entry, self.field) if part
+        )
+        message = safe_text(self.message)
+        message = f"warning: {message}" if self.severity == "warning" else message
         return f"{where}: {what}: {message}" if what else f"{where}: {message}"
 
 
@@ -56,6 +66,7 @@ class CatalogError(LlmtrackError):
         errors = [p for p in problems if p.severity == "error"]
         files = sorted({p.file for p in errors})
         count = len(errors)
-        super().__init__(
-            f"invalid catalog file {', '.join(files)}: {count} problem{'s' if count > 1 else ''}"
-        )
+        from llmtrack.output.safe_text import safe_text
+
+        names = safe_text(", ".join(files), keep_lines=False)
+        super().__init__(f"invalid catalog file {names}: {count} problem{'s' if count > 1 else ''}")

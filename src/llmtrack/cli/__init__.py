@@ -14,11 +14,27 @@ from typing import Any
 __all__ = ["app", "main"]
 
 
+def main() -> None:
+    """The console script and ``python -m llmtrack``. Ctrl-C exits 130 quietly at any
+    moment, while typer and the rest are still being imported too."""
+    import signal
+    import sys
+
+    try:
+        from llmtrack.cli.application import main as run
+
+        run()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    finally:  # the work is done: a Ctrl-C while Python shuts down changes nothing
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def __getattr__(name: str) -> Any:
-    if name in __all__:
+    if name == "app":
         from llmtrack.cli import application
 
-        return getattr(application, name)
+        return application.app
     raise AttributeError(f"module 'llmtrack.cli' has no attribute {name!r}")
 
 

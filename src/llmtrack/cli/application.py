@@ -4,6 +4,7 @@ options to the library and hand results to the renderers."""
 
 from __future__ import annotations
 
+import errno
 import functools
 import importlib
 import os
@@ -25,6 +26,7 @@ class OneErrorPolicy(TyperGroup):
     policy: an expected failure is one 'Error: ...' line on stderr and its exit code."""
 
     def main(self, args=None, prog_name=None, **extra):  # type: ignore[override]
+        _guard_streams()
         session.start(Env.detect())
         extra["standalone_mode"] = False
         with warnings.catch_warnings():
@@ -35,9 +37,16 @@ class OneErrorPolicy(TyperGroup):
     def _run(self, args, prog_name, extra) -> int:
         try:
             code = super().main(args, prog_name or "llmtrack", **extra)
+            sys.stdout.flush()  # a full disk or a closed reader shows here, not at exit
             return code if isinstance(code, int) else 0
         except typer.Exit as exc:
             return exc.exit_code
+        except SystemExit as exc:
+            # when the reader of a pipe goes away (``--help | head``), typer (click) and rich
+            # exit 1 themselves; a closed pipe is no failure of ours
+            if exc.code == 1 and _reader_gone():
+                return 0
+            raise
         except (typer.Abort, KeyboardInterrupt):
             return EXIT_INTERRUPTED
         except typer.TyperException as exc:  # typer's own usage errors: bad option values
@@ -55,6 +64,11 @@ class OneErrorPolicy(TyperGroup):
         except BrokenPipeError:
             _silence_stdout()
             return 0
+        except OSError as exc:
+            if exc.errno not in _OUTPUT_ERRNOS:
+                raise
+            _silence_stdout()  # what could not be written must not be retried at exit
+            return _fail(f"cannot write the output: {exc.strerror or exc}", EXIT_ERROR)
         except Exception as exc:  # a bug: still one line, unless the user asked for the traceback
             if session.current().debug:
                 raise
@@ -228,7 +242,9 @@ def only_the_invoked_command(args: list[str]) -> typer.Typer:
 
 
 def _fail(message: str, code: int) -> int:
-    sys.stderr.write(f"Error: {message}\n")
+    from llmtrack.output.safe_text import safe_text  # a message may quote catalog text
+
+    sys.stderr.write(f"Error: {safe_text(message, keep_lines=False)}\n")
     return code
 
 
@@ -237,7 +253,60 @@ def _warning_line(message, category, filename, lineno, file=None, line=None) -> 
     sys.stderr.write(f"warning: {message}\n")
 
 
+# What writing the output can fail with: a full disk or quota, an I/O error, a file too
+# large, a closed stdout (``>&-``).
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.EBADF}
+
+
+class _ClosedStream:
+    """stdout when the shell closed it (``>&-``): every write is the error it is, instead of
+    Python's None, which crashes rich and which click silently writes nothing to."""
+
+    encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "stdout is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError(errno.EBADF, "stdout is closed")
+
+
+def _guard_streams() -> None:
+    """A closed stdout becomes a stream that says so; a stdout or stderr that cannot
+    encode every character (``PYTHONIOENCODING=ascii``) escapes what it cannot show (白泽
+    as \\u767d\\u6cfd) instead of crashing in the middle of a table."""
+    if sys.stdout is None:
+        sys.stdout = _ClosedStream()
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and not encoding.startswith("utf"):
+            reconfigure(errors="backslashreplace")
+
+
+def _reader_gone() -> bool:
+    """True after typer or rich met a broken pipe: typer wraps stdout to quiet the exit
+    flush, rich points it at the null device."""
+    if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+        return True
+    try:
+        out, null = os.fstat(sys.stdout.fileno()), os.stat(os.devnull)
+    except (OSError, ValueError):
+        return False
+    return (out.st_dev, out.st_ino) == (null.st_dev, null.st_ino)
+
+
 def _silence_stdout() -> None:
     """The reader went away (``| head``): say nothing, and keep Python's exit flush quiet."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (OSError, ValueError):  # closed, or not a file (typer's test runner)
+        return
     devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    os.dup2(devnull, descriptor)

@@ -42,7 +42,7 @@ def comparison(entries: Sequence[schema.Entry]) -> list[FieldRow]:
 def render_comparison(
     fmt: str, entries: Sequence[schema.Entry], rows: Sequence[FieldRow], env: Env
 ) -> str:
-    from llmtrack.output.formats import human_cell, plain_cell
+    from llmtrack.output.formats import human_cell, markdown_cell, plain_cell
 
     ids = [entry.id for entry in entries]
     if fmt == "json":
@@ -62,32 +62,39 @@ def render_comparison(
     if fmt == "tsv":
         lines = ["\t".join(["field", *ids, "differs"])]
         for r in rows:
-            cells = [r.field, *(plain_cell(v) for v in r.values), "yes" if r.differs else ""]
+            cells = [plain_cell(r.field), *(plain_cell(v) for v in r.values)]
+            cells.append("yes" if r.differs else "")
             lines.append("\t".join(cells))
         return "\n".join(lines) + "\n"
     if fmt == "markdown":
-        lines = ["| field | " + " | ".join(ids) + " |", "|---|" + "---|" * len(ids)]
+        heads = [markdown_cell(plain_cell(entry_id)) for entry_id in ids]
+        lines = ["| field | " + " | ".join(heads) + " |", "|---|" + "---|" * len(ids)]
         for r in rows:
-            name = f"**{r.field}**" if r.differs else r.field
-            cells = [human_cell(r.field, v).replace("|", "\\|") for v in r.values]
+            field = markdown_cell(plain_cell(r.field))
+            name = f"**{field}**" if r.differs else field
+            cells = [markdown_cell(human_cell(r.field, v)) for v in r.values]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         return "\n".join(lines) + "\n"
     return _table(ids, rows, env)
 
 
 def _table(ids: Sequence[str], rows: Sequence[FieldRow], env: Env) -> str:
+    """Cells are Text, not markup, and made safe by ``human_cell``/``plain_cell``: nothing
+    in an entry can drive the terminal or be read as rich markup."""
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
-    from llmtrack.output.formats import human_cell
+    from llmtrack.output.formats import human_cell, plain_cell
 
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
     table.add_column("field", no_wrap=True)
     for entry_id in ids:
-        table.add_column(entry_id, overflow="fold")
+        table.add_column(Text(plain_cell(entry_id)), overflow="fold")
     for r in rows:
         style = "bold yellow" if r.differs else None
-        table.add_row(r.field, *(human_cell(r.field, v) for v in r.values), style=style)
+        cells = [Text(plain_cell(r.field)), *(Text(human_cell(r.field, v)) for v in r.values)]
+        table.add_row(*cells, style=style)
     out = console(env)
     out.print(table)
     out.print("[dim]highlighted: fields that differ[/dim]")

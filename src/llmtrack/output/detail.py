@@ -10,6 +10,7 @@ from llmtrack.catalog.sections import SECTIONS
 from llmtrack.catalog.store import Catalog
 from llmtrack.output.env import Env, console
 from llmtrack.output.formats import human_cell
+from llmtrack.output.safe_text import safe_text
 
 # Shown in their own blocks below the fields, not in the field list.
 _OWN_BLOCKS = ("id", "name", "notes", "corrections", "sources")
@@ -24,12 +25,16 @@ def detail_record(entry: schema.Entry, catalog: Catalog) -> dict[str, Any]:
 
 
 def render_detail(entry: schema.Entry, catalog: Catalog, env: Env) -> str:
+    """The text for a person; catalog text goes through ``_inert`` (controls shown as
+    escapes, markup as written), or ``human_cell``, which does the same for a cell."""
     from rich.markup import escape
     from rich.table import Table
 
     out = console(env)
     title = SECTIONS[entry.section].singular
-    out.print(f"[bold]{escape(entry.name)}[/bold]  [cyan]{entry.id}[/cyan]  [dim]{title}[/dim]")
+    out.print(
+        f"[bold]{_inert(entry.name)}[/bold]  [cyan]{_inert(entry.id)}[/cyan]  [dim]{title}[/dim]"
+    )
 
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
@@ -47,25 +52,32 @@ def render_detail(entry: schema.Entry, catalog: Catalog, env: Env) -> str:
         grid.add_row(key, shown)
     for key, value in records.related(entry, catalog).items():
         if isinstance(value, list):
-            shown = escape(", ".join(value)) if value else "[dim]none[/dim]"
+            shown = _inert(", ".join(value)) if value else "[dim]none[/dim]"
         else:
-            shown = escape(value) if value else "[dim]unknown[/dim]"
+            shown = _inert(value) if value else "[dim]unknown[/dim]"
         grid.add_row(key.replace("_", " "), shown)
     out.print(grid)
 
     if entry.notes:
         out.print("\n[bold]Notes[/bold]")
-        out.print(escape(entry.notes))
+        out.print(_inert(entry.notes, keep_lines=True))
     if entry.corrections:
         out.print("\n[bold]Corrections to the awesome list[/bold]")
         for correction in entry.corrections:
-            out.print(f"- list said: {escape(correction.claim)}")
-            out.print(f"  source says: {escape(correction.fact)}")
-            out.print(f"  [dim]{escape(correction.source)}[/dim]", soft_wrap=True)
+            out.print(f"- list said: {_inert(correction.claim)}")
+            out.print(f"  source says: {_inert(correction.fact)}")
+            out.print(f"  [dim]{_inert(correction.source)}[/dim]", soft_wrap=True)
     out.print("\n[bold]Sources[/bold]")
     for number, url in enumerate(entry.sources, 1):
-        out.print(f"{number}. {escape(url)}", soft_wrap=True)  # a wrapped URL cannot be clicked
+        out.print(f"{number}. {_inert(url)}", soft_wrap=True)  # a wrapped URL cannot be clicked
     return out.file.getvalue()
+
+
+def _inert(text: str, keep_lines: bool = False) -> str:
+    """Catalog text as rich markup that shows it as written and cannot drive the terminal."""
+    from rich.markup import escape
+
+    return escape(safe_text(text, keep_lines=keep_lines))
 
 
 def _field_lines(data: dict, prefix: str = ""):

@@ -7,6 +7,7 @@ from typing import Any
 from llmtrack.memory.estimate import GIB, Estimate
 from llmtrack.memory.fits import Card
 from llmtrack.output.env import Env, console
+from llmtrack.output.safe_text import safe_text
 
 _BAR_WIDTH = 32
 
@@ -40,8 +41,9 @@ def estimate_record(
 
 
 def render_estimate(result: Estimate, name: str, card: Card | None, env: Env) -> str:
+    """The breakdown for a person; the names (the model's, the card's) and the assumptions,
+    which quote catalog text, go through ``_inert``: shown as written, driving nothing."""
     from rich import box
-    from rich.markup import escape
     from rich.table import Table
 
     recipe = result.recipe
@@ -49,7 +51,7 @@ def render_estimate(result: Estimate, name: str, card: Card | None, env: Env) ->
     title = f"{recipe.mode}, {recipe.precision}, batch {recipe.batch} x {recipe.seq_len} tokens"
     if recipe.gpus > 1:
         title += f", per GPU of {recipe.gpus}"
-    out.print(f"[bold]{escape(name)}[/bold]  [cyan]{result.model}[/cyan]  {escape(title)}")
+    out.print(f"[bold]{_inert(name)}[/bold]  [cyan]{_inert(result.model)}[/cyan]  {_inert(title)}")
 
     scale = card.memory_gib if card else result.peak_gib
     bar = "█" if env.unicode else "#"
@@ -62,7 +64,7 @@ def render_estimate(result: Estimate, name: str, card: Card | None, env: Env) ->
     )
     for component, size in result.components.items():
         gib = size / GIB
-        label = component.replace("_", " ")
+        label = _inert(component.replace("_", " "))
         if component in result.paged:
             table.add_row(f"{label} (paged)", f"[dim]{gib:.2f}[/dim]", "[dim]not in the peak[/dim]")
         else:
@@ -73,7 +75,7 @@ def render_estimate(result: Estimate, name: str, card: Card | None, env: Env) ->
         free = card.memory_gib - result.peak_gib
         colour = {"fits": "green", "tight": "yellow", "no": "red"}[verdict]
         out.print(
-            f"card: {escape(card.label)}, {card.memory_gib:g} GiB -> "
+            f"card: {_inert(card.label)}, {card.memory_gib:g} GiB -> "
             f"[bold {colour}]{verdict}[/bold {colour}] "
             + (
                 f"({free:.2f} GiB free, {free / card.memory_gib:.0%})"
@@ -83,8 +85,15 @@ def render_estimate(result: Estimate, name: str, card: Card | None, env: Env) ->
         )
     out.print("\n[bold]Assumptions[/bold]")
     for line in result.assumptions:
-        out.print(f"- {escape(line)}")
+        out.print(f"- {_inert(line)}")
     return out.file.getvalue()
+
+
+def _inert(text: str) -> str:
+    """Text as rich markup that shows it as written, with no control character in it."""
+    from rich.markup import escape
+
+    return escape(safe_text(text, keep_lines=False))
 
 
 def _bar(gib: float, scale: float, char: str) -> str:

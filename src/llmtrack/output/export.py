@@ -1,5 +1,9 @@
 """The whole catalog out: JSON and YAML that load back as the same records, and Markdown
-that rebuilds the awesome list from the data, so the list can be maintained from it."""
+that rebuilds the awesome list from the data, so the list can be maintained from it.
+
+The Markdown is pasted into READMEs and rendered, so catalog text in it is inert: every
+piece goes through ``_md`` (Markdown and HTML specials escaped, one line, no control
+characters) and a link is made only to an http(s) URL, otherwise its text stands alone."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from collections.abc import Sequence
 from llmtrack.catalog import schema
 from llmtrack.catalog.rows import hardware_summary, to_dict
 from llmtrack.catalog.store import Catalog
+from llmtrack.output.safe_text import http_url, markdown_text
 from llmtrack.units import format_cost, format_params, format_usd
 
 EXPORT_FORMATS = ("json", "yaml", "markdown")
@@ -38,13 +43,17 @@ def export_text(catalog: Catalog, fmt: str, sections: Sequence[str]) -> str:
 # --- the awesome list, rebuilt --------------------------------------------------------
 
 
-def _cell(text: str | None) -> str:
-    """Markdown table cell: no pipes or line breaks inside."""
-    return " ".join((text or "").split()).replace("|", "\\|")
+def _md(text: str | None) -> str:
+    """Catalog text as inert Markdown: one line, nothing read as markup or HTML; a table
+    cell too (its pipes are escaped)."""
+    return markdown_text(text or "")
 
 
 def _link(text: str, url: str | None) -> str:
-    return f"[{text}]({url})" if url else text
+    """A link with ``text`` (escaped here) to ``url`` if it is http(s); else just the text:
+    no ``javascript:`` or ``data:`` link can be clicked in the page."""
+    safe_url = http_url(url)
+    return f"[{_md(text)}]({safe_url})" if safe_url else _md(text)
 
 
 def _entry_url(entry: schema.Entry) -> str:
@@ -80,6 +89,7 @@ def _base_models(catalog: Catalog) -> str:
     by_org: dict[str, dict[str, list[schema.BaseModelEntry]]] = {}
     for base in catalog.base_models:
         family_org = next(b.org for b in catalog.base_models if b.family == base.family) or "?"
+        family_org = _md(family_org)
         by_org.setdefault(family_org, {}).setdefault(base.family, []).append(base)
     lines = ["## Base Models\n"]
     for org, families in by_org.items():
@@ -91,31 +101,34 @@ def _base_models(catalog: Catalog) -> str:
             name = _link(family, paper.url if paper else None)
             described.append(f"{name} ({', '.join(labels)})" if labels else name)
             for base in sizes:
-                built_on += [p.name for p in catalog.projects_on(base.id) if p.name not in built_on]
+                names = [_md(p.name) for p in catalog.projects_on(base.id)]
+                built_on += [name for name in names if name not in built_on]
         line = f"- **{org}**: {', '.join(described)}"
         lines.append(line + (f" / {', '.join(built_on)}" if built_on else ""))
     return "\n".join(lines) + "\n"
 
 
-def _table(heading: str, columns: list[str], rows: list[list[str | None]]) -> str:
-    """A section with a GitHub table, written the way the awesome list writes its tables."""
+def _table(heading: str, columns: list[str], rows: list[list[str]]) -> str:
+    """A section with a GitHub table, written the way the awesome list writes its tables;
+    its cells are Markdown already (escaped text, links)."""
     lines = [f"## {heading}\n", "|" + "|".join(columns) + "|"]
     lines.append("|" + "|".join("-" * len(c) for c in columns) + "|")
-    lines += ["|" + "|".join(_cell(c) for c in row) + "|" for row in rows]
+    lines += ["|" + "|".join(row) + "|" for row in rows]
     return "\n".join(lines) + "\n"
 
 
 def _model_spec(catalog: Catalog) -> str:
     rows = []
     for project in catalog.projects:
-        bases = ", ".join(catalog.get(b).name for b in project.base_models)
-        data = (project.data.size or project.data.description) if project.data else None
-        methods = ", ".join(_METHOD_LABELS.get(m, m) for m in project.methods)
+        bases = ", ".join(_md(catalog.get(b).name) for b in project.base_models)
+        data = _md((project.data.size or project.data.description) if project.data else None)
+        methods = ", ".join(_md(_METHOD_LABELS.get(m, m)) for m in project.methods)
         cost = project.cost
         spend = None
         if cost and cost.total_usd is not None:
             spend = format_cost(cost.total_usd, cost.total_bound)
-        hardware = "; ".join(part for part in (hardware_summary(project), spend) if part)
+        summary = hardware_summary(project)
+        hardware = "; ".join(part for part in (_md(summary) if summary else None, spend) if part)
         rows.append([_link(project.name, _entry_url(project)), bases, data, methods, hardware])
     return _table(
         "Model Spec", ["project", "base model", "data", "finetune", "hardware/cost"], rows
@@ -125,9 +138,9 @@ def _model_spec(catalog: Catalog) -> str:
 def _stages(catalog: Catalog) -> str:
     lines = ["## Fine-tune Stages\n"]
     for stage in catalog.stages:
-        variants = "; ".join(v.name for v in stage.variants)
-        users = ", ".join(p.name for p in catalog.projects_in_stage(stage))
-        line = f"- **{stage.name}** ({stage.id.upper()}): {_cell(stage.description)}"
+        variants = "; ".join(_md(v.name) for v in stage.variants)
+        users = ", ".join(_md(p.name) for p in catalog.projects_in_stage(stage))
+        line = f"- **{_md(stage.name)}** ({_md(stage.id.upper())}): {_md(stage.description)}"
         line += f" Variants: {variants}." if variants else ""
         line += f" Used by: {users}." if users else ""
         lines.append(line)
@@ -140,12 +153,13 @@ def _techniques(catalog: Catalog) -> str:
     for technique in catalog.techniques:
         categories.setdefault(technique.category, []).append(technique)
     for category, techniques in categories.items():
-        lines.append(f"- {category.replace('-', ' ').capitalize()}")
+        lines.append(f"- {_md(category.replace('-', ' ').capitalize())}")
         for technique in techniques:
             papers = [catalog.get(ref) for ref in technique.references]
             cited = ", ".join(_link(paper.name, paper.url) for paper in papers)
-            effect = _cell(technique.memory_effect or technique.description)
-            lines.append(f"  - **{technique.name}**: {effect}" + (f" ({cited})" if cited else ""))
+            effect = _md(technique.memory_effect or technique.description)
+            named = f"  - **{_md(technique.name)}**: {effect}"
+            lines.append(named + (f" ({cited})" if cited else ""))
     return "\n".join(lines) + "\n"
 
 
@@ -155,7 +169,7 @@ def _references(catalog: Catalog) -> str:
         details = [", ".join(ref.authors) if ref.authors else None, ref.org, ref.date]
         if ref.arxiv:
             details.append(f"arXiv:{ref.arxiv}")
-        tail = ", ".join(d for d in details if d)
+        tail = ", ".join(_md(d) for d in details if d)
         lines.append(f"- {_link(ref.title, ref.url)}" + (f" — {tail}" if tail else ""))
     return "\n".join(lines) + "\n"
 
@@ -169,5 +183,5 @@ def _gpus(catalog: Catalog) -> str:
             where = f"{gpu.price.provider or 'cloud'}, {gpu.price.date}"
             price = _link(f"{format_usd(gpu.price.usd_per_hour)}/h ({where})", gpu.price.source)
         memory = f"{gpu.memory_gib:g} GiB" + (" unified" if gpu.memory_kind == "unified" else "")
-        rows.append([gpu.name, memory, bf16, price])
+        rows.append([_md(gpu.name), memory, bf16, price])
     return _table("GPUs", ["GPU", "memory", "bf16", "indicative price"], rows)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from llmtrack.errors import UsageError
+from llmtrack.output.safe_text import safe_text
 from llmtrack.units import format_cost, format_params, format_usd
 
 FORMATS = ("table", "tsv", "csv", "json", "jsonl", "yaml", "markdown")
@@ -37,7 +38,9 @@ def check_format(fmt: str, allowed: Sequence[str] = FORMATS) -> str:
 
 
 def plain_cell(value: Any) -> str:
-    """Machine formats: nothing hidden, lists joined with ';', no tabs or newlines."""
+    """Machine formats: nothing hidden, lists joined with ';', no tabs or newlines, and no
+    control, bidirectional or zero-width character (shown as an escape, see ``safe_text``):
+    a TSV in a terminal or a pager is read by a person too."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -46,12 +49,13 @@ def plain_cell(value: Any) -> str:
         value = int(value)
     if isinstance(value, (list, tuple)):
         return ";".join(plain_cell(item) for item in value)
-    return " ".join(str(value).split())
+    return safe_text(" ".join(str(value).split()), keep_lines=False)
 
 
 def human_cell(key: str, value: Any, row: dict[str, Any] | None = None) -> str:
     """Tables for people: 6.74B, $600, lists with commas; a cost with its bound from the row
-    (``cost.total_usd`` with ``cost.total_bound``: '≤$600', '~$300')."""
+    (``cost.total_usd`` with ``cost.total_bound``: '≤$600', '~$300'). Text is made safe
+    by ``plain_cell``: nothing in it can drive the terminal."""
     if value is None or value == []:
         return "-"
     leaf = key.rsplit(".", 1)[-1]
@@ -66,6 +70,19 @@ def human_cell(key: str, value: Any, row: dict[str, Any] | None = None) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(plain_cell(item) for item in value)
     return plain_cell(value)
+
+
+# In a Markdown cell: pipes (the table), brackets (links, images) and backslashes escaped,
+# HTML's specials as entities (no tag); emphasis is left, so ``~$300`` reads as written.
+_MARKDOWN_CELL = str.maketrans(
+    {"\\": "\\\\", "[": "\\[", "]": "\\]", "|": "\\|", "&": "&amp;", "<": "&lt;", ">": "&gt;"}
+)
+
+
+def markdown_cell(cell: str) -> str:
+    """A human cell in a Markdown table: no catalog text in it can become a tag, a link or
+    another column (controls are gone already: ``human_cell`` made it safe)."""
+    return cell.translate(_MARKDOWN_CELL)
 
 
 def _defused(cell: str) -> str:
@@ -112,10 +129,9 @@ def render(
             writer.writerow(_spreadsheet_cell(row.get(c)) for c in columns)
         return buffer.getvalue()
     if fmt == "markdown":
-        escape = lambda text: text.replace("|", "\\|")  # noqa: E731
         lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
         lines += [
-            "| " + " | ".join(escape(human_cell(c, row.get(c), row)) for c in columns) + " |"
+            "| " + " | ".join(markdown_cell(human_cell(c, row.get(c), row)) for c in columns) + " |"
             for row in rows
         ]
         return "\n".join(lines) + "\n"
