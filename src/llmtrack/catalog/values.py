@@ -39,6 +39,8 @@ Slug = Annotated[str, Predicate(is_slug)]
 Text = Annotated[str, Predicate(is_not_blank)]
 Url = Annotated[str, Predicate(is_url)]
 PartialDate = Annotated[str, Predicate(is_partial_date)]
+
+
 def is_finite(value: float) -> bool:
     """a finite number (not .inf or .nan)"""
     return math.isfinite(value)

@@ -11,6 +11,8 @@ from llmtrack.cli import session
 from llmtrack.cli.options import (
     DETAIL_FORMATS,
     DetailFormatOption,
+    ForceOption,
+    OutputOption,
     choice_option,
     complete_ids,
     listing,
@@ -57,6 +59,8 @@ def show(
         ),
     ],
     fmt: DetailFormatOption = None,
+    output: OutputOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Show one entry: every field, what it links to, corrections and sources.
 
@@ -65,13 +69,16 @@ def show(
       llmtrack show vicuna
 
       llmtrack show "LLaMA 7B" --format json
+
+      llmtrack show vicuna -o vicuna.yaml
     """
     from llmtrack.match import find
     from llmtrack.output.detail import detail_record, render_detail
     from llmtrack.output.formats import check_format
-    from llmtrack.output.write import write_detail
+    from llmtrack.output.write import file_format, output_env, write_detail
 
-    fmt = check_format(fmt or "text", DETAIL_FORMATS)
+    fmt = check_format(fmt or file_format(output, DETAIL_FORMATS, "text") or "text", DETAIL_FORMATS)
+    env = output_env(session.current().env, output)
     catalog = session.load()
     entry, resolution = find(catalog, name)
     if resolution.note:
@@ -80,8 +87,10 @@ def show(
         session.note(f"{entry.name} on {catalog.get(resolution.base).name}")
     write_detail(
         fmt,
-        lambda: render_detail(entry, catalog, session.current().env),
+        lambda: render_detail(entry, catalog, env),
         lambda: detail_record(entry, catalog),
+        output,
+        force,
     )
 
 
@@ -96,6 +105,8 @@ def compare(
             "--format", "-f", values=COMPARE_FORMATS, after=" [default: table on a terminal]."
         ),
     ] = None,
+    output: OutputOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Compare entries side by side: one row per field, differences highlighted.
 
@@ -107,29 +118,33 @@ def compare(
     """
     from llmtrack.output.compare import comparison, render_comparison
     from llmtrack.output.formats import check_format, default_format
-    from llmtrack.output.write import write_output
+    from llmtrack.output.write import file_format, output_env, write_output
 
     if len(names) < 2:
         raise UsageError("compare needs at least two names")
     env = session.current().env
-    fmt = check_format(fmt or default_format(env), COMPARE_FORMATS)
+    fmt = check_format(
+        fmt or file_format(output, COMPARE_FORMATS, "tsv") or default_format(env), COMPARE_FORMATS
+    )
+    env = output_env(env, output)
     catalog = session.load()
     entries = [catalog.get(session.resolve(catalog, name, "name")) for name in names]
-    write_output(render_comparison(fmt, entries, comparison(entries), env), None)
+    write_output(render_comparison(fmt, entries, comparison(entries), env), output, force)
 
 
 def export(
     fmt: Annotated[
-        str,
+        str | None,
         choice_option(
-            "--format", "-f", values=EXPORT_FORMATS, after=" (markdown: the awesome list)."
+            "--format",
+            "-f",
+            values=EXPORT_FORMATS,
+            after=" (markdown: the awesome list); default: json, or what -o FILE's extension says.",
         ),
-    ] = "json",
-    section: Annotated[list[str] | None, section_option("Only this section (repeatable)")] = None,
-    output: Annotated[
-        str | None, typer.Option("--output", "-o", help="Write to FILE ('-' is stdout).")
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
+    section: Annotated[list[str] | None, section_option("Only this section (repeatable)")] = None,
+    output: OutputOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Export the whole catalog: JSON or YAML that loads back as a catalog, or Markdown that
     rebuilds the awesome list from the data.
@@ -143,8 +158,8 @@ def export(
     from llmtrack.choices import choose_section
     from llmtrack.output.export import export_text
     from llmtrack.output.formats import check_format
-    from llmtrack.output.write import write_output
+    from llmtrack.output.write import file_format, write_output
 
-    fmt = check_format(fmt, EXPORT_FORMATS)
+    fmt = check_format(fmt or file_format(output, EXPORT_FORMATS, "json") or "json", EXPORT_FORMATS)
     sections = [choose_section(name) for name in section] if section else SECTIONS
     write_output(export_text(session.load(), fmt, sections), output, force)

@@ -11,8 +11,10 @@ from llmtrack.cli.options import (
     DETAIL_FORMATS,
     BatchOption,
     DetailFormatOption,
+    ForceOption,
     GpuOption,
     GpusOption,
+    OutputOption,
     SeqLenOption,
     VramOption,
     choice_option,
@@ -97,6 +99,8 @@ def estimate_command(
     vram: VramOption = None,
     gpu: GpuOption = None,
     fmt: DetailFormatOption = None,
+    output: OutputOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Estimate the peak GPU memory of running or fine-tuning a model, component by component.
 
@@ -112,9 +116,9 @@ def estimate_command(
     from llmtrack.memory.recipe import Recipe
     from llmtrack.output.estimate_view import estimate_record, render_estimate
     from llmtrack.output.formats import check_format
-    from llmtrack.output.write import write_detail
+    from llmtrack.output.write import file_format, output_env, write_detail
 
-    fmt = check_format(fmt or "text", DETAIL_FORMATS)
+    fmt = check_format(fmt or file_format(output, DETAIL_FORMATS, "text") or "text", DETAIL_FORMATS)
     recipe = Recipe(
         mode=mode,
         precision=precision_name,
@@ -137,10 +141,13 @@ def estimate_command(
     for line in notes:
         session.note(line)
     result = estimate_base(base, recipe)
+    env = output_env(session.current().env, output)
     write_detail(
         fmt,
-        lambda: render_estimate(result, base.name, card, session.current().env),
+        lambda: render_estimate(result, base.name, card, env),
         lambda: estimate_record(result, base.name, card, resolved_from),
+        output,
+        force,
     )
 
 

@@ -78,14 +78,25 @@ def _shared(name: str, default, annotation) -> inspect.Parameter:
     )
 
 
+# -o and --force of every command that writes a result (one writer: llmtrack.output.write)
+OutputOption = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write to FILE instead of stdout ('-' is stdout); its extension picks the format.",
+    ),
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Overwrite the --output file if it exists.")
+]
+
 _OUTPUT_OPTIONS = [
     _shared("fmt", None, Annotated[str | None, choice_option(
         "--format", "-f", values=FORMATS,
         after=" [default: table on a terminal, tsv in a pipe].")]),
-    _shared("output", None, Annotated[str | None, typer.Option(
-        "--output", "-o", help="Write to FILE instead of stdout ('-' is stdout).")]),
-    _shared("force", False, Annotated[bool, typer.Option(
-        "--force", help="Overwrite the --output file if it exists.")]),
+    _shared("output", None, OutputOption),
+    _shared("force", False, ForceOption),
     _shared("sort", None, Annotated[list[str] | None, typer.Option(
         "--sort", "-s",
         help="Sort by KEY (repeatable); -KEY sorts descending. Missing values go last.")]),
