@@ -94,7 +94,7 @@ def cli():
     return invoke
 
 
-def run(*args: str, stdin=None, env=None, **kwargs) -> subprocess.CompletedProcess:
+def run(*args: str, stdin=None, env=None, timeout=60, **kwargs) -> subprocess.CompletedProcess:
     """Run ``python -m llmtrack`` as a real process (exit codes, pipes, stderr as users see them)."""
     streams = {"stderr": subprocess.PIPE} if "stdout" in kwargs else {"capture_output": True}
     return subprocess.run(
@@ -102,7 +102,7 @@ def run(*args: str, stdin=None, env=None, **kwargs) -> subprocess.CompletedProce
         text=True,
         env={**os.environ, **(env or {})},
         stdin=stdin,
-        timeout=60,
+        timeout=timeout,
         **streams,
         **kwargs,
     )

@@ -117,3 +117,41 @@ def test_a_stdout_that_cannot_encode_the_catalog_escapes_instead_of_crashing():
     result = run("show", "baize", env={"PYTHONIOENCODING": "ascii"})
     assert result.returncode == 0, result.stderr
     assert "\\u767d\\u6cfd" in result.stdout  # 白泽
+
+
+def test_a_device_or_endless_file_is_read_only_up_to_the_limit():
+    result = run("--catalog", "/dev/zero", "list", env={"LLMTRACK_MAX_FILE_SIZE": "1MB"})
+    assert result.returncode == 1
+    assert "/dev/zero: more than the 1 MiB limit for catalog files" in result.stderr
+
+
+def test_the_config_folder_scan_skips_what_is_not_a_regular_catalog_file(tmp_path):
+    import os
+
+    folder = tmp_path / "config" / "catalog.d"
+    folder.mkdir(parents=True)
+    good = folder / "good.yaml"
+    good.write_text(
+        "gpus:\n- id: my-gpu\n  name: Mine\n  memory_gib: 8\n  sources: [https://e.org]\n"
+    )
+    os.mkfifo(folder / "fifo.yaml")  # once hung every command
+    (folder / "gone.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    (folder / ".#good.yaml").symlink_to("user@host.1234")  # an editor's lock link
+    (folder / "dir.yaml").mkdir()
+    result = run("gpus", "--fields", "id", env={"LLMTRACK_CONFIG_DIR": str(tmp_path / "config")})
+    assert result.returncode == 0, result.stderr
+    assert "my-gpu" in result.stdout
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("warning: skipped in ")
+    for name in (".#good.yaml", "dir.yaml", "fifo.yaml", "gone.yaml"):
+        assert name in result.stderr
+
+
+def test_a_hundred_million_layers_are_estimated_by_arithmetic_not_lists(tmp_path):
+    path = tmp_path / "huge.yaml"
+    path.write_text(
+        "base_models:\n- id: huge\n  name: Huge\n  family: X\n  access: open-weights\n"
+        "  architecture: {layers: 100000000, hidden_size: 4096, heads: 32, ffn_size: 11008,\n"
+        "    ffn_kind: gated, vocab_size: 32000}\n  sources: [https://e.org]\n"
+    )
+    result = run("--catalog", str(path), "estimate", "huge", "--mode", "lora", timeout=20)
+    assert result.returncode == 0, result.stderr

@@ -79,11 +79,34 @@ def overlay_paths(command_line: Sequence[str] = ()) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     folder = config_dir() / "catalog.d"
     if folder.is_dir():
-        found += [(str(p), "config") for p in sorted(folder.iterdir()) if p.suffix in _SUFFIXES]
+        found += [(path, "config") for path in _scanned(folder)]
     for path in os.environ.get(CATALOG_ENV, "").split(os.pathsep):
         if path.strip():
             found.append((path.strip(), "environment"))
     found += [(path, "command line") for path in command_line]
+    return found
+
+
+def _scanned(folder: Path) -> list[str]:
+    """The catalog files of the config folder: regular .yaml, .yml and .json files. What is
+    not (a FIFO would hang every command; an editor's lock link ``.#mine.yaml``, a dot-file,
+    a dangling link, a folder) is skipped and said, once."""
+    found, skipped = [], []
+    for path in sorted(folder.iterdir()):
+        if path.suffix not in _SUFFIXES:
+            continue
+        if path.name.startswith("."):
+            skipped.append(f"{path.name} (a hidden or editor's lock file)")
+        elif not path.exists():
+            skipped.append(f"{path.name} (a link to nothing)")
+        elif not path.is_file():
+            skipped.append(f"{path.name} (not a regular file)")
+        else:
+            found.append(str(path))
+    if skipped:
+        import warnings
+
+        warnings.warn(f"skipped in {folder}: {', '.join(skipped)}", stacklevel=2)
     return found
 
 
@@ -102,16 +125,20 @@ def read_overlay(path: str, layer: str, limit: int) -> CatalogFile:
     def refuse(message: str) -> CatalogError:
         return CatalogError([Problem(path, None, None, None, None, message)])
 
+    the_limit = (
+        f"the {limit / 1024**2:g} MiB limit for catalog files; "
+        f"set {MAX_SIZE_ENV} (e.g. 200MB) to allow it"
+    )
     try:
         size = os.stat(path).st_size
         if size > limit:
-            mib, cap = size / 1024**2, limit / 1024**2
-            raise refuse(
-                f"{mib:.1f} MiB is over the {cap:g} MiB limit for catalog files; "
-                f"set {MAX_SIZE_ENV} (e.g. 200MB) to allow it"
-            )
+            raise refuse(f"{size / 1024**2:.1f} MiB is over {the_limit}")
         with open(path, "rb") as handle:
-            return CatalogFile(path, layer, handle.read())
+            # at most the limit, whatever the size said: /dev/zero and pipes have none
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise refuse(f"more than {the_limit}")
+        return CatalogFile(path, layer, data)
     except IsADirectoryError:
         raise refuse("is a folder, not a file") from None
     except OSError as exc:
