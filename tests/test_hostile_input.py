@@ -155,3 +155,37 @@ def test_a_hundred_million_layers_are_estimated_by_arithmetic_not_lists(tmp_path
     )
     result = run("--catalog", str(path), "estimate", "huge", "--mode", "lora", timeout=20)
     assert result.returncode == 0, result.stderr
+
+
+def test_an_id_of_another_section_is_reported_where_it_is_written(tmp_path):
+    path = tmp_path / "cross.yaml"
+    path.write_text(
+        "gpus:\n- id: llama-7b\n  name: Clash\n  memory_gib: 8\n  sources: [https://e.org]\n"
+    )
+    result = run("--catalog", str(path), "gpus")
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert (
+        lines[0] == f"{path}:2:3: llama-7b.id: id already used by a base model; choose another id"
+    )
+    assert len(lines) == 2 and "dangling" not in result.stderr and "data/" not in result.stderr
+
+
+def test_an_unquoted_year_is_a_year(tmp_path):
+    path = tmp_path / "year.yaml"
+    path.write_text(
+        "gpus:\n- id: g\n  name: G\n  memory_gib: 8\n  released: 2023\n  sources: [https://e.org]\n"
+    )
+    result = run("--catalog", str(path), "gpus", "--fields", "id,released")
+    assert result.returncode == 0, result.stderr
+    assert "g\t2023" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("list", "--since", "٢٠٢٣"), ("bases", "--params", "٧B"), ("fits", "--vram", "٢٤GB")],
+)
+def test_digits_of_other_scripts_are_a_usage_error_not_an_empty_match(args):
+    result = run(*args)
+    assert result.returncode == 2
+    assert result.stderr.startswith("Error: invalid ")

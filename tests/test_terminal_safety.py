@@ -19,12 +19,13 @@ from llmtrack.output.safe_text import http_url, markdown_text, safe_text
 from llmtrack.output.table import render_table
 from tests.test_cli import on_a_terminal
 
-# the window title (OSC 0), clear screen (CSI 2J), the 8-bit CSI, a right-to-left override
-# and a zero-width space
-EVIL = "Evil \x1b]0;pwned\x07 \x1b[2J \x9b \u202e \u200b X"
+# the window title (OSC 0), clear screen (CSI 2J), the 8-bit CSI and a zero-width space.
+# (Bidirectional overrides never get this far: validation refuses them in any text, see
+# test_validation; the renderers would show them escaped too, as the unit tests here show.)
+EVIL = "Evil \x1b]0;pwned\x07 \x1b[2J \x9b \u200b X"
 NOTES = (
     "note \x1b[2J <script>alert(1)</script> [click](javascript:alert(1))\n"
-    "## Injected heading \u2066 \ufeff"
+    "## Injected heading \ufeff"
 )
 SOURCE = "https://example.org/evil\x1b[2J"
 DATA = "<script>alert(1)</script> " + EVIL
@@ -203,7 +204,7 @@ WIDE = {"COLUMNS": "400"}
 @pytest.mark.parametrize(
     "args, shown",
     [
-        (["show", "evil"], ["\\x1b]0;pwned\\x07", "\\u202e", "\\u200b", "\\x9b", "\\ufeff"]),
+        (["show", "evil"], ["\\x1b]0;pwned\\x07", "\\u200b", "\\x9b", "\\ufeff"]),
         (["show", "evil", "--format", "text"], ["<script>", SOURCE.replace("\x1b", "\\x1b")]),
         (["list", "--format", "table", "--fields", "id,name,aliases,notes"], ["\\x1b[2J"]),
         (["list", "--format", "tsv"], ["\\x1b]0;pwned\\x07"]),

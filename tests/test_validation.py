@@ -156,3 +156,19 @@ def test_the_bundled_catalog_validates():
     except CatalogError as error:  # show every problem, each with its file and line
         pytest.fail("\n".join(str(problem) for problem in error.problems))
     assert len(catalog) > 150
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("\u200b\u200b", "looks blank but is not: zero-width spaces"),
+        ("\ufeff \u2060", "a byte-order mark and a word joiner"),
+        ("safe\u202egnp.exe", "a right-to-left override (Trojan Source)"),
+        ("x\u2066y\u2069", "a bidirectional isolate"),
+    ],
+)
+def test_invisible_and_reordering_text_is_refused(name, why):
+    text = f'gpus:\n- id: g\n  name: "{name}"\n  memory_gib: 8\n  sources: [https://e.org]\n'
+    problems = problems_of(text)
+    assert len(problems) == 1, why
+    assert "g.name:" in problems[0] and "bidirectional overrides" in problems[0]

@@ -63,7 +63,7 @@ def format_gib(gib: float) -> str:
     return f"{Decimal(repr(gib)):f}GiB"
 
 
-_PARAMS = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmbt])?\s*", re.IGNORECASE)
+_PARAMS = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmbt])?\s*", re.IGNORECASE | re.ASCII)
 _PARAMS_SCALE = {None: 1, "k": 10**3, "m": 10**6, "b": 10**9, "t": 10**12}
 
 
@@ -112,7 +112,7 @@ def parse_usd(text: str) -> float:
     return float(match.group(1)) * (1000 if match.group(2) else 1)
 
 
-_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
+_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?", re.ASCII)  # not ٢٠٢٣
 
 
 def parse_date(text: str) -> str:

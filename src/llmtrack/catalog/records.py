@@ -10,7 +10,8 @@ from typing import Any, TypeGuard
 from llmtrack import lazyclass
 
 # pydantic reads this attribute on standard dataclasses: unknown keys are errors.
-_STRICT = {"extra": "forbid", "strict": False}
+# unquoted numbers where text is expected are read as the text they spell (`released: 2023`)
+_STRICT = {"extra": "forbid", "strict": False, "coerce_numbers_to_str": True}
 
 
 class Record:

@@ -260,7 +260,17 @@ def load_layers(
                 continue
             seen.add(item.entry.id)
             earlier = merged.get(item.entry.id)
-            if earlier is not None and earlier.parsed.name != item.parsed.name:
+            if earlier is not None and earlier.entry.section != item.entry.section:
+                # not a replacement: another kind of entry under a taken id, which would
+                # leave every reference to the first dangling; said where it is written
+                line, column = item.locate("id")
+                what = SECTIONS[earlier.entry.section].singular
+                message = f"id already used by a {what}; choose another id"
+                problems.append(
+                    Problem(item.parsed.name, line, column, item.entry.id, "id", message)
+                )
+                continue
+            if earlier is not None:  # from an earlier layer, whatever the files are called
                 replaced.append((item.entry.id, earlier.parsed.name, item.parsed.name))
             merged[item.entry.id] = item  # a replacement keeps the replaced entry's place
     everything = list(merged.values())

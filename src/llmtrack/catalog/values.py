@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from annotated_types import Ge, Gt, Le, Predicate
 
 _SLUG = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
-_PARTIAL_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
+_PARTIAL_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?", re.ASCII)
 _URL = re.compile(r"https?://\S+")
 
 
@@ -30,9 +30,15 @@ def is_url(value: str) -> bool:
     return _URL.fullmatch(value) is not None
 
 
+# Characters that show nothing: a name of only these looks blank but is not.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# Bidirectional overrides and isolates reorder what a reader sees ("Trojan Source").
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
 def is_not_blank(value: str) -> bool:
-    """a non-blank string (write null for unknown)"""
-    return bool(value.strip())
+    """a non-blank string without bidirectional overrides (write null for unknown)"""
+    return bool(value.translate(_INVISIBLE).strip()) and not _BIDI.search(value)
 
 
 Slug = Annotated[str, Predicate(is_slug)]
