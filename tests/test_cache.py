@@ -320,3 +320,38 @@ def test_a_damaged_shipped_catalog_is_compiled_again(tmp_path, monkeypatch, cach
     catalog = load_catalog()
     assert catalog.get("t4").name.startswith("NVIDIA T4")
     assert catalog == compile_catalog(bundled_files())
+
+
+def test_a_stale_temporary_file_is_pruned_and_cache_clear_removes_it(cache_folder, monkeypatch):
+    import os
+    import time
+
+    from llmtrack.catalog import cache
+
+    folder = cache_folder
+    folder.mkdir(parents=True, exist_ok=True)
+    stale = folder / ".catalog-left-by-a-kill"
+    fresh = folder / ".catalog-being-written"
+    for path in (stale, fresh):
+        path.write_bytes(b"partial")
+    hour_ago = time.time() - 7200
+    os.utime(stale, (hour_ago, hour_ago))
+    cache.store(folder / "estimates-test.json", b"{}")
+    assert not stale.exists() and fresh.exists()  # another writer's file is left alone
+    assert fresh in cache.cached_files(folder)
+
+
+def test_an_interrupted_cache_write_leaves_no_temporary_file(cache_folder, monkeypatch):
+    import pytest as _pytest
+
+    from llmtrack.catalog import cache
+
+    cache_folder.mkdir(parents=True, exist_ok=True)
+
+    def interrupted(*_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cache.os, "replace", interrupted)
+    with _pytest.raises(KeyboardInterrupt):
+        cache.store(cache_folder / "estimates-x.json", b"{}")
+    assert not list(cache_folder.glob(".catalog-*"))

@@ -172,3 +172,14 @@ def test_invisible_and_reordering_text_is_refused(name, why):
     problems = problems_of(text)
     assert len(problems) == 1, why
     assert "g.name:" in problems[0] and "bidirectional overrides" in problems[0]
+
+
+def test_every_problem_of_an_entry_in_one_pass_references_included():
+    problems = problems_of(
+        GOOD_BASE + "projects:\n- id: x\n  name: X\n  base_models: [nope-7b]\n"
+        "  training: {gpu: no-gpu, hours: -3}\n  bogus: 1\n  sources: [https://e.org]\n"
+    )
+    joined = "\n".join(problems)
+    assert "x.bogus: unknown key" in joined and "x.training.hours" in joined
+    assert "x.base_models.0: unknown base model id 'nope-7b'" in joined
+    assert "x.training.gpu: unknown GPU id 'no-gpu'" in joined

@@ -26,6 +26,7 @@ import functools
 import hashlib
 import json
 import os
+import time
 import types
 import typing
 import warnings
@@ -41,6 +42,7 @@ from llmtrack.errors import Problem
 FORMAT = 2  # 2: a header line, then the entries' bytes (1 held them as strings in the JSON)
 PREFIX, SUFFIX = "catalog-", ".json"
 KINDS = (PREFIX, "estimates-")  # what `llmtrack cache clear` removes
+_TEMPORARY = ".catalog-"  # a file being written, renamed into place when complete
 CACHES_KEPT = 8  # compiled catalogs kept, for users who switch between overlay sets
 # Modules whose output a compiled catalog holds, relative to the package folder.
 STORED_MODULES = (
@@ -372,15 +374,23 @@ def store(path: Path, data: bytes) -> None:
 
     tmp_name = None
     try:
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".catalog-", delete=False) as tmp:
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=_TEMPORARY, delete=False) as tmp:
             tmp_name = tmp.name
             tmp.write(data)
         os.replace(tmp_name, path)
+        tmp_name = None
         kind = path.name.split("-", 1)[0]  # catalog-..., estimates-...: each kind kept apart
         older = sorted(path.parent.glob(f"{kind}-*{SUFFIX}"), key=_modified, reverse=True)
         for stale in older[CACHES_KEPT:]:
             stale.unlink(missing_ok=True)
+        # what a write killed before this cleanup could run left behind (an hour old:
+        # another llmtrack may be writing its own right now)
+        for left in path.parent.glob(f"{_TEMPORARY}*"):
+            if time.time() - _modified(left) > 3600:
+                left.unlink(missing_ok=True)
     except OSError:
+        pass
+    finally:  # an interrupt (Ctrl-C) too leaves no temporary file
         if tmp_name:
             Path(tmp_name).unlink(missing_ok=True)
 
@@ -390,7 +400,8 @@ def cached_files(folder: Path | None = None) -> list[Path]:
     folder = folder or cache_dir()
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.name.startswith(KINDS) and p.is_file())
+    kinds = (*KINDS, _TEMPORARY)
+    return sorted(p for p in folder.iterdir() if p.name.startswith(kinds) and p.is_file())
 
 
 def _modified(path: Path) -> float:

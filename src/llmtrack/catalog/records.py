@@ -85,6 +85,45 @@ def references_of(entry: Record, path: tuple = ()) -> Iterator[tuple[tuple, str,
                 yield from references_of(item, (*path, f.name, i))
 
 
+def raw_references(cls: type, data: Any, path: tuple = ()) -> Iterator[tuple[tuple, str, str]]:
+    """``references_of`` for the raw data of an entry that failed validation, as far as the
+    data has the record's shape: so that one pass reports its broken references too."""
+    import typing
+
+    if not isinstance(data, dict):
+        return
+    hints = typing.get_type_hints(cls)
+    for f in fields_of(cls):
+        value, target = data.get(f.name), f.metadata.get("ref")
+        if target:
+            items = value if isinstance(value, list) else [value]
+            for i, ref in enumerate(items):
+                if isinstance(ref, str):
+                    yield (
+                        ((*path, f.name, i) if isinstance(value, list) else (*path, f.name)),
+                        target,
+                        ref,
+                    )
+            continue
+        inner = [t for t in _flatten_hint(hints[f.name]) if is_record_type(t)]
+        if inner and isinstance(value, dict):
+            yield from raw_references(inner[0], value, (*path, f.name))
+        elif inner and isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from raw_references(inner[0], item, (*path, f.name, i))
+
+
+def _flatten_hint(hint: Any) -> Iterator[Any]:
+    import typing
+
+    args = typing.get_args(hint)
+    if not args:
+        yield hint
+        return
+    for arg in args:
+        yield from _flatten_hint(arg)
+
+
 _FIELDS: dict[type, tuple] = {}
 
 

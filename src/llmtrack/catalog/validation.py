@@ -76,7 +76,9 @@ class Loaded:
     warnings: list[Problem]
 
 
-def validate_file(parsed: ParsedFile, checks, report=None) -> tuple[list[Placed], list[Problem]]:
+def validate_file(
+    parsed: ParsedFile, checks, report=None, refused: list | None = None
+) -> tuple[list[Placed], list[Problem]]:
     """Schema-check every entry of one parsed file, calling ``report(label, done, total)``
     now and then when given."""
     from pydantic import ValidationError
@@ -122,6 +124,8 @@ def validate_file(parsed: ParsedFile, checks, report=None) -> tuple[list[Placed]
                     problems.append(
                         Problem(parsed.name, line, column, label, where, _message(error))
                     )
+                if refused is not None:  # its references are checked with the others
+                    refused.append((raw, section, parsed, path, label))
                 continue
             placed.append(Placed(entry, parsed, path))
     return placed, problems
@@ -138,24 +142,28 @@ def _duplicates(placed: Sequence[Placed]) -> Iterator[Problem]:
             yield Problem(item.parsed.name, line, column, item.entry.id, "id", message)
 
 
-def _dangling(merged: Sequence[Placed]) -> Iterator[Problem]:
+def _dangling(merged: Sequence[Placed], refused: Sequence = ()) -> Iterator[Problem]:
+    """References to ids that do not exist: of every entry, and of the entries that failed
+    the schema (as far as their data has its shape), so one pass says everything."""
+    from llmtrack.catalog.records import raw_references
+
     ids: dict[str, set[str]] = {name: set() for name in schema.SECTIONS}
     for item in merged:
         ids[item.entry.section].add(item.entry.id)
-    for item in merged:
-        for field_path, target, ref in schema.references_of(item.entry):
+    checked = [
+        (item.parsed, item.path, item.entry.id, schema.references_of(item.entry)) for item in merged
+    ] + [
+        (parsed, path, label, raw_references(schema.ENTRY_TYPES[section], raw))
+        for raw, section, parsed, path, label in refused
+    ]
+    for parsed, path, label, references in checked:
+        for field_path, target, ref in references:
             if ref not in ids[target]:
-                line, column = item.locate(*field_path)
+                line, column = parsed.locate(path + field_path) if path else (None, None)
                 where = ".".join(str(part) for part in field_path)
                 what = SECTIONS[target].singular
-                yield Problem(
-                    item.parsed.name,
-                    line,
-                    column,
-                    item.entry.id,
-                    where,
-                    f"unknown {what} id {ref!r}",
-                )
+                message = f"unknown {what} id {ref!r}"
+                yield Problem(parsed.name, line, column, label, where, message)
 
 
 def _stray_variants(merged: Sequence[Placed]) -> Iterator[Problem]:
@@ -218,11 +226,11 @@ def plausibility(
 
 
 def _read(
-    name: str, data: bytes, checks, report=None, trusted: bool = False
+    name: str, data: bytes, checks, report=None, trusted: bool = False, refused=None
 ) -> tuple[list[Placed], list[Problem]]:
     """Parse and schema-check one file (positions are found when a problem needs them)."""
     parsed, problems = parse_file(name, data, schema.SECTIONS, locate=False, trusted=trusted)
-    placed, entry_problems = validate_file(parsed, checks, report)
+    placed, entry_problems = validate_file(parsed, checks, report, refused)
     return placed, problems + entry_problems
 
 
@@ -244,12 +252,13 @@ def load_layers(
         merged = {entry.id: Placed(entry, origin, ()) for entry in base}
     counts: dict[str, int] = {}
     replaced: list[tuple[str, str, str]] = []
+    refused: list = []  # entries that failed the schema: their references are checked too
     for layer in layers:
         in_layer: list[Placed] = []
         for name, data in layer:
             if report:
                 report(f"reading {name}", 0, 1)
-            placed, file_problems = _read(name, data, checks, report, name in trusted)
+            placed, file_problems = _read(name, data, checks, report, name in trusted, refused)
             problems += file_problems
             in_layer += placed
             counts[name] = len(placed)
@@ -274,7 +283,7 @@ def load_layers(
                 replaced.append((item.entry.id, earlier.parsed.name, item.parsed.name))
             merged[item.entry.id] = item  # a replacement keeps the replaced entry's place
     everything = list(merged.values())
-    problems += _dangling(everything)
+    problems += _dangling(everything, refused)
     problems += _stray_variants(everything)
     new = [item for item in everything if item.path]  # base entries were checked before
     warnings = list(plausibility(new, today or dt.date.today(), everything))
