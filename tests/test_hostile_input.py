@@ -189,3 +189,36 @@ def test_digits_of_other_scripts_are_a_usage_error_not_an_empty_match(args):
     result = run(*args)
     assert result.returncode == 2
     assert result.stderr.startswith("Error: invalid ")
+
+
+def test_a_replacement_is_found_by_layer_even_under_the_same_name(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "gpus:\n- id: rtx-4090\n  name: Mine\n  memory_gib: 20\n  sources: [https://e.org]\n"
+    )
+    # the same file in two layers: the environment's and the command line's
+    result = run("--catalog", str(path), "sources", env={"LLMTRACK_CATALOG": str(path)})
+    assert result.returncode == 0, result.stderr
+    assert "replaced" in result.stderr or "rtx-4090" in result.stdout
+
+
+def test_validate_into_a_closed_pipe_is_quiet(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "many.yaml"
+    entries = "".join(
+        f"- id: p{i}\n  name: P{i}\n  base_models: [nope]\n  sources: [https://e.org]\n"
+        for i in range(3000)
+    )
+    path.write_text("projects:\n" + entries)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llmtrack", "validate", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()  # `| head -1`
+    assert process.wait(timeout=120) == 0
+    assert b"Traceback" not in process.stderr.read()
