@@ -272,6 +272,17 @@ def test_python_dash_m_and_version():
     assert result.stdout.startswith("llmtrack ")
 
 
+def test_version_says_how_far_the_data_goes(catalog):
+    from llmtrack.timeline import newest_by_section
+
+    line = run("--version").stdout.splitlines()[1]
+    newest = newest_by_section(catalog)
+    assert line.startswith("bundled data, newest entry per section: ")
+    assert (
+        f"base models {newest['base_models']}" in line and f"projects {newest['projects']}" in line
+    )
+
+
 def test_a_closed_pipe_is_quiet():
     import subprocess
     import sys

@@ -87,3 +87,13 @@ def timeline(
             elif in_range is None or in_range(date):
                 dated.append((name, entry.id, date))
     return Timeline(timeline_rows(dated, sections, by), field_names(sections, by), by, undated)
+
+
+def newest_by_section(catalog) -> dict[str, str]:
+    """The newest date in each section that has dated entries: how far the data goes."""
+    newest: dict[str, str] = {}
+    for entry in catalog:
+        date = catalog.date_of(entry)
+        if date and date > newest.get(entry.section, ""):
+            newest[entry.section] = date
+    return newest

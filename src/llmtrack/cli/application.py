@@ -131,8 +131,17 @@ APP_SETTINGS = dict(
 
 
 def _version(value: bool) -> None:
+    """The version, and how far the bundled data goes: the newest date of each section (the
+    data's cut-off: releases after it are not in the catalog yet)."""
     if value:
-        typer.echo(f"llmtrack {__version__}")
+        from llmtrack.catalog.files import as_catalog_files, bundled_files
+        from llmtrack.catalog.load import bundled_catalog
+        from llmtrack.catalog.sections import SECTIONS
+        from llmtrack.timeline import newest_by_section
+
+        newest = newest_by_section(bundled_catalog(as_catalog_files(bundled_files())))
+        reach = ", ".join(f"{SECTIONS[s].plural} {d}" for s, d in newest.items())
+        typer.echo(f"llmtrack {__version__}\nbundled data, newest entry per section: {reach}")
         raise typer.Exit()
 
 
