@@ -287,3 +287,22 @@ def test_no_variant_is_dated_before_its_base_model(catalog):
             if variant.released and base.released:
                 first_day = date_span(base.released)[0]
                 assert date_span(variant.released)[1] >= first_day, (project.id, base.id)
+
+
+def test_the_documented_cut_off_is_the_datas(catalog):
+    """README and docs/catalog.md say how far each section goes: keep them true."""
+    import calendar
+    from pathlib import Path
+
+    from llmtrack.timeline import newest_by_section
+
+    newest = newest_by_section(catalog)
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    for section, words in (
+        ("base_models", "base models"),
+        ("projects", "projects"),
+        ("gpus", "GPUs"),
+    ):
+        year, month = newest[section][:4], int(newest[section][5:7])
+        assert f"{words} to {calendar.month_name[month]} {year}" in readme, section

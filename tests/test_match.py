@@ -113,8 +113,8 @@ SPELLINGS = [
     (
         "llama",  # Meta's whole Llama line: every size of LLaMA, Llama 2, 3, 3.1, 3.2, 3.3
         "ambiguous: llama-7b, llama-13b, llama-33b, llama-65b, llama-2-7b, llama-2-13b, "
-        "llama-2-70b, llama-3-8b, llama-3-70b, llama-3.1-8b, llama-3.1-70b, llama-3.2-1b, "
-        "llama-3.2-3b, llama-3.3-70b, llama-paper",
+        "llama-2-70b, llama-3-8b, llama-3-70b, llama-3.1-8b, llama-3.1-70b, llama-3.1-405b, "
+        "llama-3.2-1b, llama-3.2-3b, llama-3.3-70b, llama-paper",
     ),
     ("llama 2", "ambiguous: llama-2-7b, llama-2-13b, llama-2-70b, llama-2-paper"),  # one generation
     ("t5", "ambiguous: t5-small, t5-base, t5-large, t5-3b, t5-11b, t5-paper"),
@@ -124,10 +124,12 @@ SPELLINGS = [
     ("cerebras 13b", "unknown: cerebras-gpt-13b, cerebras-gpt-1.3b"),
     ("chimera", "unknown"),  # LLM Zoo's LLaMA model: not in the catalog, and not Phoenix
     # refused: a size or a version is never a typo (each was once a confident swap)
-    ("gpt-oss-120b", "unknown: gpt-oss-20b"),
+    ("gpt-oss-240b", "unknown: gpt-oss-20b"),
+    ("gpt-oss-120b", "gpt-oss-120b"),  # once estimated as the 20b; in the catalog since
     ("llama-3.2-11b", "unknown: llama-3.2-1b"),
     ("chatglm2", "unknown: chatglm, chatglm-6b"),
-    ("deepseek-v3", "unknown: deepseek-v2-paper"),
+    ("deepseek-v4", "unknown: deepseek-v3"),
+    ("deepseek-v3", "deepseek-v3"),  # once a DeepSeek-V2 paper; in the catalog since
     ("vicuna-12b", "unknown: vicuna, vicuna-v1.5"),
     ("vicuna-7b-v1.5", "vicuna-v1.5"),  # a project's checkpoint: its own alias, not Vicuna v1
     ("xyzzy", "unknown"),
