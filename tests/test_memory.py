@@ -331,3 +331,13 @@ def test_list_vram_keeps_projects_whose_recipe_fits(cli):
     assert "alpaca" not in small  # full fine-tuning of LLaMA-7B needs ~100 GiB
     big = set(cli("list", "--vram", "1TB", "--fields", "id").stdout.split()[1:])
     assert "alpaca" in big
+
+
+def test_awq_and_fp8_weights_take_their_formats_bits():
+    from llmtrack.memory.precisions import precision
+
+    assert precision("awq-4bit").bits == pytest.approx(4 + 20 / 128)  # as GPTQ: scale + zero
+    assert precision("awq").name == "awq-4bit"
+    assert precision("awq-4bit", group_size=64).bits == pytest.approx(4 + 20 / 64)
+    assert precision("fp8").bits == pytest.approx(8.002, abs=1e-3)  # a scale per 128x128
+    assert not precision("fp8").quantizes_embeddings

@@ -22,14 +22,16 @@ class Precision:
         return self.bits / 8
 
 
-def _gptq(bits: int, group: int) -> Precision:
-    # per group of `group` weights in a column: an fp16 scale and a `bits`-bit zero point
+def _grouped(kind: str, bits: int, group: int) -> Precision:
+    """GPTQ and AWQ store the same per group of ``group`` weights in a column: an fp16 scale
+    and a ``bits``-bit zero point (vLLM's AWQ layer: qweight, qzeros packed 8 per int32,
+    scales in the model's dtype, one row per group)."""
     overhead = (16 + bits) / group if group > 0 else 0.0
     grouping = f"group size {group}" if group > 0 else "one scale per column"
     return Precision(
-        f"gptq-{bits}bit",
+        f"{kind.lower()}-{bits}bit",
         bits + overhead,
-        f"GPTQ {bits}-bit, {grouping} ({bits + overhead:.3g} bits per weight); "
+        f"{kind} {bits}-bit, {grouping} ({bits + overhead:.3g} bits per weight); "
         "embeddings and lm_head stay 16-bit",
     )
 
@@ -57,6 +59,13 @@ _FIXED: dict[str, Precision] = {
             "bitsandbytes 4-bit NF4 with double quantization (scales themselves 8-bit, "
             "4.127 bits per weight); embeddings and lm_head stay 16-bit",
         ),
+        Precision(
+            "fp8",
+            8 + 32 / (128 * 128),
+            "FP8 (E4M3) linear weights with a scale per 128x128 block, as DeepSeek-V3 ships "
+            "them and transformers' fine-grained FP8 loads them (8.002 bits); embeddings and "
+            "lm_head stay 16-bit",
+        ),
         Precision("f16", 16, "ggml/llama.cpp f16", quantizes_embeddings=True, ggml=True),
         Precision("q4_0", 4.5, "ggml q4_0: 32 weights share an fp16 scale (4.5 bits)", True, True),
         Precision(
@@ -77,7 +86,12 @@ _FIXED: dict[str, Precision] = {
         Precision("q8_0-v1", 9.0, "ggml q8_0, 2023 format: fp32 scale per 32 (9 bits)", True, True),
     )
 }
-_GPTQ_BITS = {"gptq-8bit": 8, "gptq-4bit": 4, "gptq-3bit": 3}
+_GROUPED = {  # name -> (format, bits): group-wise formats, their group from --group-size
+    "gptq-8bit": ("GPTQ", 8),
+    "gptq-4bit": ("GPTQ", 4),
+    "gptq-3bit": ("GPTQ", 3),
+    "awq-4bit": ("AWQ", 4),
+}
 ALIASES = {
     "int4": "nf4",
     "4bit": "nf4",
@@ -86,16 +100,18 @@ ALIASES = {
     "float16": "fp16",
     "half": "fp16",
     "bfloat16": "bf16",
+    "awq": "awq-4bit",
+    "float8": "fp8",
 }
-PRECISIONS: tuple[str, ...] = (*_FIXED, *_GPTQ_BITS, *ALIASES)
+PRECISIONS: tuple[str, ...] = (*_FIXED, *_GROUPED, *ALIASES)
 GGML_PRECISIONS: tuple[str, ...] = tuple(name for name, p in _FIXED.items() if p.ggml)
 
 
 def precision(name: str, group_size: int = 128) -> Precision:
     key = name.lower()
     key = ALIASES.get(key, key)
-    if key in _GPTQ_BITS:
-        return _gptq(_GPTQ_BITS[key], group_size)
+    if key in _GROUPED:
+        return _grouped(*_GROUPED[key], group_size)
     try:
         return _FIXED[key]
     except KeyError:
