@@ -54,6 +54,7 @@ OPTIONS = [
     (("estimate", "llama-7b", "--batch", str(10**30)), "--batch must be at most 1,000,000"),
     (("fits", "--vram", "24GB", "--gpus", str(10**30)), "--gpus must be at most 1,000,000"),
     (("list", "--max-cost", "1e400"), "invalid amount '1e400'"),
+    (("bases", "--params", str(10**400)), "invalid parameter count"),  # found by the property test
 ]
 
 

@@ -93,8 +93,10 @@ def test_completes_names_for_show(runner):
 
 
 def test_completes_gpus_and_base_models(runner):
-    assert complete(runner, "fish", "llmtrack estimate llama-7b --gpu rtx").split() == [
-        "rtx-3060-12gb", "rtx-3090", "rtx-4090"]  # fmt: skip
+    assert complete(runner, "fish", "llmtrack estimate llama-7b --gpu rtx-4").split() == [
+        "rtx-4090"]  # fmt: skip
+    offered = complete(runner, "fish", "llmtrack estimate llama-7b --gpu rtx").split()
+    assert {"rtx-3060-12gb", "rtx-3090", "rtx-4090", "rtx-5090"} <= set(offered)
     bases = complete(runner, "bash", "llmtrack list --base pyth").split()
     assert bases[0] == "pythia-70m" and "pythia-12b" in bases
     assert "vicuna" not in complete(runner, "bash", "llmtrack list --base v").split()

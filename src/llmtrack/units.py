@@ -65,6 +65,7 @@ def format_gib(gib: float) -> str:
 
 _PARAMS = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmbt])?\s*", re.IGNORECASE | re.ASCII)
 _PARAMS_SCALE = {None: 1, "k": 10**3, "m": 10**6, "b": 10**9, "t": 10**12}
+MOST_PARAMS = 10**18  # far above any model (the catalog holds at most 10**15), and finite
 
 
 def parse_params(text: str) -> int:
@@ -73,7 +74,11 @@ def parse_params(text: str) -> int:
     if not match:
         raise UsageError(f"invalid parameter count {text!r}; expected e.g. 7B, 125M or 6700000000")
     scale = _PARAMS_SCALE[(match.group(2) or "").lower() or None]
-    return round(float(match.group(1)) * scale)
+    count = float(match.group(1)) * scale
+    if not count <= MOST_PARAMS:  # 10**400 is inf as a float: no model, and no integer
+        shown = repr(text) if len(text) <= 40 else f"of {len(text)} characters"
+        raise UsageError(f"invalid parameter count {shown}: more than {MOST_PARAMS:.0e}")
+    return round(count)
 
 
 class ParamRange(NamedTuple):
