@@ -253,3 +253,12 @@ def test_reported_rows_follow_mode_and_precision_and_the_verdict_rule():
 def test_the_fits_title_says_the_tokens_and_batch():
     result = run("fits", "--vram", "24GB", "--seq-len", "4096", "--batch", "2", "--limit", "1")
     assert "batch 2 x 4096 tokens" in result.stderr
+
+
+def test_what_decided_a_fit_stays_on_an_80_column_terminal():
+    from tests.test_cli import on_a_terminal
+
+    code, screen = on_a_terminal("list", "--base", "llama-7b", "--vram", "24GB", columns=80)
+    assert code == 0
+    assert "fit.recipe" in screen and "fit.verdict" in screen and "variant" in screen
+    assert "qlora nf4-dq" in screen  # Guanaco, judged by its own recipe

@@ -136,7 +136,7 @@ class ProjectFilter(_Dated):
             notes.append(f"{unknown_cost} project{s} with unknown cost left out.")
         extra: dict[str, dict[str, Any]] = {}
         for run in projects:
-            if by_variant and run.variants:
+            if by_variant:
                 extra[run.id] = {"variant": label(run, catalog)}
             extra.setdefault(run.id, {}).update(fits.get(id(run), {}))
         return Selection(projects, notes, {k: v for k, v in extra.items() if v})

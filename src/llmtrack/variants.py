@@ -63,12 +63,13 @@ def view(project: schema.Project, variant: schema.ProjectVariant) -> schema.Proj
 
 
 def label(project: schema.Project, catalog) -> str | None:
-    """'WizardLM-13B V1.2', or the base's name ('LLaMA-7B'): the variant a view is of (None
-    for a project with several, which shows its headline figures)."""
-    if len(project.variants) != 1:
+    """'WizardLM-13B V1.2', or the base's name ('LLaMA-7B'): the run a view (or a project on
+    one base) is of; None for a project with several, which shows its headline figures."""
+    if len(project.variants) > 1 or len(project.base_models) > 1:
         return None
-    variant = project.variants[0]
-    if variant.name:
+    variant = project.variants[0] if project.variants else None
+    if variant is not None and variant.name:
         return variant.name
-    base = catalog.get(variant.base_model)
-    return base.name if base else variant.base_model
+    base_id = variant.base_model if variant else project.base_models[0]
+    base = catalog.get(base_id)
+    return base.name if base else base_id

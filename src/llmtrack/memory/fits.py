@@ -300,44 +300,27 @@ def reported_rows(
 
 
 def _judged(catalog, project, mode, precision, card, memory, gpu, count, source, note):
-    """A reported run as a row on the card, or None when the source states no requirement."""
-    if memory is not None:  # a memory figure: on the card's memory, the estimator's rule
-        total = card.memory_gib * card.gpus
+    """A reported run as a row on the card, or None when the source states no requirement:
+    a memory figure is judged by the estimator's verdict rule; a setup without one only by
+    its card count and memory per card, with no peak or headroom made up for it."""
+    total = card.memory_gib * card.gpus
+    if memory is not None:
+        peak: float | None = float(memory)
+        headroom: float | None = round(total - peak, 2)
         verdict_ = verdict(float(memory), total) if count <= card.gpus else "no"
-        if count > card.gpus:
-            note = f"needs {count} x GPU; {note}"
-        return FitRow(
-            "reported",
-            project.id,
-            project.name,
-            None,
-            mode,
-            precision,
-            float(memory),
-            verdict_,
-            round(total - memory, 2),
-            source,
-            note,
-        )
-    if gpu is None:
+        said = f"needs {count} x GPU" if count > card.gpus else None
+    elif gpu is not None:
+        peak = headroom = None
+        enough = count <= card.gpus and catalog.get(gpu).memory_gib <= card.memory_gib
+        verdict_ = "fits" if enough else "no"
+        said = f"ran on {count} x {gpu}" if enough else f"needs {count} x {gpu}"
+    else:
         return None
-    per_card = catalog.get(gpu).memory_gib
-    enough = count <= card.gpus and per_card <= card.memory_gib
-    needs = f"needs {count} x {gpu}" if not enough else f"ran on {count} x {gpu}"
-    # no memory is stated: no peak and no headroom, only whether the card matches the setup
+    note = "; ".join(part for part in (said, note) if part) or None
     return FitRow(
-        "reported",
-        project.id,
-        project.name,
-        None,
-        mode,
-        precision,
-        None,
-        "fits" if enough else "no",
-        None,
-        source,
-        f"{needs}; {note}" if note else needs,
-    )
+        "reported", project.id, project.name, None, mode, precision, peak, verdict_, headroom,
+        source, note,
+    )  # fmt: skip
 
 
 def project_recipe(project: schema.Project) -> Recipe | None:

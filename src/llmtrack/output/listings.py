@@ -47,8 +47,11 @@ def section_listing(
     if "variant" in added and "base_models" in table:  # the variant names its base
         table[table.index("base_models")] = "variant"
     decided = [key for key in added if key != "variant" and key.rsplit(".", 1)[-1] != "base"]
-    if decided:  # what decided the selection, in place of the least wanted column (the name)
-        table = [c for c in table if c != "name"] + decided
+    if decided:  # what decided the selection comes right after who: a narrow terminal drops
+        # columns from the right, and these are what `--vram` was asked for
+        who = 2 if "variant" in table else 1
+        rest = [c for c in table[who:] if c != "name"]
+        table = [*table[:who], *decided, *rest]
     return Listing(
         rows,
         lambda: [*records.field_names(section), *added],
