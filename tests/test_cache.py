@@ -296,6 +296,14 @@ def test_the_remembered_estimates_change_with_the_estimator(module, tmp_path, mo
     assert after != before
 
 
+def test_the_remembered_estimates_are_keyed_by_every_estimator_module():
+    """A new module in memory/ that the key missed would serve yesterday's numbers."""
+    from llmtrack.memory import fits
+
+    package = Path(fits.__file__).parent
+    assert set(fits.ESTIMATOR_MODULES) == {f"memory/{p.name}" for p in package.glob("*.py")}
+
+
 def test_decoding_builds_a_record_only_from_exactly_its_fields():
     build = cache._builder(cache._layout())
     gpu = load_catalog().get("t4")

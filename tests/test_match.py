@@ -111,10 +111,11 @@ SPELLINGS = [
     ("vicunna", "vicuna", "using vicuna for 'vicunna'"),
     # refused: several entries fit, the user must pick
     (
-        "llama",  # Meta's whole Llama line: every size of LLaMA, Llama 2, 3, 3.1, 3.2, 3.3
+        "llama",  # Meta's whole Llama line: every size of LLaMA, Llama 2, 3, 3.1, 3.2, 3.3, 4
         "ambiguous: llama-7b, llama-13b, llama-33b, llama-65b, llama-2-7b, llama-2-13b, "
         "llama-2-70b, llama-3-8b, llama-3-70b, llama-3.1-8b, llama-3.1-70b, llama-3.1-405b, "
-        "llama-3.2-1b, llama-3.2-3b, llama-3.3-70b, llama-paper",
+        "llama-3.2-1b, llama-3.2-3b, llama-3.3-70b, llama-4-scout, llama-4-maverick, "
+        "llama-paper",
     ),
     ("llama 2", "ambiguous: llama-2-7b, llama-2-13b, llama-2-70b, llama-2-paper"),  # one generation
     ("t5", "ambiguous: t5-small, t5-base, t5-large, t5-3b, t5-11b, t5-paper"),

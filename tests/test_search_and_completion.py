@@ -93,8 +93,11 @@ def test_completes_names_for_show(runner):
 
 
 def test_completes_gpus_and_base_models(runner):
-    assert complete(runner, "fish", "llmtrack estimate llama-7b --gpu rtx-4").split() == [
+    assert complete(runner, "fish", "llmtrack estimate llama-7b --gpu rtx-409").split() == [
         "rtx-4090"]  # fmt: skip
+    fours = complete(runner, "fish", "llmtrack estimate llama-7b --gpu rtx-4").split()
+    assert {"rtx-4090", "rtx-4080", "rtx-4060-ti-16gb"} <= set(fours)
+    assert not [gpu for gpu in fours if not gpu.startswith("rtx-4")]
     offered = complete(runner, "fish", "llmtrack estimate llama-7b --gpu rtx").split()
     assert {"rtx-3060-12gb", "rtx-3090", "rtx-4090", "rtx-5090"} <= set(offered)
     bases = complete(runner, "bash", "llmtrack list --base pyth").split()

@@ -18,6 +18,7 @@ from llmtrack.catalog import schema, values
 from llmtrack.catalog.schema import SECTIONS
 from llmtrack.cli import app
 from llmtrack.cli.options import DETAIL_FORMATS
+from llmtrack.memory.kvcache import KV_CACHE_TYPES
 from llmtrack.memory.precisions import PRECISIONS
 from llmtrack.memory.recipe import LORA_TARGETS, MODES, OPTIMIZERS
 from llmtrack.output.compare import COMPARE_FORMATS
@@ -118,6 +119,8 @@ ENUMERATIONS = [
     ("estimate", "--lora-targets", LORA_TARGETS),
     ("fits", "--mode", MODES),
     ("fits", "--precision", PRECISIONS),
+    ("estimate", "--kv-cache", KV_CACHE_TYPES),
+    ("fits", "--kv-cache", KV_CACHE_TYPES),
     ("list", "--format", FORMATS),
     ("search", "--section", SECTIONS),
     ("export", "--section", SECTIONS),

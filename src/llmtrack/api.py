@@ -80,9 +80,9 @@ def estimate(model: str, catalog: Catalog | None = None, **recipe: Any) -> Estim
     """Peak GPU memory of running or training ``model`` (a base model, or a project on one),
     by component; ``recipe`` takes ``Recipe``'s fields (mode, precision, seq_len, batch,
     lora_rank, gpus, zero, ...). Every default it picked is in ``.assumptions``."""
-    from llmtrack.memory.fits import estimate_base, model_to_estimate
+    from llmtrack.memory.models import model_to_estimate
 
-    base, notes, _ = model_to_estimate(catalog or load_catalog(), model)
-    for note in notes:  # a guessed name, or the base model a project stands for
+    chosen = model_to_estimate(catalog or load_catalog(), model)
+    for note in chosen.notes:  # a guessed name, or the base model a project stands for
         warnings.warn(note, UserWarning, stacklevel=2)
-    return estimate_base(base, Recipe(**recipe))
+    return chosen.estimate(Recipe(**recipe))

@@ -47,6 +47,7 @@ CACHES_KEPT = 8  # compiled catalogs kept, for users who switch between overlay 
 # Modules whose output a compiled catalog holds, relative to the package folder.
 STORED_MODULES = (
     "catalog/schema.py",
+    "catalog/architecture.py",
     "catalog/records.py",
     "catalog/values.py",
     "catalog/validation.py",

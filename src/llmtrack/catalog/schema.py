@@ -20,6 +20,8 @@ from typing import Annotated, ClassVar
 from annotated_types import MinLen
 
 # re-exported: the schema is where the rest of the code finds its records
+from llmtrack.catalog.architecture import Architecture as Architecture
+from llmtrack.catalog.architecture import LatentAttention as LatentAttention
 from llmtrack.catalog.records import RECORD_TYPES as RECORD_TYPES
 from llmtrack.catalog.records import Record as Record
 from llmtrack.catalog.records import about, record
@@ -29,15 +31,12 @@ from llmtrack.catalog.records import references_of as references_of
 from llmtrack.catalog.values import (
     Access,
     Amount,
-    ArchitectureKind,
     CostBound,
     Count,
     DataOrigin,
-    FfnKind,
     MemoryKind,
     Method,
     PartialDate,
-    PositionKind,
     PositiveAmount,
     ReferenceKind,
     Slug,
@@ -90,65 +89,6 @@ class Entry(Record):
 
 
 # --- base models ---------------------------------------------------------------
-
-
-@record
-class LatentAttention(Record):
-    """DeepSeek-V2's multi-head latent attention: keys and values go through a low-rank
-    latent, which is what the KV cache holds."""
-
-    q_lora_rank: Count | None = about("null when queries are a plain projection", None)
-    kv_lora_rank: Count = about("the compressed key/value latent the cache holds")
-    rope_head_dim: Count = about("qk_rope_head_dim")
-    nope_head_dim: Count = about("qk_nope_head_dim")
-    v_head_dim: Count = about("v_head_dim")
-
-
-@record
-class Architecture(Record):
-    """What the memory estimator needs, as the model's config states it."""
-
-    kind: ArchitectureKind = about("the transformer's layout", "decoder")
-    layers: Count = about("transformer blocks (encoder blocks for encoder-decoder)", example=32)
-    decoder_layers: Count | None = about("encoder-decoder models only", None, feature=True)
-    hidden_size: Count = about("d_model", example=4096)
-    heads: Count = about("attention heads", example=32)
-    kv_heads: Count | None = about(
-        "key/value heads (fewer than heads with grouped-query attention)", None
-    )
-    head_dim: Count | None = about("only when it is not hidden_size / heads", None, feature=True)
-    ffn_size: Count = about("intermediate size of the feed-forward block", example=11008)
-    ffn_kind: FfnKind = about("mlp (two matrices) or gated (three: SwiGLU, GeGLU)", example="gated")
-    activation: Text | None = about("e.g. gelu, silu, relu", None)
-    vocab_size: Count | None = about("as in config.json (padded size)", None, example=32000)
-    tied_embeddings: bool | None = about("true when lm_head shares the embedding matrix", None)
-    position: PositionKind | None = about("how positions are encoded", None)
-    sliding_window: Count | None = about(
-        "tokens a windowed layer attends to, when the model uses one", None, feature=True
-    )
-    sliding_window_pattern: Count | None = about(
-        "every Nth layer attends globally (Gemma 2: 2); null: every layer uses the window",
-        None,
-        feature=True,
-    )
-    experts: Count | None = about(
-        "mixture of experts: routed experts per layer", None, feature=True
-    )
-    experts_per_token: Count | None = about(
-        "routed experts each token uses (top-k)", None, feature=True
-    )
-    expert_ffn_size: Count | None = about(
-        "one expert's intermediate size, when not ffn_size", None, feature=True
-    )
-    shared_expert_ffn_size: Count | None = about(
-        "all always-on shared experts together", None, feature=True
-    )
-    dense_layers: Count | None = about(
-        "leading layers with a dense FFN instead of experts", None, feature=True
-    )
-    latent_attention: LatentAttention | None = about(
-        "DeepSeek-V2 multi-head latent attention", None, feature=True
-    )
 
 
 @record
@@ -400,6 +340,14 @@ class Gpu(Entry):
         "unified memory: the sizes a buyer can choose, GiB (memory_gib is the largest)", ()
     )
     bandwidth_gb_s: Amount | None = about("memory bandwidth, GB/s", None, unit="GB/s")
+    bf16_tflops: Amount | None = about(
+        "dense BF16 (else FP16) tensor throughput, no sparsity", None, unit="TFLOPS"
+    )
+    fp8_tflops: Amount | None = about(
+        "dense FP8 tensor throughput, no sparsity; null without FP8 tensor cores",
+        None,
+        unit="TFLOPS",
+    )
     bf16: bool | None = about("true when the card computes in bfloat16", None)
     released: PartialDate | None = about(DATE_DOC, None)
     price: Price | None = about("an indicative price, with its date and source", None)

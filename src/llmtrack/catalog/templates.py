@@ -86,8 +86,9 @@ def _scalar(value, in_list: bool = False) -> str:
     return text if plain else json.dumps(text, ensure_ascii=False)
 
 
-def _lines(cls: type, section: str, commented: bool = False) -> list[str]:
-    """One line per field of ``cls``, each with its comment; nested records indented."""
+def _lines(cls: type, section: str, commented: bool = False, filled=None) -> list[str]:
+    """One line per field of ``cls``, each with its comment; nested records indented.
+    ``filled``: a record whose values replace the examples and nulls."""
     hints = typing.get_type_hints(cls, include_extras=True)
     mark = "# " if commented else ""
     lines = []
@@ -96,11 +97,13 @@ def _lines(cls: type, section: str, commented: bool = False) -> list[str]:
         required = _required(f)
         comment = _comment(f, hint, required)
         record, listed = _record_type(hint), _list_record_type(hint)
+        given = getattr(filled, f.name, None) if filled is not None else None
         if record is not None:
-            # an optional record is shown commented out: uncomment it to fill it in
-            inner = commented or not required
+            # an optional record is shown commented out (uncomment it to fill it in), unless
+            # it is filled in already
+            inner = commented or (not required and given is None)
             lines.append(f"{'# ' if inner else ''}{f.name}:  # {comment}")
-            lines += [f"  {line}" for line in _lines(record, section, inner)]
+            lines += [f"  {line}" for line in _lines(record, section, inner, given)]
         elif listed is not None:
             lines.append(f"{mark}{f.name}: []  # {comment}")
             item = _lines(listed, section)
@@ -108,6 +111,8 @@ def _lines(cls: type, section: str, commented: bool = False) -> list[str]:
             lines += [f"# {'- ' if n == 0 else '  '}{line}" for n, line in enumerate(item)]
         else:
             value = _value(f, section) if required else f.default
+            if filled is not None and given not in (None, ()):
+                value = list(given) if isinstance(given, tuple) else given
             if value in (dataclasses.MISSING, None, ()):
                 value = [] if typing.get_origin(_options(hint)[0]) is tuple else None
             shown = "null" if value is None else _scalar(value)
@@ -125,16 +130,19 @@ def _value(f: dataclasses.Field, section: str):
     return "..." if example is None else example
 
 
-def template(section: str) -> str:
+def template(section: str, filled: schema.Entry | None = None, notes: tuple = ()) -> str:
+    """The template; ``filled``, an entry whose values it shows (``new --from-config``),
+    with ``notes`` on where they came from."""
     cls = schema.ENTRY_TYPES[section]
     header = [
         f"# A new {SECTIONS[section].singular} for llmtrack. Fill in what your sources say; "
         "unknown is null.",
+        *(f"# {note}" for note in notes),
         "# Check it with: llmtrack validate THIS_FILE",
         "# Use it with:   llmtrack --catalog THIS_FILE list  (or put it in the config folder)",
         f"{section}:",
     ]
-    body = _lines(cls, section)
+    body = _lines(cls, section, filled=filled)
     entry = [
         f"{'- ' if n == 0 else '  '}{line}" if not line.startswith("#") or n == 0 else f"  {line}"
         for n, line in enumerate(body)

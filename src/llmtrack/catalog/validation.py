@@ -38,7 +38,7 @@ def adapters():
     return {section: TypeAdapter(cls) for section, cls in schema.ENTRY_TYPES.items()}
 
 
-def _message(error: Any) -> str:
+def message_of(error: Any) -> str:
     kind = error["type"]
     if kind in ("unexpected_keyword_argument", "extra_forbidden"):
         return "unknown key"
@@ -122,7 +122,7 @@ def validate_file(
                     line, column = parsed.locate(path + loc)
                     where = ".".join(str(part) for part in loc) or None
                     problems.append(
-                        Problem(parsed.name, line, column, label, where, _message(error))
+                        Problem(parsed.name, line, column, label, where, message_of(error))
                     )
                 if refused is not None:  # its references are checked with the others
                     refused.append((raw, section, parsed, path, label))
@@ -177,6 +177,19 @@ def _stray_variants(merged: Sequence[Placed]) -> Iterator[Problem]:
                 message = f"variant on {variant.base_model!r}, which is not in base_models"
                 where = f"variants.{i}.base_model"
                 yield Problem(item.parsed.name, line, column, item.entry.id, where, message)
+
+
+def _impossible_architectures(merged: Sequence[Placed]) -> Iterator[Problem]:
+    from llmtrack.catalog.architecture import inconsistencies
+
+    for item in merged:
+        arch = getattr(item.entry, "architecture", None)
+        if arch is None or not item.path:  # bundled entries were checked when built
+            continue
+        for name, message in inconsistencies(arch):
+            line, column = item.locate("architecture", name)
+            where = f"architecture.{name}"
+            yield Problem(item.parsed.name, line, column, item.entry.id, where, message)
 
 
 def plausibility(
@@ -285,6 +298,7 @@ def load_layers(
     everything = list(merged.values())
     problems += _dangling(everything, refused)
     problems += _stray_variants(everything)
+    problems += _impossible_architectures(everything)
     new = [item for item in everything if item.path]  # base entries were checked before
     warnings = list(plausibility(new, today or dt.date.today(), everything))
     if any(p.severity == "error" for p in problems):

@@ -70,6 +70,12 @@ Method = Literal[
     "rlhf",
     "dpo",
     "orpo",
+    "kto",
+    "simpo",
+    "grpo",
+    "rlvr",
+    "distillation",
+    "merging",
     "vocab-extension",
     "continued-pretraining",
     "quantization",
@@ -91,6 +97,9 @@ CostBound = Literal["exact", "approximate", "upper-bound"]
 ArchitectureKind = Literal["decoder", "encoder", "encoder-decoder"]
 FfnKind = Literal["mlp", "gated"]
 PositionKind = Literal["learned", "rotary", "alibi", "relative"]
+# a layer's token mixer: attention over every token, a sliding window or fixed chunks, or a
+# recurrent state (linear attention such as Gated DeltaNet, or Mamba-2)
+LayerKind = Literal["full", "sliding", "chunked", "linear", "mamba"]
 ReferenceKind = Literal["paper", "tool", "blog"]
 TechniqueCategory = Literal[
     "parallelism", "memory", "precision", "quantization", "parameter-efficient"
@@ -98,6 +107,7 @@ TechniqueCategory = Literal[
 MemoryKind = Literal["dedicated", "unified"]
 DATA_ORIGINS: tuple[str, ...] = typing.get_args(DataOrigin)
 ACCESS: tuple[str, ...] = typing.get_args(Access)
+LAYER_KINDS: tuple[str, ...] = typing.get_args(LayerKind)
 COST_BOUNDS: tuple[str, ...] = typing.get_args(CostBound)
 
 # Training-data languages: ISO 639-1 codes (what `data.languages` holds) and their English

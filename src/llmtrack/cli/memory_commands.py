@@ -21,9 +21,20 @@ from llmtrack.cli.options import (
     complete_ids,
     listing,
 )
-from llmtrack.memory.precisions import PRECISIONS
+from llmtrack.memory.kvcache import KV_CACHE_TYPES
+from llmtrack.memory.precisions import EXL_FORMS, PRECISIONS
 from llmtrack.memory.recipe import LORA_TARGETS, MODES, OPTIMIZERS
 from llmtrack.output.listing import OutputSpec
+
+KvCacheOption = Annotated[
+    str | None,
+    choice_option(
+        "--kv-cache",
+        values=KV_CACHE_TYPES,
+        before="Inference: the KV cache's type: ",
+        after=" [default: the compute dtype, 16-bit].",
+    ),
+]
 
 
 def estimate_command(
@@ -43,9 +54,11 @@ def estimate_command(
         choice_option(
             "--precision",
             values=PRECISIONS,
+            forms=EXL_FORMS,
             after=" [default: fp16; nf4-dq for qlora; bf16 for full].",
         ),
     ] = None,
+    kv_cache: KvCacheOption = None,
     seq_len: SeqLenOption = None,
     batch: BatchOption = 1,
     gradient_checkpointing: Annotated[
@@ -112,7 +125,7 @@ def estimate_command(
 
       llmtrack estimate llama-13b --mode full --gpus 8 --zero 3 --format json
     """
-    from llmtrack.memory.fits import estimate_base, model_to_estimate
+    from llmtrack.memory.models import model_to_estimate
     from llmtrack.memory.recipe import Recipe
     from llmtrack.output.estimate_view import estimate_record, render_estimate
     from llmtrack.output.formats import check_format
@@ -134,13 +147,15 @@ def estimate_command(
         group_size=group_size,
         flash_attention=not eager_attention,
         all_logits=all_logits,
+        kv_cache=kv_cache,
     )
     catalog = session.load()
     card = session.card(catalog, vram, gpu, gpus)
-    base, notes, resolved_from = model_to_estimate(catalog, model)
-    for line in notes:
+    chosen = model_to_estimate(catalog, model)
+    base, resolved_from = chosen.base, chosen.resolved_from
+    for line in chosen.notes:
         session.note(line)
-    result = estimate_base(base, recipe)
+    result = chosen.estimate(recipe)
     env = output_env(session.current().env, output)
     write_detail(
         fmt,
@@ -162,7 +177,22 @@ def fits_command(
     ] = None,
     precision_name: Annotated[
         list[str] | None,
-        choice_option("--precision", values=PRECISIONS, before="Weight precision (repeatable): "),
+        choice_option(
+            "--precision",
+            values=PRECISIONS,
+            forms=EXL_FORMS,
+            before="Weight precision (repeatable): ",
+        ),
+    ] = None,
+    kv_cache: KvCacheOption = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            help="Only these models, every recipe (repeatable): a catalog name, a "
+            "config.json or .gguf file, or a Hugging Face repo id.",
+            autocompletion=complete_ids("base_models", "projects"),
+        ),
     ] = None,
     seq_len: SeqLenOption = None,
     batch: BatchOption = 1,
@@ -195,6 +225,10 @@ def fits_command(
 
     catalog = session.load()
     card = session.card(catalog, vram, gpu, gpus)
+    if model:
+        rows = _fits_of_models(catalog, card, model, mode, precision_name, seq_len, batch, kv_cache)
+        emit(fits_listing(rows, card, seq_len, batch), out, session.current().env)
+        return
     rows = fits_on(
         catalog,
         card,
@@ -204,5 +238,21 @@ def fits_command(
         batch,
         show_all,
         all_recipes,
+        kv_cache,
     )
     emit(fits_listing(rows, card, seq_len, batch), out, session.current().env)
+
+
+def _fits_of_models(catalog, card, names, modes, precisions, seq_len, batch, kv_cache):
+    from llmtrack.errors import UsageError
+    from llmtrack.memory.models import fits_of, model_to_estimate
+
+    if card is None:
+        raise UsageError("give the card: --vram SIZE (e.g. 24GB) or --gpu NAME")
+    models = []
+    for name in names:
+        chosen = model_to_estimate(catalog, name)
+        for line in chosen.notes:
+            session.note(line)
+        models.append(chosen)
+    return fits_of(models, card, modes or (), precisions or (), seq_len, batch, kv_cache)

@@ -28,12 +28,19 @@ def complete_from(values: Iterable[str]) -> Callable[[str], list[str]]:
 
 
 def choice_option(
-    *names: str, values: Sequence[str], before: str = "", after: str = "."
+    *names: str,
+    values: Sequence[str],
+    before: str = "",
+    after: str = ".",
+    forms: Sequence[str] = (),
 ) -> typer.models.OptionInfo:
     """An option that takes one of ``values``: its help names every one and completion
-    offers them, so neither can leave a value out."""
+    offers them, so neither can leave a value out. ``forms`` are patterns it also takes
+    (exl2-BITS), named in the help but not completed."""
     return typer.Option(
-        *names, help=f"{before}{listed(values)}{after}", autocompletion=complete_from(values)
+        *names,
+        help=f"{before}{listed([*values, *forms])}{after}",
+        autocompletion=complete_from(values),
     )
 
 

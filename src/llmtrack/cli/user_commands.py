@@ -11,6 +11,7 @@ from llmtrack.catalog.schema import SECTIONS
 from llmtrack.choices import choose, choose_section
 from llmtrack.cli import session
 from llmtrack.cli.options import choice_argument, choice_option, listing
+from llmtrack.errors import UsageError
 from llmtrack.output.listing import OutputSpec
 
 
@@ -86,6 +87,14 @@ def new_command(
         str,
         choice_argument(values=SECTIONS),
     ],
+    from_config: Annotated[
+        str | None,
+        typer.Option(
+            "--from-config",
+            help="base_models: fill the entry in from a config.json, a .gguf file or a "
+            "Hugging Face repo id (architecture and parameter count).",
+        ),
+    ] = None,
 ) -> None:
     """Print a commented YAML template for a new entry: every field, which are required,
     units. It is a valid catalog file as printed.
@@ -95,10 +104,21 @@ def new_command(
       llmtrack new projects > my-project.yaml
 
       llmtrack new base_models
+
+      llmtrack new base-model --from-config ./Qwen3-8B/config.json > qwen3-8b.yaml
     """
     from llmtrack.catalog.templates import template
 
-    typer.echo(template(choose_section(section)), nl=False)
+    chosen = choose_section(section)
+    if from_config is None:
+        typer.echo(template(chosen), nl=False)
+        return
+    if chosen != "base_models":
+        raise UsageError("--from-config fills in a base model: llmtrack new base_models ...")
+    from llmtrack.external import entry_with_count
+
+    entry, notes = entry_with_count(from_config)
+    typer.echo(template(chosen, entry, notes), nl=False)
 
 
 CACHE_ACTIONS = ("path", "clear")

@@ -17,7 +17,11 @@ from __future__ import annotations
 from dataclasses import field, replace
 
 from llmtrack.catalog.schema import Architecture
+from llmtrack.errors import UsageError
 from llmtrack.lazyclass import lazy_dataclass
+from llmtrack.memory.activations import training_activations, widest_layer
+from llmtrack.memory.kvcache import KV_CACHE_BITS, KV_CACHE_NOTES, cache_size
+from llmtrack.memory.layers import layer_groups
 from llmtrack.memory.recipe import (
     DEFAULT_LORA,
     OPTIMIZER_LABEL,
@@ -26,7 +30,8 @@ from llmtrack.memory.recipe import (
     Recipe,
     plan_for,
 )
-from llmtrack.memory.shapes import Shapes, attention_linears, ffn_linears, shapes
+from llmtrack.memory.shapes import Linear, Shapes, ffn_linears, mixer_linears, shapes
+from llmtrack.memory.weights import weight_bytes
 
 GIB = 1024**3
 
@@ -74,9 +79,14 @@ def verdict(peak_gib: float, vram_gib: float) -> str:
 
 
 def estimate(
-    model: str, arch: Architecture, recipe: Recipe, context_length: int | None = None
+    model: str,
+    arch: Architecture,
+    recipe: Recipe,
+    context_length: int | None = None,
+    stored_weights: int | None = None,
 ) -> Estimate:
-    """The peak-memory breakdown, per GPU, of running ``recipe`` on a model."""
+    """The peak-memory breakdown, per GPU, of running ``recipe`` on a model; ``stored_weights``
+    when a file states its weights' size (a GGUF file's tensors)."""
     notes: list[str] = []
     plan = plan_for(recipe, context_length, notes)
     prec, seq_len, batch = plan.prec, plan.seq_len, recipe.batch
@@ -87,28 +97,37 @@ def estimate(
 
     # Weights, sharded across GPUs by layer for inference and by ZeRO-3/FSDP for training.
     weights: float
-    if recipe.mode == "full":
+    if stored_weights is not None:
+        weights = stored_weights
+        notes.append(f"weights {stored_weights / GIB:.2f} GiB: the file's tensors, as stored")
+    elif recipe.mode == "full":
         # mixed precision trains a 16-bit working copy (fp32 masters are optimizer state)
         weights = s.total * (4 if prec.name == "fp32" else 2)
-    elif prec.quantizes_embeddings:
-        weights = s.total * prec.bytes_per_param
     else:
-        weights = s.linear * prec.bytes_per_param + (s.embedding + s.head) * plan.kept_bytes
+        if prec.experts_only and not arch.experts:
+            raise UsageError(
+                f"{prec.name} quantizes a mixture of experts' routed experts (as gpt-oss ships "
+                f"it) and {model} has none; for a dense model try nvfp4 or a GGUF type "
+                "such as q4_k_m"
+            )
+        weights = weight_bytes(arch, s, prec, 8 * plan.kept_bytes)
     components["weights"] = weights / _weight_shards(recipe, notes)
 
     if recipe.mode == "inference":
-        components["kv_cache"] = _kv_cache(arch, batch, seq_len, plan.act_bytes) / recipe.gpus
-        notes.append(f"KV cache for batch {batch} x {seq_len} tokens in {8 * plan.act_bytes}-bit")
-        windowed, _ = _window_layers(arch)
-        if windowed and arch.sliding_window and seq_len > arch.sliding_window:
-            notes.append(
-                f"{windowed} of {arch.layers} layers attend within a {arch.sliding_window}-token "
-                "window and cache only that many tokens (a cache that keeps every token needs more)"
-            )
+        kv_bits = KV_CACHE_BITS[recipe.kv_cache] if recipe.kv_cache else 8 * plan.act_bytes
+        cache = cache_size(arch, batch, seq_len, kv_bits)
+        components["kv_cache"] = cache.kv / recipe.gpus
+        if cache.state:
+            components["state"] = cache.state / recipe.gpus
+        kv_label = recipe.kv_cache or f"{8 * plan.act_bytes}-bit"
+        notes.append(f"KV cache for batch {batch} x {seq_len} tokens in {kv_label}")
+        if recipe.kv_cache in KV_CACHE_NOTES:
+            notes.append(KV_CACHE_NOTES[recipe.kv_cache])
+        notes.extend(cache.notes)
         if prec.ggml:  # llama.cpp works in a fixed compute buffer and keeps the last logits only
             components["logits"] = batch * vocab * 4
         else:
-            components["activations"] = _layer_activations(
+            components["activations"] = widest_layer(
                 arch, batch, seq_len, plan.act_bytes, recipe.flash_attention
             )
             positions = seq_len if recipe.all_logits else 1
@@ -120,7 +139,9 @@ def estimate(
                 "(--all-logits for code that scores every prompt position)"
             )
     else:
-        components["activations"] = _training_activations(arch, batch, seq_len, plan, recipe)
+        components["activations"] = training_activations(
+            arch, batch, seq_len, plan.act_bytes, recipe.flash_attention, plan.checkpointing
+        )
         # the logits, their fp32 copy for the loss and its gradient
         components["logits"] = batch * seq_len * vocab * (plan.act_bytes + 4 + 4)
         notes.append(
@@ -175,6 +196,22 @@ def _architecture_notes(arch: Architecture, s: Shapes) -> list[str]:
         )
     if arch.latent_attention:
         notes.append("multi-head latent attention: the KV cache holds the compressed latent")
+    if s.vision:
+        notes.append(
+            f"a vision/audio tower of {s.vision / 1e9:.2f}B parameters is in the weights; it "
+            "adds nothing to the text cache"
+        )
+    if s.per_layer_embedding:
+        notes.append(
+            f"per-layer embeddings ({s.per_layer_embedding / 1e9:.2f}B parameters) are counted "
+            "on the GPU, as transformers loads them; a runtime that keeps them in CPU RAM needs "
+            "that much less"
+        )
+    if s.mtp:
+        notes.append(
+            f"{arch.mtp_layers} multi-token-prediction module(s), {s.mtp / 1e9:.2f}B parameters, "
+            "left out: runtimes load them only for speculative decoding"
+        )
     return notes
 
 
@@ -191,95 +228,26 @@ def _weight_shards(recipe: Recipe, notes: list[str]) -> int:
     return 1
 
 
-def _kv_cache(arch: Architecture, batch: int, seq_len: int, dtype_bytes: int) -> float:
-    if arch.kind == "encoder":
-        return 0
-    head_dim = arch.head_dim or arch.hidden_size // arch.heads
-    kv_heads = arch.kv_heads or arch.heads
-    decoder = (
-        (arch.decoder_layers or arch.layers) if arch.kind == "encoder-decoder" else arch.layers
-    )
-    if arch.latent_attention:  # one compressed latent and a shared rotary key per token
-        latent = arch.latent_attention
-        per_token_layer = (latent.kv_lora_rank + latent.rope_head_dim) * dtype_bytes
-    else:
-        per_token_layer = 2 * kv_heads * head_dim * dtype_bytes
-    if arch.kind == "encoder-decoder":  # cross-attention keys and values over the encoder output
-        return per_token_layer * decoder * batch * seq_len * 2
-    windowed, full = _window_layers(arch)
-    cached = full * seq_len + windowed * min(seq_len, arch.sliding_window or seq_len)
-    return per_token_layer * batch * cached
-
-
-def _window_layers(arch: Architecture) -> tuple[int, int]:
-    """(layers that attend within the sliding window, layers that attend to everything)."""
-    if not arch.sliding_window:
-        return 0, arch.layers
-    every = arch.sliding_window_pattern
-    full = arch.layers // every if every else 0
-    return arch.layers - full, full
-
-
-def _layer_activations(
-    arch: Architecture, batch: int, seq_len: int, dtype_bytes: int, flash: bool
-) -> float:
-    """Bytes one transformer layer keeps for its backward pass (no dropout masks)."""
-    tokens = batch * seq_len
-    h = arch.hidden_size
-    attention_linears_ = attention_linears(arch)
-    heads_out = attention_linears_[-1].inputs  # what the output projection reads
-    projected = sum(m.outputs for m in attention_linears_[:-1])
-    # the norm's output, q/k/v (or the latents), and the attention's output
-    attention = tokens * (h + projected + heads_out) * dtype_bytes
-    if flash:
-        attention += tokens * arch.heads * 4  # softmax statistics only
-    else:
-        # probabilities in fp32 (softmax is computed in fp32) and in the compute dtype
-        attention += batch * arch.heads * seq_len * seq_len * (4 + dtype_bytes)
-    # the FFN's input, the outputs of its input projections (gate and up, or fc1), what the
-    # down projection reads (and, gated, the gate's activation apart from that product); with
-    # experts, only the routed ones
-    inner = 0
-    for m in ffn_linears(arch, active=True):
-        if m.role.endswith(".in"):
-            inner += m.outputs * m.count
-        elif m.role.endswith(".out"):
-            inner += m.inputs * m.count * (2 if arch.ffn_kind == "gated" else 1)
-        else:  # the router's scores
-            inner += m.outputs
-    ffn = tokens * (h + inner) * dtype_bytes
-    # Each of the two norms keeps its input, the residual stream. Gated-FFN models pair with
-    # RMSNorm, which LLaMA-style code computes in fp32, so that copy is fp32.
-    norm_bytes = 4 if arch.ffn_kind == "gated" else dtype_bytes
-    norms = 2 * tokens * h * norm_bytes
-    return attention + ffn + norms
-
-
-def _training_activations(arch, batch, seq_len, plan: Plan, recipe: Recipe) -> float:
-    layers = arch.layers + (arch.decoder_layers or 0)
-    one_layer = _layer_activations(arch, batch, seq_len, plan.act_bytes, recipe.flash_attention)
-    if plan.checkpointing:
-        # each layer keeps its input; one layer at a time is recomputed in full
-        return layers * batch * seq_len * arch.hidden_size * plan.act_bytes + one_layer
-    return layers * one_layer
-
-
 def _lora_params(arch: Architecture, recipe: Recipe, plan: Plan, notes: list[str]) -> int:
     rank, targets = DEFAULT_LORA[recipe.mode]
     if recipe.lora_rank is not None:
         rank = recipe.lora_rank
     if recipe.lora_targets is not None:
         targets = recipe.lora_targets
-    attention = attention_linears(arch)
-    if targets == "attention":  # q and v projections, PEFT's default for LLaMA-style models
-        chosen = [m for m in attention if m.role in ("q", "v")]
+    dense = ffn_linears(arch, dense=True)
+    routed = [m for m in ffn_linears(arch) if m.role != "router"] if arch.experts else []
+    layer_kinds: list[tuple[list[Linear], int]] = []
+    for group in layer_groups(arch):
+        mixer = mixer_linears(arch, group.kind)
+        if targets == "attention":  # q and v projections, PEFT's default for LLaMA-style models
+            # (layers without attention have neither)
+            chosen = [m for m in mixer if m.role in ("q", "v")]
+        else:  # every nn.Linear: a depthwise convolution is not one
+            chosen = [m for m in mixer if m.role != "conv"] + (routed if group.moe else dense)
+        layer_kinds.append((chosen, group.count))
+    if targets == "attention":
         what = "q and v projections"
-        layer_kinds = [(chosen, arch.layers)]
     else:
-        dense_layers = min(arch.dense_layers or 0, arch.layers) if arch.experts else arch.layers
-        dense = attention + ffn_linears(arch, dense=True)
-        routed = attention + [m for m in ffn_linears(arch) if m.role != "router"]
-        layer_kinds = [(dense, dense_layers), (routed, arch.layers - dense_layers)]
         what = "every linear layer" + (", every expert" if arch.experts else "")
     # a rank-r adapter on a matrix adds r x (inputs + outputs) weights
     per_rank = sum(

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from llmtrack.catalog import schema
 from llmtrack.catalog.store import Catalog
-from llmtrack.errors import NotFoundError, UsageError
+from llmtrack.errors import UsageError
 from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.memory.estimate import GIB, Estimate, estimate, verdict
 from llmtrack.memory.recipe import Recipe
@@ -61,9 +61,12 @@ class FitRow:
         return self.verdict != "no"
 
 
-def estimate_base(base: schema.BaseModelEntry, recipe: Recipe) -> Estimate:
+def estimate_base(
+    base: schema.BaseModelEntry, recipe: Recipe, weight_bytes: int | None = None
+) -> Estimate:
+    """The estimate for a catalog entry; ``weight_bytes`` when a file says its weights."""
     assert base.architecture is not None, "can_estimate(base) first"
-    return estimate(base.id, base.architecture, recipe, base.context_length)
+    return estimate(base.id, base.architecture, recipe, base.context_length, weight_bytes)
 
 
 def can_estimate(base: schema.BaseModelEntry) -> bool:
@@ -78,45 +81,6 @@ def estimable(catalog: Catalog) -> list[schema.BaseModelEntry]:
     return [b for b in catalog.base_models if can_estimate(b)]
 
 
-class ModelToEstimate(NamedTuple):
-    base: schema.BaseModelEntry
-    notes: list[str]  # what to say on stderr: how the name was read
-    resolved_from: str | None  # the name given, when it was not the model's own name
-
-
-def model_to_estimate(catalog: Catalog, name: str) -> ModelToEstimate:
-    """The base model ``name`` denotes, and the notes to show. A project stands for its base
-    model: the one its name gives (``vicuna-13b``), or its only one the estimator can model;
-    a checkpoint's name for the model it was made from."""
-    from llmtrack.match import NameIndex
-
-    resolution = NameIndex.build(catalog, ["base_models", "projects"]).resolve(name, "model")
-    notes = [resolution.note] if resolution.note else []
-    entry = catalog.get(resolution.entry_id)
-    exact = resolution.how in ("id", "name") and isinstance(entry, schema.BaseModelEntry)
-    if isinstance(entry, schema.Project):
-        if resolution.base:
-            base = catalog.get(resolution.base)
-        else:
-            bases = [catalog.get(b) for b in entry.base_models]
-            usable = [b for b in bases if can_estimate(b)]
-            if len(usable) != 1:
-                options = ", ".join(b.id for b in usable) or "none with a published architecture"
-                raise NotFoundError(
-                    f"{entry.name} is built on several base models; which one: {options}?"
-                )
-            base = usable[0]
-        notes.append(f"estimating {entry.name} on its base model {base.id}")
-        entry = base
-    assert isinstance(entry, schema.BaseModelEntry)
-    if not can_estimate(entry):
-        raise NotFoundError(
-            f"{entry.name} has no published architecture (access: {entry.access}); "
-            "the estimator needs layers, hidden size, heads and vocabulary"
-        )
-    return ModelToEstimate(entry, notes, None if exact else name)
-
-
 def fits_on(
     catalog: Catalog,
     card: Card | None,
@@ -126,6 +90,7 @@ def fits_on(
     batch: int = 1,
     show_all: bool = False,
     all_recipes: bool = False,
+    kv_cache: str | None = None,
 ) -> list[FitRow]:
     """What fits on the card, best first, then what projects report. Each mode is tried at
     its precisions (``MODE_PRECISIONS``, or ``precisions``); a model shows its best recipe
@@ -135,10 +100,20 @@ def fits_on(
         raise UsageError("give the card: --vram SIZE (e.g. 24GB) or --gpu NAME")
     wanted = list(modes) or list(MODE_PRECISIONS)
     if not modes and not precisions:
-        chosen = [replace(r, seq_len=seq_len, batch=batch) for r in DEFAULT_RECIPES]
+        chosen = [
+            replace(
+                r,
+                seq_len=seq_len,
+                batch=batch,
+                kv_cache=kv_cache if r.mode == "inference" else None,
+            )
+            for r in DEFAULT_RECIPES
+        ]
     else:
         chosen = [
-            Recipe(m, p, seq_len=seq_len, batch=batch)
+            Recipe(
+                m, p, seq_len=seq_len, batch=batch, kv_cache=kv_cache if m == "inference" else None
+            )
             for m in (modes or ["inference"])
             for p in (precisions or MODE_PRECISIONS[m])
         ]
@@ -186,27 +161,50 @@ def fit_rows(
             else:
                 result = estimate_base(base, _on(recipe, card))
                 precision, peak_bytes = result.recipe.precision, result.peak_bytes
-            peak_gib = peak_bytes / GIB
-            rows.append(
-                FitRow(
-                    "estimate",
-                    base.id,
-                    base.name,
-                    base.params,
-                    recipe.mode,
-                    precision,
-                    round(peak_gib, 2),
-                    verdict(peak_gib, card.memory_gib),
-                    round(card.memory_gib - peak_gib, 2),
-                )
-            )
-    rows.sort(key=lambda r: (_VERDICT_ORDER[r.verdict], -(r.params or 0), r.peak_gib))
-    return rows
+            rows.append(estimate_row(base, recipe.mode, precision, peak_bytes, card))
+    return sorted_rows(rows)
 
 
-# The estimator's modules: what its figures depend on besides the catalog and the recipe.
+def estimate_row(
+    base: schema.BaseModelEntry, mode: str, precision: str | None, peak_bytes: int, card: Card
+) -> FitRow:
+    peak_gib = peak_bytes / GIB
+    return FitRow(
+        "estimate",
+        base.id,
+        base.name,
+        base.params,
+        mode,
+        precision,
+        round(peak_gib, 2),
+        verdict(peak_gib, card.memory_gib),
+        round(card.memory_gib - peak_gib, 2),
+    )
+
+
+def sorted_rows(rows: list[FitRow]) -> list[FitRow]:
+    """Best first: what fits, biggest model first, then the smallest peak."""
+    return sorted(rows, key=lambda r: (_VERDICT_ORDER[r.verdict], -(r.params or 0), r.peak_gib))
+
+
+# every module an estimate's number depends on (a test keeps this the whole package)
 ESTIMATOR_MODULES = tuple(
-    f"memory/{name}.py" for name in ("precisions", "shapes", "recipe", "estimate", "fits")
+    f"memory/{name}.py"
+    for name in (
+        "__init__",
+        "activations",
+        "estimate",
+        "fits",
+        "gguf_types",
+        "kvcache",
+        "layers",
+        "models",
+        "precisions",
+        "recipe",
+        "shapes",
+        "unified",
+        "weights",
+    )
 )
 
 

@@ -3,8 +3,12 @@ tensors each format leaves at 16 bits. Every name the estimator accepts is defin
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 from llmtrack.errors import UsageError
 from llmtrack.lazyclass import lazy_dataclass
+from llmtrack.memory.gguf_types import FILE_TYPE_ALIASES, FILE_TYPES, mix_bits
 
 
 @lazy_dataclass(frozen=True)
@@ -16,10 +20,24 @@ class Precision:
     description: str
     quantizes_embeddings: bool = False  # ggml quantizes every 2-D tensor; bnb/GPTQ do not
     ggml: bool = False
+    experts_only: bool = False  # MXFP4 as gpt-oss ships it: routed experts only
+    # bits for tensors of a role (embedding, head, v, ffn.out, expert.out, ...) that a mixed
+    # format stores differently from the rest: GGUF's Q4_K_M keeps some in Q6_K
+    overrides: tuple[tuple[str, float], ...] = ()
 
     @property
     def bytes_per_param(self) -> float:
         return self.bits / 8
+
+    @property
+    def is_uniform(self) -> bool:
+        return not self.overrides and not self.experts_only
+
+    def bits_for(self, role: str, default: float) -> float:
+        for name, bits in self.overrides:
+            if name == role:
+                return bits
+        return default
 
 
 def _grouped(kind: str, bits: int, group: int) -> Precision:
@@ -86,6 +104,38 @@ _FIXED: dict[str, Precision] = {
         Precision("q8_0-v1", 9.0, "ggml q8_0, 2023 format: fp32 scale per 32 (9 bits)", True, True),
     )
 }
+# llama.cpp stores the output head of a Q4_0 ... Q5_1 file in Q6_K (llama_tensor_get_type)
+for _name in ("q4_0", "q4_1", "q5_0", "q5_1"):
+    _FIXED[_name] = replace(_FIXED[_name], overrides=(("head", 6.5625),))
+_FIXED.update(
+    (p.name, p)
+    for p in (
+        Precision(
+            "mxfp4",
+            4.25,
+            "MXFP4 routed experts (32 FP4 values and an 8-bit scale: 4.25 bits), everything "
+            "else 16-bit, as gpt-oss ships it",
+            experts_only=True,
+        ),
+        Precision(
+            "nvfp4",
+            4.5,
+            "NVFP4 linear weights (16 FP4 values and an FP8 scale: 4.5 bits, plus one fp32 "
+            "scale per tensor); embeddings and lm_head stay 16-bit",
+        ),
+    )
+)
+for _name in FILE_TYPES:
+    _bits, _overrides, _what = mix_bits(_name)
+    _FIXED[_name] = Precision(
+        _name,
+        _bits,
+        f"llama.cpp {_name.upper()}: {_what}; output head "
+        f"{'Q8_0' if _name == 'mxfp4_moe' else 'Q6_K or Q5_K'} (llama-quant.cpp's rules)",
+        quantizes_embeddings=True,
+        ggml=True,
+        overrides=_overrides,
+    )
 _GROUPED = {  # name -> (format, bits): group-wise formats, their group from --group-size
     "gptq-8bit": ("GPTQ", 8),
     "gptq-4bit": ("GPTQ", 4),
@@ -102,7 +152,11 @@ ALIASES = {
     "bfloat16": "bf16",
     "awq": "awq-4bit",
     "float8": "fp8",
+    **FILE_TYPE_ALIASES,
 }
+# ExLlamaV2/V3 quantize to any average bits per weight: exl2-4.65, exl3-3.0
+EXL_PATTERN = re.compile(r"(exl[23])[-_]?(\d+(?:\.\d+)?)(?:bpw)?")
+EXL_FORMS = ("exl2-BITS", "exl3-BITS")
 PRECISIONS: tuple[str, ...] = (*_FIXED, *_GROUPED, *ALIASES)
 GGML_PRECISIONS: tuple[str, ...] = tuple(name for name, p in _FIXED.items() if p.ggml)
 
@@ -112,9 +166,28 @@ def precision(name: str, group_size: int = 128) -> Precision:
     key = ALIASES.get(key, key)
     if key in _GROUPED:
         return _grouped(*_GROUPED[key], group_size)
+    exl = EXL_PATTERN.fullmatch(key)
+    if exl:
+        return _exllama(exl.group(1), float(exl.group(2)), name)
     try:
         return _FIXED[key]
     except KeyError:
-        raise UsageError(
-            f"unknown precision {name!r}; choose from: {', '.join(PRECISIONS)}"
-        ) from None
+        choices = ", ".join([*PRECISIONS, *EXL_FORMS])
+        raise UsageError(f"unknown precision {name!r}; choose from: {choices}") from None
+
+
+def _exllama(kind: str, bits: float, name: str) -> Precision:
+    """ExLlamaV2 counts its scales in the bits per weight; ExLlamaV3's target counts the
+    weights' own bits only. Both keep the embeddings unquantized and quantize the head to 6
+    bits by default (-hb 6, which ExLlamaV2's docs put at about 6.3 bits)."""
+    if not 1.0 <= bits <= 8.0:
+        raise UsageError(f"{name!r}: {kind} takes 1 to 8 bits per weight")
+    head = 6.3 if kind == "exl2" else 6.0
+    scales = "scales included" if kind == "exl2" else "scales not counted"
+    return Precision(
+        f"{kind}-{bits:g}",
+        bits,
+        f"{kind.upper()} at {bits:g} bits per weight ({scales}); head {head:g} bits, "
+        "embeddings 16-bit",
+        overrides=(("head", head),),
+    )

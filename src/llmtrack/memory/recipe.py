@@ -44,6 +44,7 @@ class Recipe:
     group_size: int = 128
     flash_attention: bool = True
     all_logits: bool = False  # inference: logits for every prompt position, not just the last
+    kv_cache: str | None = None  # the KV cache's type (KV_CACHE_TYPES); None: the compute dtype
 
     def __post_init__(self):
         from llmtrack.choices import choose
@@ -53,6 +54,12 @@ class Recipe:
         if self.optimizer is not None:
             optimizer = choose(self.optimizer, OPTIMIZERS, "optimizer")
             object.__setattr__(self, "optimizer", optimizer)
+        if self.kv_cache is not None:
+            from llmtrack.memory.kvcache import kv_cache_type
+
+            if self.mode != "inference":
+                raise UsageError("--kv-cache sizes generation's cache; training keeps none")
+            object.__setattr__(self, "kv_cache", kv_cache_type(self.kv_cache))
         if self.lora_targets is not None:
             targets = choose(self.lora_targets, LORA_TARGETS, "LoRA targets")
             object.__setattr__(self, "lora_targets", targets)

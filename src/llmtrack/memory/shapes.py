@@ -5,6 +5,7 @@ from __future__ import annotations
 from llmtrack.catalog.schema import Architecture
 from llmtrack.errors import UsageError
 from llmtrack.lazyclass import lazy_dataclass
+from llmtrack.memory.layers import layer_groups
 
 
 @lazy_dataclass(frozen=True)
@@ -21,14 +22,56 @@ class Linear:
         return self.inputs * self.outputs * self.count
 
 
-def attention_linears(arch: Architecture) -> list[Linear]:
+def head_shape(arch: Architecture, kind: str = "full") -> tuple[int, int]:
+    """(head size, key/value heads) of an attention layer of this kind."""
+    head_dim = arch.head_dim or arch.hidden_size // arch.heads
+    kv_heads = arch.kv_heads or arch.heads
+    if kind == "full":
+        return arch.global_head_dim or head_dim, arch.global_kv_heads or kv_heads
+    return head_dim, kv_heads
+
+
+def mixer_linears(arch: Architecture, kind: str = "full") -> list[Linear]:
+    """The token mixer of one layer of this kind: attention, linear attention or Mamba-2.
+    Its last matrix is always the output projection ("o")."""
+    h = arch.hidden_size
+    if kind == "linear" and arch.linear_attention is not None:
+        la = arch.linear_attention
+        keys, values = la.key_heads * la.key_head_dim, la.value_heads * la.value_head_dim
+        return [
+            # queries, keys, values and the output gate z in one projection; then the
+            # per-head decay and update rates (a, b)
+            Linear("qkvz", h, 2 * keys + 2 * values),
+            Linear("ba", h, 2 * la.value_heads),
+            Linear("conv", 2 * keys + values, la.conv_kernel),  # depthwise, not a Linear
+            Linear("o", values, h),
+        ]
+    if kind == "mamba" and arch.mamba is not None:
+        m = arch.mamba
+        inner, groups = m.heads * m.head_dim, m.groups * m.state_size
+        return [
+            # x and the gate z, B and C per group, and a time step per head
+            Linear("in", h, 2 * inner + 2 * groups + m.heads),
+            Linear("conv", inner + 2 * groups, m.conv_kernel),
+            Linear("o", inner, h),
+        ]
+    return attention_linears(arch, kind)
+
+
+def attention_linears(arch: Architecture, kind: str = "full") -> list[Linear]:
     h = arch.hidden_size
     latent = arch.latent_attention
     if latent is None:
-        head_dim = arch.head_dim or h // arch.heads
-        kv = (arch.kv_heads or arch.heads) * head_dim
+        head_dim, kv_heads = head_shape(arch, kind)
+        kv = kv_heads * head_dim
         q = arch.heads * head_dim
-        return [Linear("q", h, q), Linear("k", h, kv), Linear("v", h, kv), Linear("o", q, h)]
+        gate = q if arch.attention_gate else 0  # the gate comes out of the same projection
+        return [
+            Linear("q", h, q + gate),
+            Linear("k", h, kv),
+            Linear("v", h, kv),
+            Linear("o", q, h),
+        ]
     qk_dim = latent.rope_head_dim + latent.nope_head_dim
     if latent.q_lora_rank is None:
         queries = [Linear("q", h, arch.heads * qk_dim)]
@@ -45,8 +88,11 @@ def attention_linears(arch: Architecture) -> list[Linear]:
     ]
 
 
-def ffn_linears(arch: Architecture, *, dense: bool = False, active: bool = False) -> list[Linear]:
-    """The FFN of one block: dense, or every expert (``active``: only those a token uses)."""
+def ffn_linears(
+    arch: Architecture, *, dense: bool = False, active: bool = False, size: int | None = None
+) -> list[Linear]:
+    """The FFN of one block: dense (of ``size``, else ffn_size), or every expert (``active``:
+    only those a token uses)."""
     h = arch.hidden_size
     matrices = 3 if arch.ffn_kind == "gated" else 2
 
@@ -58,7 +104,7 @@ def ffn_linears(arch: Architecture, *, dense: bool = False, active: bool = False
         ]
 
     if dense or not arch.experts:
-        return mlp("ffn", arch.ffn_size)
+        return mlp("ffn", size or arch.ffn_size)
     # an unknown top-k counts every expert as active: an overestimate, never an under
     count = (arch.experts_per_token or arch.experts) if active else arch.experts
     linears = mlp("expert", arch.expert_ffn_size or arch.ffn_size, count)
@@ -75,10 +121,15 @@ class Shapes:
     head: int  # an untied output projection
     linear: int  # every attention and FFN matrix in every layer
     active_linear: int  # what one token passes through: all of it unless experts are routed
+    per_layer_embedding: int = 0  # Gemma 3n's per-layer tables, which may stay off the GPU
+    vision: int = 0  # a vision or audio tower and its projector
+    mtp: int = 0  # multi-token-prediction modules, not loaded unless speculating
+    expert: int = 0  # of ``linear``, the routed experts' matrices
 
     @property
     def total(self) -> int:
-        return self.embedding + self.head + self.linear
+        """The weights a runtime loads (multi-token prediction left out)."""
+        return self.embedding + self.per_layer_embedding + self.head + self.linear + self.vision
 
     @property
     def active(self) -> int:
@@ -86,15 +137,33 @@ class Shapes:
 
 
 def _block_params(arch: Architecture, *, active: bool) -> int:
-    attention = sum(m.params for m in attention_linears(arch))
     dense_ffn = sum(m.params for m in ffn_linears(arch, dense=True))
-    ffn = sum(m.params for m in ffn_linears(arch, active=active))
-    dense_layers = min(arch.dense_layers or 0, arch.layers) if arch.experts else arch.layers
-    params = arch.layers * attention + dense_layers * dense_ffn
-    params += (arch.layers - dense_layers) * ffn
+    routed_ffn = sum(m.params for m in ffn_linears(arch, active=active)) if arch.experts else 0
+    params = 0
+    for group in layer_groups(arch):
+        mixer = sum(m.params for m in mixer_linears(arch, group.kind))
+        ffn = routed_ffn if group.moe else dense_ffn
+        if not group.caches and arch.kv_shared_ffn_size:
+            ffn = sum(m.params for m in ffn_linears(arch, dense=True, size=arch.kv_shared_ffn_size))
+        params += group.count * (mixer + ffn)
     if arch.kind == "encoder-decoder":  # decoder blocks add cross-attention
+        attention = sum(m.params for m in attention_linears(arch))
         params += (arch.decoder_layers or arch.layers) * (2 * attention + dense_ffn)
-    return params
+    return params + sum(m.params for m in _per_layer_linears(arch))
+
+
+def _per_layer_linears(arch: Architecture) -> list[Linear]:
+    """Gemma 3n's per-layer inputs: the hidden state projected to every layer's slice, and in
+    each layer a gate into that slice and a projection back out."""
+    size = arch.per_layer_embedding
+    if not size:
+        return []
+    h, layers = arch.hidden_size, arch.layers
+    return [
+        Linear("per_layer", h, layers * size),
+        Linear("per_layer", h, size, layers),
+        Linear("per_layer", size, h, layers),
+    ]
 
 
 # Shapes already worked out, by architecture: `fits` estimates each model with six recipes.
@@ -120,14 +189,61 @@ def _shapes(arch: Architecture, context_length: int | None) -> Shapes:
         embedding += context_length * h
     untied = not arch.tied_embeddings and arch.kind != "encoder"
     head = arch.vocab_size * h if untied else 0
+    linear = _block_params(arch, active=False)
+    per_layer = arch.vocab_size * arch.layers * (arch.per_layer_embedding or 0)
     return Shapes(
-        embedding, head, _block_params(arch, active=False), _block_params(arch, active=True)
+        embedding,
+        head,
+        linear,
+        _block_params(arch, active=True),
+        per_layer_embedding=per_layer,
+        vision=arch.vision_params or 0,
+        mtp=(arch.mtp_layers or 0) * _mtp_module(arch),
+        expert=_expert_params(arch),
     )
+
+
+def _mtp_module(arch: Architecture) -> int:
+    """DeepSeek-V3's multi-token-prediction module: a full block with routed experts (or the
+    dense FFN) after a projection of two hidden states into one; it shares the embedding and
+    the output head."""
+    ffn = ffn_linears(arch, dense=not arch.experts)
+    block = sum(m.params for m in [*mixer_linears(arch), *ffn])
+    return block + 2 * arch.hidden_size * arch.hidden_size
+
+
+def _expert_params(arch: Architecture) -> int:
+    if not arch.experts:
+        return 0
+    routed = sum(g.count for g in layer_groups(arch) if g.moe)
+    experts = [m for m in ffn_linears(arch) if m.role.startswith("expert.")]
+    return routed * sum(m.params for m in experts)
+
+
+def params_by_role(arch: Architecture) -> dict[str, int]:
+    """Every layer's matrices summed by role (q, v, ffn.out, expert.in, ...): what a format
+    that quantizes some tensors harder than others (GGUF's mixes, MXFP4) weighs."""
+    roles: dict[str, int] = {}
+    dense, routed = ffn_linears(arch, dense=True), ffn_linears(arch) if arch.experts else []
+    wide = ffn_linears(arch, dense=True, size=arch.kv_shared_ffn_size)
+    for group in layer_groups(arch):
+        ffn = routed if group.moe else dense
+        if not group.caches and arch.kv_shared_ffn_size:
+            ffn = wide
+        for m in [*mixer_linears(arch, group.kind), *ffn]:
+            roles[m.role] = roles.get(m.role, 0) + m.params * group.count
+    if arch.kind == "encoder-decoder":
+        for m in [*attention_linears(arch), *attention_linears(arch), *dense]:
+            roles[m.role] = roles.get(m.role, 0) + m.params * (arch.decoder_layers or arch.layers)
+    for m in _per_layer_linears(arch):
+        roles[m.role] = roles.get(m.role, 0) + m.params
+    return roles
 
 
 def parameter_count(arch: Architecture, context_length: int | None = None) -> int | None:
     """Weights implied by the architecture, a check on a published count (biases and norms,
-    well under 1 % here, are left out). None when the architecture lacks the vocab size."""
+    well under 1 % here, are left out; multi-token prediction too, as labs count). None when
+    the architecture lacks the vocab size."""
     if arch.vocab_size is None or arch.tied_embeddings is None:
         return None
     return shapes(arch, context_length).total

@@ -1,0 +1,88 @@
+"""What a forward pass keeps for the backward pass (training) or holds at its widest
+(inference): per token and layer, after Korthikanti et al. (2022), adapted to the FFN's
+size and kind and to layers whose token mixer is not attention."""
+
+from __future__ import annotations
+
+from llmtrack.catalog.schema import Architecture
+from llmtrack.memory.layers import layer_groups
+from llmtrack.memory.shapes import ffn_linears, mixer_linears
+
+
+def layer_activations(
+    arch: Architecture,
+    batch: int,
+    seq_len: int,
+    dtype_bytes: int,
+    flash: bool,
+    *,
+    kind: str = "full",
+    moe: bool | None = None,
+) -> float:
+    """Bytes one layer keeps for its backward pass (no dropout masks)."""
+    tokens = batch * seq_len
+    h = arch.hidden_size
+    mixer = mixer_linears(arch, kind)
+    heads_out = mixer[-1].inputs  # what the output projection reads
+    projected = sum(m.outputs for m in mixer[:-1] if m.role != "conv")
+    # the norm's output, q/k/v (or the latents, or the recurrent layer's projections), and
+    # what the output projection reads
+    attention = tokens * (h + projected + heads_out) * dtype_bytes
+    if kind not in ("linear", "mamba"):
+        if flash:
+            attention += tokens * arch.heads * 4  # softmax statistics only
+        else:
+            # probabilities in fp32 (softmax is computed in fp32) and in the compute dtype
+            attention += batch * arch.heads * seq_len * seq_len * (4 + dtype_bytes)
+    # the FFN's input, the outputs of its input projections (gate and up, or fc1), what the
+    # down projection reads (and, gated, the gate's activation apart from that product); with
+    # experts, only the routed ones
+    routed = bool(arch.experts) if moe is None else moe
+    inner = 0
+    for m in ffn_linears(arch, dense=not routed, active=True):
+        if m.role.endswith(".in"):
+            inner += m.outputs * m.count
+        elif m.role.endswith(".out"):
+            inner += m.inputs * m.count * (2 if arch.ffn_kind == "gated" else 1)
+        else:  # the router's scores
+            inner += m.outputs
+    ffn = tokens * (h + inner) * dtype_bytes
+    # Each of the two norms keeps its input, the residual stream. Gated-FFN models pair with
+    # RMSNorm, which LLaMA-style code computes in fp32, so that copy is fp32.
+    norm_bytes = 4 if arch.ffn_kind == "gated" else dtype_bytes
+    norms = 2 * tokens * h * norm_bytes
+    return attention + ffn + norms
+
+
+def widest_layer(arch: Architecture, batch: int, seq_len: int, dtype_bytes: int, flash: bool):
+    """Inference holds one layer's activations at a time: the largest of its kinds."""
+    return max(
+        layer_activations(arch, batch, seq_len, dtype_bytes, flash, kind=group.kind, moe=group.moe)
+        for group in layer_groups(arch)
+    )
+
+
+def training_activations(
+    arch: Architecture,
+    batch: int,
+    seq_len: int,
+    dtype_bytes: int,
+    flash: bool,
+    checkpointing: bool,
+) -> float:
+    groups = layer_groups(arch)
+    widest = widest_layer(arch, batch, seq_len, dtype_bytes, flash)
+    layers = arch.layers + (arch.decoder_layers or 0)
+    if checkpointing:
+        # each layer keeps its input; one layer at a time is recomputed in full
+        return layers * batch * seq_len * arch.hidden_size * dtype_bytes + widest
+    kept = sum(
+        group.count
+        * layer_activations(
+            arch, batch, seq_len, dtype_bytes, flash, kind=group.kind, moe=group.moe
+        )
+        for group in groups
+    )
+    if arch.decoder_layers:  # encoder-decoder: decoder blocks counted like encoder blocks
+        kept += arch.decoder_layers * widest
+    return kept

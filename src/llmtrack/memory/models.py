@@ -1,0 +1,140 @@
+"""Which model an estimate is about: a catalog entry (or a project's base model, or a
+checkpoint's), a local config.json or .gguf file, or a Hugging Face repo id."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import NamedTuple
+
+from llmtrack.catalog import schema
+from llmtrack.catalog.store import Catalog
+from llmtrack.errors import NotFoundError, UsageError
+from llmtrack.memory.estimate import Estimate
+from llmtrack.memory.fits import (
+    MODE_PRECISIONS,
+    Card,
+    FitRow,
+    can_estimate,
+    estimate_base,
+    estimate_row,
+    sorted_rows,
+)
+from llmtrack.memory.recipe import Recipe
+
+
+class ModelToEstimate(NamedTuple):
+    base: schema.BaseModelEntry
+    notes: list[str]  # what to say on stderr: how the name was read
+    resolved_from: str | None  # the name given, when it was not the model's own name
+    weight_bytes: int | None = None  # a GGUF file's tensors
+    file_precision: str | None = None  # the format a GGUF file's weights are in
+
+    def estimate(self, recipe: Recipe) -> Estimate:
+        """The estimate of ``recipe`` on this model; a GGUF file keeps its own weights."""
+        if self.file_precision is None:
+            return estimate_base(self.base, recipe)
+        if recipe.mode != "inference":
+            raise UsageError("a GGUF file is for llama.cpp inference; it cannot be trained")
+        if recipe.precision is not None and recipe.precision.lower() != self.file_precision:
+            raise UsageError(
+                f"the file's weights are {self.file_precision}; --precision cannot change them"
+            )
+        recipe = replace(recipe, precision=self.file_precision)
+        return estimate_base(self.base, recipe, self.weight_bytes)
+
+
+def model_to_estimate(catalog: Catalog, name: str) -> ModelToEstimate:
+    """The base model ``name`` denotes, and the notes to show. A file path or ``hf:ORG/NAME``
+    is read from there; otherwise the catalog is asked first, and an ``ORG/NAME`` it does not
+    know is fetched from the Hub. A project stands for its base model: the one its name gives
+    (``vicuna-13b``), or its only one the estimator can model; a checkpoint's name for the
+    model it was made from."""
+    from llmtrack.external import HUB_PREFIX, is_file_spec, is_hub_spec
+    from llmtrack.match import NameIndex
+
+    if name.startswith(HUB_PREFIX) or is_file_spec(name):
+        return _external(name)
+    try:
+        resolution = NameIndex.build(catalog, ["base_models", "projects"]).resolve(name, "model")
+    except NotFoundError:
+        if not is_hub_spec(name):
+            raise
+        return _external(
+            name, f"{name!r} is not in the catalog: reading its config.json from the Hub"
+        )
+    return _in_catalog(catalog, name, resolution)
+
+
+def _external(spec: str, first_note: str | None = None) -> ModelToEstimate:
+    from llmtrack.external import load_external
+
+    model = load_external(spec)
+    notes = [first_note] if first_note else []
+    notes += model.notes
+    return ModelToEstimate(model.entry, notes, spec, model.weight_bytes, model.precision)
+
+
+def _in_catalog(catalog: Catalog, name: str, resolution) -> ModelToEstimate:
+    notes = [resolution.note] if resolution.note else []
+    entry = catalog.get(resolution.entry_id)
+    exact = resolution.how in ("id", "name") and isinstance(entry, schema.BaseModelEntry)
+    if isinstance(entry, schema.Project):
+        if resolution.base:
+            base = catalog.get(resolution.base)
+        else:
+            bases = [catalog.get(b) for b in entry.base_models]
+            usable = [b for b in bases if can_estimate(b)]
+            if len(usable) != 1:
+                options = ", ".join(b.id for b in usable) or "none with a published architecture"
+                raise NotFoundError(
+                    f"{entry.name} is built on several base models; which one: {options}?"
+                )
+            base = usable[0]
+        notes.append(f"estimating {entry.name} on its base model {base.id}")
+        entry = base
+    assert isinstance(entry, schema.BaseModelEntry)
+    if not can_estimate(entry):
+        raise NotFoundError(
+            f"{entry.name} has no published architecture (access: {entry.access}); "
+            "the estimator needs layers, hidden size, heads and vocabulary"
+        )
+    return ModelToEstimate(entry, notes, None if exact else name)
+
+
+def fits_of(
+    models: Sequence[ModelToEstimate],
+    card: Card,
+    modes: Sequence[str] = (),
+    precisions: Sequence[str] = (),
+    seq_len: int | None = None,
+    batch: int = 1,
+    kv_cache: str | None = None,
+) -> list[FitRow]:
+    """``fits --model``: every recipe (each mode at its precisions) of the models named,
+    whether it fits or not; a GGUF file only as it is stored."""
+    rows = []
+    for model in models:
+        if model.file_precision is not None:
+            recipes = [Recipe(seq_len=seq_len, batch=batch, kv_cache=kv_cache)]
+        else:
+            recipes = [
+                Recipe(
+                    m,
+                    p,
+                    seq_len=seq_len,
+                    batch=batch,
+                    kv_cache=kv_cache if m == "inference" else None,
+                )
+                for m in (modes or MODE_PRECISIONS)
+                for p in (precisions or MODE_PRECISIONS[m])
+            ]
+        for recipe in recipes:
+            on_card = recipe if card.gpus == 1 else replace(recipe, gpus=card.gpus)
+            result = model.estimate(on_card)
+            rows.append(
+                estimate_row(
+                    model.base, recipe.mode, result.recipe.precision, result.peak_bytes, card
+                )
+            )
+    return sorted_rows(rows)
