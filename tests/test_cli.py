@@ -410,7 +410,9 @@ def test_until_bounds_from_above(cli):
 def test_timeline_counts_releases_by_month(cli, catalog):
     rows = json.loads(cli("timeline", "--since", "2023-06", "--format", "json").stdout)
     months = [row["month"] for row in rows]
-    assert months == sorted(months) and months[0] >= "2023-06"
+    # a date known only to its year ("2026") sits in "2026-??", before January
+    assert months == sorted(months, key=lambda m: m.replace("??", "00"))
+    assert months[0] >= "2023-06"
     july = next(row for row in rows if row["month"] == "2023-07")
     assert {"llama-2-7b", "llama-2-13b", "llama-2-70b"} <= set(july["ids"])
     assert july["count"] == july["base_models"] + july["projects"] == len(july["ids"])

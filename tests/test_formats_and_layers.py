@@ -221,3 +221,50 @@ def test_layer_groups_count_what_a_layer_by_layer_walk_counts(catalog):
         )
         grouped = Counter({(g.kind, g.moe, g.caches): g.count for g in layer_groups(arch)})
         assert grouped == walked, base.id
+
+
+def test_ffn_only_and_convolution_layers_are_sized_by_what_they_hold():
+    from llmtrack.memory.kvcache import cache_size as size
+
+    # Nemotron-H's way: each layer one sub-layer, mixers alone and FFNs alone
+    split = Architecture(
+        layers=4, hidden_size=64, heads=4, kv_heads=2, ffn_size=256, ffn_kind="mlp",
+        vocab_size=100, tied_embeddings=True, separate_ffn=True,
+        layer_types=("mamba", "ffn", "full", "ffn"),
+        mamba=Mamba(heads=4, head_dim=16, state_size=8, groups=1, conv_kernel=4),
+    )  # fmt: skip
+    assert inconsistencies(split) == []
+    ffn = 2 * 64 * 256  # up and down, no gate
+    attention = 64 * 64 * 2 + 2 * 64 * 32  # q and o, k and v for 2 kv heads of 16
+    mamba = 64 * (2 * 64 + 2 * 8 + 4) + (64 + 16) * 4 + 64 * 64
+    assert shapes(split).linear == 2 * ffn + attention + mamba
+    cache = size(split, 1, 1000, 16)
+    assert cache.kv == 1000 * 2 * 2 * 16 * 2  # the one attention layer
+    assert cache.state == (4 * 16 * 8 + (64 + 16) * 3) * STATE_BYTES
+    # LFM2's way: short convolutions and attention, each with its FFN
+    lfm = Architecture(
+        layers=2, hidden_size=64, heads=4, ffn_size=128, ffn_kind="gated", vocab_size=100,
+        tied_embeddings=True, layer_types=("conv", "full"), conv_kernel=3,
+    )  # fmt: skip
+    assert size(lfm, 2, 10, 16).state == 2 * 64 * 2 * STATE_BYTES
+    ffn_only = Architecture(
+        layers=2, hidden_size=64, heads=4, ffn_size=128, ffn_kind="gated",
+        layer_types=("ffn", "full"),
+    )  # fmt: skip
+    assert ("layer_types", "ffn layers need separate_ffn: true") in inconsistencies(ffn_only)
+
+
+def test_a_nemotron_h_config_maps_its_pattern():
+    from llmtrack.external.hf_config import entry_from_config
+
+    config = {
+        "model_type": "nemotron_h", "num_hidden_layers": 4, "hidden_size": 64,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 256,
+        "vocab_size": 100, "hybrid_override_pattern": "M-*-", "mamba_num_heads": 4,
+        "mamba_head_dim": 16, "ssm_state_size": 8, "n_groups": 1, "conv_kernel": 4,
+    }  # fmt: skip
+    entry, _ = entry_from_config(config, "config.json")
+    arch = entry["architecture"]
+    assert arch["layer_types"] == ["mamba", "ffn", "full", "ffn"] and arch["separate_ffn"]
+    assert arch["mamba"] == {"heads": 4, "head_dim": 16, "state_size": 8, "groups": 1,
+                             "conv_kernel": 4}  # fmt: skip

@@ -129,7 +129,8 @@ SPELLINGS = [
     ("gpt-oss-120b", "gpt-oss-120b"),  # once estimated as the 20b; in the catalog since
     ("llama-3.2-11b", "unknown: llama-3.2-1b"),
     ("chatglm2", "unknown: chatglm, chatglm-6b"),
-    ("deepseek-v4", "unknown: deepseek-v3"),
+    ("deepseek-v5", "unknown: deepseek-v3"),
+    ("deepseek-v4", "ambiguous: deepseek-v4-flash, deepseek-v4-pro"),  # a family of two
     ("deepseek-v3", "deepseek-v3"),  # once a DeepSeek-V2 paper; in the catalog since
     ("vicuna-12b", "unknown: vicuna, vicuna-v1.5"),
     ("vicuna-7b-v1.5", "vicuna-v1.5"),  # a project's checkpoint: its own alias, not Vicuna v1

@@ -29,7 +29,8 @@ def test_a_different_size_or_version_is_refused_not_swapped(name, suggested):
 
 
 def test_a_missing_version_is_not_the_previous_one():
-    result = run("show", "deepseek-v4")  # deepseek-v3 once resolved to a DeepSeek-V2 paper
+    # deepseek-v3 once resolved to a DeepSeek-V2 paper; V4 is in the catalog since, V5 is not
+    result = run("show", "deepseek-v5")
     assert result.returncode == 1
     assert "did you mean" in result.stderr and result.stdout == ""
 

@@ -97,3 +97,10 @@ def newest_by_section(catalog) -> dict[str, str]:
         if date and date > newest.get(entry.section, ""):
             newest[entry.section] = date
     return newest
+
+
+def reach(catalog) -> str:
+    """How far the data goes, in words: 'base models 2026-04-22, projects 2025-07-08, ...'."""
+    from llmtrack.catalog.sections import SECTIONS
+
+    return ", ".join(f"{SECTIONS[s].plural} {d}" for s, d in newest_by_section(catalog).items())

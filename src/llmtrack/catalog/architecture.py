@@ -9,7 +9,15 @@ cache). ``memory.layers`` reads them into one description per layer.
 from __future__ import annotations
 
 from llmtrack.catalog.records import Record, about, record
-from llmtrack.catalog.values import ArchitectureKind, Count, FfnKind, LayerKind, PositionKind, Text
+from llmtrack.catalog.values import (
+    ArchitectureKind,
+    Count,
+    FfnKind,
+    LayerKind,
+    PositionKind,
+    Size,
+    Text,
+)
 
 
 @record
@@ -19,7 +27,7 @@ class LatentAttention(Record):
 
     q_lora_rank: Count | None = about("null when queries are a plain projection", None)
     kv_lora_rank: Count = about("the compressed key/value latent the cache holds")
-    rope_head_dim: Count = about("qk_rope_head_dim")
+    rope_head_dim: Size = about("qk_rope_head_dim (0: no rotary part, GLM-5.3-Flash)")
     nope_head_dim: Count = about("qk_nope_head_dim")
     v_head_dim: Count = about("v_head_dim")
 
@@ -66,7 +74,7 @@ class Architecture(Record):
     activation: Text | None = about("e.g. gelu, silu, relu", None)
     vocab_size: Count | None = about("as in config.json (padded size)", None, example=32000)
     tied_embeddings: bool | None = about("true when lm_head shares the embedding matrix", None)
-    position: PositionKind | None = about("how positions are encoded", None)
+    position: PositionKind | None = about("how positions are encoded (none: NoPE)", None)
     sliding_window: Count | None = about(
         "tokens a windowed layer attends to, when the model uses one", None, feature=True
     )
@@ -76,11 +84,21 @@ class Architecture(Record):
         feature=True,
     )
     layer_types: tuple[LayerKind, ...] | None = about(
-        "each layer's kind, as config.json's layer_types: full, sliding, chunked, linear or "
-        "mamba; a shorter list is a pattern repeated from layer 0 (Qwen3-Next: [linear, "
-        "linear, linear, full]); null: every layer is full (or follows sliding_window_pattern)",
+        "each layer's kind, as config.json's layer_types: full, sliding, chunked, linear, "
+        "mamba, conv (a short convolution) or ffn (an FFN alone); a shorter list is a "
+        "pattern repeated from layer 0 (Qwen3-Next: [linear, linear, linear, full]); null: "
+        "every layer is full (or follows sliding_window_pattern)",
         None,
         feature=True,
+    )
+    separate_ffn: bool | None = about(
+        "each layer is one sub-layer, its mixer alone or (kind ffn) an FFN alone, as "
+        "Nemotron-H's hybrid_override_pattern; null: every layer has a mixer and an FFN",
+        None,
+        feature=True,
+    )
+    conv_kernel: Count | None = about(
+        "the short convolution's width in conv layers (LFM2: conv_L_cache)", None, feature=True
     )
     attention_chunk_size: Count | None = about(
         "tokens per chunk of a chunked layer (Llama 4: 8192)", None, feature=True
@@ -165,6 +183,8 @@ def inconsistencies(arch: Architecture) -> list[tuple[str, str]]:
         "mamba": ("mamba", arch.mamba),
         "chunked": ("attention_chunk_size", arch.attention_chunk_size),
         "sliding": ("sliding_window", arch.sliding_window),
+        "conv": ("conv_kernel", arch.conv_kernel),
+        "ffn": ("separate_ffn: true", arch.separate_ffn or None),
     }
     for kind, (name, value) in needs.items():
         if kind in kinds and value is None:

@@ -56,6 +56,7 @@ def is_finite(value: float) -> bool:
 # bound that keeps a 4,000-digit integer or 1e308 out of tables, sorts and the estimator.
 MAX_NUMBER = 10**15
 Count = Annotated[int, Gt(0), Le(MAX_NUMBER)]
+Size = Annotated[int, Ge(0), Le(MAX_NUMBER)]  # a width that may be 0 (no rotary part)
 Amount = Annotated[float, Predicate(is_finite), Ge(0), Le(MAX_NUMBER)]
 PositiveAmount = Annotated[float, Predicate(is_finite), Gt(0), Le(MAX_NUMBER)]
 
@@ -96,10 +97,11 @@ Access = Literal["open-weights", "api", "none"]
 CostBound = Literal["exact", "approximate", "upper-bound"]
 ArchitectureKind = Literal["decoder", "encoder", "encoder-decoder"]
 FfnKind = Literal["mlp", "gated"]
-PositionKind = Literal["learned", "rotary", "alibi", "relative"]
-# a layer's token mixer: attention over every token, a sliding window or fixed chunks, or a
-# recurrent state (linear attention such as Gated DeltaNet, or Mamba-2)
-LayerKind = Literal["full", "sliding", "chunked", "linear", "mamba"]
+PositionKind = Literal["learned", "rotary", "alibi", "relative", "none"]
+# a layer's token mixer: attention over every token, a sliding window or fixed chunks, a
+# recurrent state (linear attention such as Gated DeltaNet, or Mamba-2), a short
+# convolution (LFM2); or none, a layer that is only an FFN (Nemotron-H)
+LayerKind = Literal["full", "sliding", "chunked", "linear", "mamba", "conv", "ffn"]
 ReferenceKind = Literal["paper", "tool", "blog"]
 TechniqueCategory = Literal[
     "parallelism", "memory", "precision", "quantization", "parameter-efficient"

@@ -136,12 +136,10 @@ def _version(value: bool) -> None:
     if value:
         from llmtrack.catalog.files import as_catalog_files, bundled_files
         from llmtrack.catalog.load import bundled_catalog
-        from llmtrack.catalog.sections import SECTIONS
-        from llmtrack.timeline import newest_by_section
+        from llmtrack.timeline import reach
 
-        newest = newest_by_section(bundled_catalog(as_catalog_files(bundled_files())))
-        reach = ", ".join(f"{SECTIONS[s].plural} {d}" for s, d in newest.items())
-        typer.echo(f"llmtrack {__version__}\nbundled data, newest entry per section: {reach}")
+        bundled = reach(bundled_catalog(as_catalog_files(bundled_files())))
+        typer.echo(f"llmtrack {__version__}\nbundled data, newest entry per section: {bundled}")
         raise typer.Exit()
 
 

@@ -41,7 +41,8 @@ def estimate_command(
     model: Annotated[
         str,
         typer.Argument(
-            help="A base model (or a project on one base): llama-7b, 'Pythia 12B', ...",
+            help="A base model (or a project on one base): llama-7b, 'Pythia 12B', ...; "
+            "or a config.json or .gguf file, or a Hugging Face repo id (Org/Name).",
             autocompletion=complete_ids("base_models", "projects"),
         ),
     ],
@@ -124,6 +125,12 @@ def estimate_command(
       llmtrack estimate pythia-12b --precision int8 --seq-len 1024 --vram 16GB
 
       llmtrack estimate llama-13b --mode full --gpus 8 --zero 3 --format json
+
+      llmtrack estimate gpt-oss-120b --precision mxfp4 --gpu h100-80gb
+
+      llmtrack estimate ./Qwen3-8B/config.json --precision q4_k_m --kv-cache q8_0
+
+      llmtrack estimate model.gguf --seq-len 32768 --gpu "RTX 4090"
     """
     from llmtrack.memory.models import model_to_estimate
     from llmtrack.memory.recipe import Recipe
@@ -218,6 +225,8 @@ def fits_command(
       llmtrack fits --gpu "RTX 4090" --mode qlora --mode lora
 
       llmtrack fits --gpu t4 --precision int8 --format json
+
+      llmtrack fits --gpu rtx-5090 --model qwen3-32b --model ./config.json
     """
     from llmtrack.memory.fits import fits_on
     from llmtrack.output.listing import emit

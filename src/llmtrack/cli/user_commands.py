@@ -17,7 +17,8 @@ from llmtrack.output.listing import OutputSpec
 
 @listing
 def sources_command(*, out: OutputSpec) -> None:
-    """List the files the catalog was loaded from, in order, and what each gave.
+    """List the files the catalog was loaded from, in order, and what each gave; stderr says
+    how far the data goes (the newest entry of each section).
 
     Examples:
 
@@ -27,8 +28,11 @@ def sources_command(*, out: OutputSpec) -> None:
     """
     from llmtrack.output.listing import emit
     from llmtrack.output.listings import sources_listing
+    from llmtrack.timeline import reach
 
-    emit(sources_listing(session.load()), out, session.current().env)
+    catalog = session.load()
+    emit(sources_listing(catalog), out, session.current().env)
+    session.note(f"newest entry per section: {reach(catalog)}")
 
 
 def validate_command(

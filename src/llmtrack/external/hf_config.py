@@ -17,7 +17,8 @@ from llmtrack.errors import UsageError
 # intermediate_size gates it (SwiGLU, GeGLU: three matrices).
 MLP_MODEL_TYPES = frozenset(
     {"gpt2", "gpt_neox", "gptj", "gpt_neo", "opt", "bloom", "falcon", "phi", "gpt_bigcode",
-     "mpt", "starcoder2", "bert", "roberta", "t5", "stablelm_epoch", "codegen", "olmo_hybrid"}
+     "mpt", "starcoder2", "bert", "roberta", "t5", "stablelm_epoch", "codegen", "nemotron",
+     "nemotron_h"}
 )  # fmt: skip
 LEARNED_POSITIONS = frozenset({"gpt2", "opt", "gpt_bigcode", "gpt_neo", "bert", "roberta"})
 ALIBI_MODEL_TYPES = frozenset({"bloom", "mpt"})
@@ -31,7 +32,12 @@ LAYER_KIND = {
     "linear_attention": "linear",
     "mamba": "mamba",
     "mamba2": "mamba",
+    "conv": "conv",
+    "mlp": "ffn",
+    "moe": "ffn",
 }
+# Nemotron-H's hybrid_override_pattern: one character per layer, each layer one sub-layer
+PATTERN_KIND = {"M": "mamba", "*": "full", "-": "ffn", "E": "ffn"}
 
 
 def _first(config: dict, *keys: str) -> Any:
@@ -42,7 +48,15 @@ def _first(config: dict, *keys: str) -> Any:
 
 
 def _layer_types(config: dict, layers: int, notes: list[str]) -> list[str] | None:
-    listed = config.get("layer_types")
+    pattern = config.get("hybrid_override_pattern")
+    if isinstance(pattern, str) and pattern:
+        unknown = sorted(set(pattern) - set(PATTERN_KIND))
+        if unknown:
+            raise UsageError(
+                f"config.json: layer {unknown[0]!r} of hybrid_override_pattern is unknown"
+            )
+        return [PATTERN_KIND[c] for c in pattern]
+    listed = config.get("layer_types") or config.get("layers_block_type")
     if isinstance(listed, list) and listed:
         unknown = sorted({str(kind) for kind in listed} - set(LAYER_KIND))
         if unknown:
@@ -95,7 +109,9 @@ def entry_from_config(
         tied = True
         notes.append("tie_word_embeddings not stated: transformers' default, tied")
     position = "rotary"
-    if model_type in LEARNED_POSITIONS:
+    if config.get("position_embedding_type") == "nope" or model_type == "nemotron_h":
+        position = "none"  # Granite 4.0-H and Nemotron-H use no positional encoding
+    elif model_type in LEARNED_POSITIONS:
         position = "learned"
     elif model_type in ALIBI_MODEL_TYPES or config.get("alibi"):
         position = "alibi"
@@ -123,6 +139,8 @@ def entry_from_config(
         kinds = _layer_types(config, layers, notes)
         if kinds:
             arch["layer_types"] = kinds
+            if "ffn" in kinds:  # Nemotron-H: a layer is a mixer alone or an FFN alone
+                arch["separate_ffn"] = True
         elif arch.get("sliding_window") and config.get("sliding_window_pattern"):
             arch["sliding_window_pattern"] = config["sliding_window_pattern"]
     arch["attention_chunk_size"] = config.get("attention_chunk_size")
@@ -152,7 +170,12 @@ def _experts(config: dict, arch: dict) -> None:
     arch["experts"] = experts
     arch["experts_per_token"] = _first(config, "num_experts_per_tok", "moe_top_k", "top_k_experts")
     arch["expert_ffn_size"] = _first(config, "moe_intermediate_size", "expert_intermediate_size")
-    shared = _first(config, "shared_expert_intermediate_size", "shared_intermediate_size")
+    shared = _first(
+        config,
+        "shared_expert_intermediate_size",
+        "shared_intermediate_size",
+        "moe_shared_expert_intermediate_size",
+    )
     count = config.get("n_shared_experts")
     if shared is None and count and arch["expert_ffn_size"]:
         shared = count * arch["expert_ffn_size"]  # DeepSeek: n shared experts of moe size
@@ -181,14 +204,15 @@ def _special_layers(config: dict, arch: dict) -> None:
             "value_head_dim": config.get("linear_value_head_dim"),
             "conv_kernel": config.get("linear_conv_kernel_dim"),
         }
-    if config.get("mamba_n_heads"):
-        arch["mamba"] = {
-            "heads": config.get("mamba_n_heads"),
-            "head_dim": config.get("mamba_d_head"),
-            "state_size": config.get("mamba_d_state"),
-            "groups": config.get("mamba_n_groups"),
-            "conv_kernel": config.get("mamba_d_conv"),
+    if config.get("mamba_n_heads") or config.get("mamba_num_heads"):
+        arch["mamba"] = {  # Granite 4.0-H's names, else Nemotron-H's
+            "heads": _first(config, "mamba_n_heads", "mamba_num_heads"),
+            "head_dim": _first(config, "mamba_d_head", "mamba_head_dim"),
+            "state_size": _first(config, "mamba_d_state", "ssm_state_size"),
+            "groups": _first(config, "mamba_n_groups", "n_groups"),
+            "conv_kernel": _first(config, "mamba_d_conv", "conv_kernel"),
         }
+    arch["conv_kernel"] = config.get("conv_L_cache")  # LFM2's short convolution
     arch["attention_gate"] = True if config.get("attn_output_gate") else None
     arch["kv_shared_layers"] = config.get("num_kv_shared_layers") or None
     arch["per_layer_embedding"] = config.get("hidden_size_per_layer_input") or None

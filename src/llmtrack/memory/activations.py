@@ -5,7 +5,7 @@ size and kind and to layers whose token mixer is not attention."""
 from __future__ import annotations
 
 from llmtrack.catalog.schema import Architecture
-from llmtrack.memory.layers import layer_groups
+from llmtrack.memory.layers import ATTENTION_KINDS, has_ffn, layer_groups
 from llmtrack.memory.shapes import ffn_linears, mixer_linears
 
 
@@ -23,12 +23,14 @@ def layer_activations(
     tokens = batch * seq_len
     h = arch.hidden_size
     mixer = mixer_linears(arch, kind)
-    heads_out = mixer[-1].inputs  # what the output projection reads
-    projected = sum(m.outputs for m in mixer[:-1] if m.role != "conv")
-    # the norm's output, q/k/v (or the latents, or the recurrent layer's projections), and
-    # what the output projection reads
-    attention = tokens * (h + projected + heads_out) * dtype_bytes
-    if kind not in ("linear", "mamba"):
+    attention = 0.0
+    if mixer:
+        heads_out = mixer[-1].inputs  # what the output projection reads
+        projected = sum(m.outputs for m in mixer[:-1] if m.role != "conv")
+        # the norm's output, q/k/v (or the latents, or the recurrent layer's projections),
+        # and what the output projection reads
+        attention = tokens * (h + projected + heads_out) * dtype_bytes
+    if kind in ATTENTION_KINDS:
         if flash:
             attention += tokens * arch.heads * 4  # softmax statistics only
         else:
@@ -46,11 +48,12 @@ def layer_activations(
             inner += m.inputs * m.count * (2 if arch.ffn_kind == "gated" else 1)
         else:  # the router's scores
             inner += m.outputs
-    ffn = tokens * (h + inner) * dtype_bytes
+    ffn = tokens * (h + inner) * dtype_bytes if has_ffn(arch, kind) else 0
     # Each of the two norms keeps its input, the residual stream. Gated-FFN models pair with
     # RMSNorm, which LLaMA-style code computes in fp32, so that copy is fp32.
     norm_bytes = 4 if arch.ffn_kind == "gated" else dtype_bytes
-    norms = 2 * tokens * h * norm_bytes
+    sublayers = 1 if arch.separate_ffn else 2
+    norms = sublayers * tokens * h * norm_bytes
     return attention + ffn + norms
 
 

@@ -21,7 +21,7 @@ from llmtrack.errors import UsageError
 from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.memory.activations import training_activations, widest_layer
 from llmtrack.memory.kvcache import KV_CACHE_BITS, KV_CACHE_NOTES, cache_size
-from llmtrack.memory.layers import layer_groups
+from llmtrack.memory.layers import has_ffn, layer_groups
 from llmtrack.memory.recipe import (
     DEFAULT_LORA,
     OPTIMIZER_LABEL,
@@ -243,7 +243,8 @@ def _lora_params(arch: Architecture, recipe: Recipe, plan: Plan, notes: list[str
             # (layers without attention have neither)
             chosen = [m for m in mixer if m.role in ("q", "v")]
         else:  # every nn.Linear: a depthwise convolution is not one
-            chosen = [m for m in mixer if m.role != "conv"] + (routed if group.moe else dense)
+            ffn = (routed if group.moe else dense) if has_ffn(arch, group.kind) else []
+            chosen = [m for m in mixer if m.role != "conv"] + ffn
         layer_kinds.append((chosen, group.count))
     if targets == "attention":
         what = "q and v projections"

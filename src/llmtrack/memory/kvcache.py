@@ -72,6 +72,8 @@ def cache_size(arch: Architecture, batch: int, seq_len: int, kv_bits: float) -> 
     kv = state = 0.0
     notes: list[str] = []
     for group in layer_groups(arch):
+        if group.kind == "ffn":
+            continue  # no token mixer, nothing cached
         if group.kind in STATE_KINDS:
             state += group.count * batch * _state_bytes(arch, group.kind)
         elif group.caches:
@@ -115,6 +117,8 @@ def _state_bytes(arch: Architecture, kind: str) -> float:
         ssm = m.heads * m.head_dim * m.state_size
         conv = (m.heads * m.head_dim + 2 * m.groups * m.state_size) * (m.conv_kernel - 1)
         return (ssm + conv) * STATE_BYTES
+    if kind == "conv" and arch.conv_kernel:  # the last inputs of the convolution
+        return arch.hidden_size * (arch.conv_kernel - 1) * STATE_BYTES
     raise UsageError(f"the architecture has {kind} layers but not their shapes")
 
 
@@ -122,7 +126,9 @@ def _layout_note(arch: Architecture, seq_len: int, state_per_sequence: float) ->
     counts: dict[str, int] = {}  # what a layer keeps -> how many layers (routed or dense alike)
     for group in layer_groups(arch):
         label = KIND_LABEL[group.kind]
-        if group.kind in STATE_KINDS:
+        if group.kind == "ffn":
+            what = f"{label}, no cache"
+        elif group.kind in STATE_KINDS:
             what = f"{label}, a fixed state per sequence"
         elif not group.caches:
             what = f"{label} reusing earlier layers' keys and values"

@@ -15,7 +15,7 @@ from llmtrack.catalog.schema import Architecture
 from llmtrack.lazyclass import lazy_dataclass
 
 ATTENTION_KINDS = frozenset({"full", "sliding", "chunked"})  # kinds that cache keys and values
-STATE_KINDS = frozenset({"linear", "mamba"})  # kinds that hold a fixed state per sequence
+STATE_KINDS = frozenset({"linear", "mamba", "conv"})  # a fixed state per sequence
 
 KIND_LABEL = {
     "full": "full attention",
@@ -23,6 +23,8 @@ KIND_LABEL = {
     "chunked": "chunked attention",
     "linear": "linear attention (Gated DeltaNet)",
     "mamba": "Mamba-2",
+    "conv": "short convolution",
+    "ffn": "FFN-only",
 }
 
 
@@ -38,6 +40,16 @@ class LayerGroup:
     @property
     def attends(self) -> bool:
         return self.kind in ATTENTION_KINDS
+
+
+def has_mixer(kind: str) -> bool:
+    return kind != "ffn"
+
+
+def has_ffn(arch: Architecture, kind: str) -> bool:
+    """Whether a layer of this kind has an FFN: every layer, unless the model splits them
+    into mixer-only and FFN-only layers (Nemotron-H)."""
+    return kind == "ffn" or not arch.separate_ffn
 
 
 def kind_of_layer(arch: Architecture, index: int) -> str:

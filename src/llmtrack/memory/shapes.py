@@ -5,7 +5,7 @@ from __future__ import annotations
 from llmtrack.catalog.schema import Architecture
 from llmtrack.errors import UsageError
 from llmtrack.lazyclass import lazy_dataclass
-from llmtrack.memory.layers import layer_groups
+from llmtrack.memory.layers import has_ffn, layer_groups
 
 
 @lazy_dataclass(frozen=True)
@@ -46,6 +46,14 @@ def mixer_linears(arch: Architecture, kind: str = "full") -> list[Linear]:
             Linear("conv", 2 * keys + values, la.conv_kernel),  # depthwise, not a Linear
             Linear("o", values, h),
         ]
+    if kind == "conv" and arch.conv_kernel is not None:
+        return [  # LFM2: input-dependent gates around a depthwise convolution
+            Linear("in", h, 3 * h),
+            Linear("conv", h, arch.conv_kernel),
+            Linear("o", h, h),
+        ]
+    if kind == "ffn":
+        return []  # no token mixer
     if kind == "mamba" and arch.mamba is not None:
         m = arch.mamba
         inner, groups = m.heads * m.head_dim, m.groups * m.state_size
@@ -145,7 +153,7 @@ def _block_params(arch: Architecture, *, active: bool) -> int:
         ffn = routed_ffn if group.moe else dense_ffn
         if not group.caches and arch.kv_shared_ffn_size:
             ffn = sum(m.params for m in ffn_linears(arch, dense=True, size=arch.kv_shared_ffn_size))
-        params += group.count * (mixer + ffn)
+        params += group.count * (mixer + (ffn if has_ffn(arch, group.kind) else 0))
     if arch.kind == "encoder-decoder":  # decoder blocks add cross-attention
         attention = sum(m.params for m in attention_linears(arch))
         params += (arch.decoder_layers or arch.layers) * (2 * attention + dense_ffn)
@@ -230,6 +238,8 @@ def params_by_role(arch: Architecture) -> dict[str, int]:
         ffn = routed if group.moe else dense
         if not group.caches and arch.kv_shared_ffn_size:
             ffn = wide
+        if not has_ffn(arch, group.kind):
+            ffn = []
         for m in [*mixer_linears(arch, group.kind), *ffn]:
             roles[m.role] = roles.get(m.role, 0) + m.params * group.count
     if arch.kind == "encoder-decoder":
