@@ -208,7 +208,7 @@ def test_layer_groups_count_what_a_layer_by_layer_walk_counts(catalog):
     walking every layer of every architecture in the catalog."""
     from collections import Counter
 
-    from llmtrack.memory.layers import has_experts, kind_of_layer
+    from llmtrack.memory.layers import has_experts, has_ffn, kind_of_layer
 
     for base in catalog.base_models:
         arch = base.architecture
@@ -216,7 +216,11 @@ def test_layer_groups_count_what_a_layer_by_layer_walk_counts(catalog):
             continue
         shared_from = arch.layers - min(arch.kv_shared_layers or 0, arch.layers)
         walked = Counter(
-            (kind_of_layer(arch, i), has_experts(arch, i), i < shared_from)
+            (
+                kind_of_layer(arch, i),
+                has_experts(arch, i) and has_ffn(arch, kind_of_layer(arch, i)),
+                i < shared_from,
+            )
             for i in range(arch.layers)
         )
         grouped = Counter({(g.kind, g.moe, g.caches): g.count for g in layer_groups(arch)})

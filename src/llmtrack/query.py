@@ -168,6 +168,9 @@ SHORT_KEYS: dict[str, tuple[str, ...]] = {
     "hardware": ("hardware",),
     "gpu": ("training.gpu",),
     "license": ("license", "license.weights"),
+    "speed": ("decode_tokens_per_s",),
+    "tokens_per_s": ("decode_tokens_per_s",),
+    "tokens/s": ("decode_tokens_per_s",),
 }
 
 

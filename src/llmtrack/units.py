@@ -126,3 +126,28 @@ def parse_date(text: str) -> str:
     if not _DATE.fullmatch(value):
         raise UsageError(f"invalid date {text!r}; expected YYYY-MM-DD, YYYY-MM or YYYY")
     return value
+
+
+_RATE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(tb|gb|mb)?(?:/s|ps)?\s*", re.IGNORECASE | re.ASCII)
+_GB_PER_UNIT = {"tb": 1000.0, "gb": 1.0, "mb": 0.001}
+
+
+def parse_bandwidth(text: str) -> float:
+    """A memory bandwidth in decimal GB/s, as vendors state it: '1008GB/s', '3.35TB/s',
+    '936'. No sign, exponent or NaN; at most 10^6 GB/s."""
+    match = _RATE.fullmatch(text)
+    if not match:
+        raise UsageError(f"invalid bandwidth {text!r}; expected e.g. 1008GB/s or 3.35TB/s")
+    value = float(match.group(1)) * _GB_PER_UNIT[(match.group(2) or "gb").lower()]
+    if not 0 < value <= 10**6:
+        raise UsageError(f"invalid bandwidth {text!r}: between 0 and 1,000,000 GB/s")
+    return value
+
+
+def parse_positive(text: str, what: str, most: float = 10**9) -> float:
+    """A plain positive number ('165', '0.79'): TFLOPS, dollars per hour."""
+    match = re.fullmatch(r"\s*\$?(\d+(?:\.\d+)?)\s*", text, re.ASCII)
+    value = float(match.group(1)) if match else 0.0
+    if not match or not 0 < value <= most:
+        raise UsageError(f"invalid {what} {text!r}; expected a number above 0, e.g. 165")
+    return value

@@ -21,11 +21,30 @@ from llmtrack.cli.options import (
     complete_ids,
     listing,
 )
+from llmtrack.errors import UsageError
+from llmtrack.memory.engines import ENGINE_NAMES
 from llmtrack.memory.kvcache import KV_CACHE_TYPES
 from llmtrack.memory.precisions import EXL_FORMS, PRECISIONS
 from llmtrack.memory.recipe import LORA_TARGETS, MODES, OPTIMIZERS
 from llmtrack.output.listing import OutputSpec
 
+BandwidthOption = Annotated[
+    str | None,
+    typer.Option("--bandwidth", help="The card's memory bandwidth, e.g. 1008GB/s (with --vram)."),
+]
+TflopsOption = Annotated[
+    str | None,
+    typer.Option("--tflops", help="Its dense BF16/FP16 tensor TFLOPS, e.g. 165 (with --vram)."),
+]
+EngineOption = Annotated[
+    str | None,
+    choice_option(
+        "--engine",
+        values=ENGINE_NAMES,
+        before="What runs it: ",
+        after=" [default: llama.cpp for GGUF, else transformers].",
+    ),
+]
 KvCacheOption = Annotated[
     str | None,
     choice_option(
@@ -112,11 +131,41 @@ def estimate_command(
     ] = False,
     vram: VramOption = None,
     gpu: GpuOption = None,
+    bandwidth: BandwidthOption = None,
+    tflops: TflopsOption = None,
+    engine: EngineOption = None,
+    ram: Annotated[
+        str | None,
+        typer.Option("--ram", help="System RAM for layers that do not fit the GPU, e.g. 64GB."),
+    ] = None,
+    ram_bandwidth: Annotated[
+        str | None,
+        typer.Option("--ram-bandwidth", help="Its bandwidth, e.g. 90GB/s (dual-channel DDR5)."),
+    ] = None,
+    train_tokens: Annotated[
+        int | None,
+        typer.Option("--train-tokens", min=1, max=10**15, help="Training budget in tokens."),
+    ] = None,
+    examples: Annotated[
+        int | None,
+        typer.Option(
+            "--examples", min=1, max=10**12, help="Training budget in examples of --seq-len."
+        ),
+    ] = None,
+    epochs: Annotated[
+        float, typer.Option("--epochs", min=0.001, max=10**6, help="Passes over --examples.")
+    ] = 1.0,
+    usd_per_hour: Annotated[
+        str | None,
+        typer.Option("--usd-per-hour", help="Price of a GPU-hour [default: the preset's]."),
+    ] = None,
     fmt: DetailFormatOption = None,
     output: OutputOption = None,
     force: ForceOption = False,
 ) -> None:
-    """Estimate the peak GPU memory of running or fine-tuning a model, component by component.
+    """Estimate the peak GPU memory of running or fine-tuning a model, component by component,
+    and, when the card's figures are known, how fast it runs (or, with a training budget,
+    how long a fine-tune takes and what it costs).
 
     Examples:
 
@@ -157,17 +206,20 @@ def estimate_command(
         kv_cache=kv_cache,
     )
     catalog = session.load()
-    card = session.card(catalog, vram, gpu, gpus)
+    card = session.card(catalog, vram, gpu, gpus, bandwidth, tflops)
     chosen = model_to_estimate(catalog, model)
     base, resolved_from = chosen.base, chosen.resolved_from
     for line in chosen.notes:
         session.note(line)
     result = chosen.estimate(recipe)
+    perf = _performance(
+        base, result, card, engine, ram, ram_bandwidth, train_tokens, examples, epochs, usd_per_hour
+    )
     env = output_env(session.current().env, output)
     write_detail(
         fmt,
-        lambda: render_estimate(result, base.name, card, env),
-        lambda: estimate_record(result, base.name, card, resolved_from),
+        lambda: render_estimate(result, base.name, card, env, perf),
+        lambda: estimate_record(result, base.name, card, resolved_from, perf),
         output,
         force,
     )
@@ -265,3 +317,27 @@ def _fits_of_models(catalog, card, names, modes, precisions, seq_len, batch, kv_
             session.note(line)
         models.append(chosen)
     return fits_of(models, card, modes or (), precisions or (), seq_len, batch, kv_cache)
+
+
+def _performance(
+    base, result, card, engine, ram, ram_bandwidth, train_tokens, examples, epochs, usd_per_hour
+):
+    """Speed or a fine-tune's time and cost when the card is known; None otherwise."""
+    from llmtrack.memory.performance import Budget, performance
+    from llmtrack.units import parse_bandwidth, parse_memory_gib, parse_positive
+
+    budget = Budget(train_tokens, examples, epochs)
+    if card is None:
+        if train_tokens or examples or engine or ram or usd_per_hour:
+            raise UsageError("speed and cost need the card: --gpu NAME, or --vram with --bandwidth")
+        return None
+    return performance(
+        base.architecture,
+        result,
+        card,
+        engine,
+        budget,
+        parse_memory_gib(ram) if ram else 0.0,
+        parse_bandwidth(ram_bandwidth) if ram_bandwidth else None,
+        parse_positive(usd_per_hour, "--usd-per-hour", 10**6) if usd_per_hour else None,
+    )

@@ -63,11 +63,34 @@ def load() -> Catalog:
     return catalog
 
 
-def card(catalog: Catalog, vram: str | None, gpu: str | None, gpus: int = 1) -> Card | None:
-    """The card the user named, or None; the size always comes back said in GiB."""
+def card(
+    catalog: Catalog,
+    vram: str | None,
+    gpu: str | None,
+    gpus: int = 1,
+    bandwidth: str | None = None,
+    tflops: str | None = None,
+) -> Card | None:
+    """The card the user named, or None; the size always comes back said in GiB. A preset
+    brings its bandwidth, throughput and price; ``bandwidth``/``tflops`` describe a bare
+    ``--vram`` card (or override a preset's)."""
     if not vram and not gpu:
+        if bandwidth or tflops:
+            raise UsageError("--bandwidth and --tflops describe a card: give --vram SIZE too")
         return None
+    from llmtrack.units import parse_bandwidth, parse_positive
+
+    chosen = _card(catalog, vram, gpu, gpus)
+    if bandwidth:
+        chosen = chosen._replace(bandwidth_gb_s=parse_bandwidth(bandwidth))
+    if tflops:
+        chosen = chosen._replace(tflops=parse_positive(tflops, "--tflops", 10**6))
+    return chosen
+
+
+def _card(catalog: Catalog, vram: str | None, gpu: str | None, gpus: int) -> Card:
     from llmtrack.memory.fits import Card
+    from llmtrack.memory.speed import half_accumulate_factor
     from llmtrack.units import format_gib, parse_memory_gib
 
     if vram and gpu:
@@ -76,10 +99,18 @@ def card(catalog: Catalog, vram: str | None, gpu: str | None, gpus: int = 1) -> 
         gib = parse_memory_gib(vram)
         return Card(f"{format_gib(gib)} card", gib, gpus)
     entry, size = _gpu_and_size(catalog, gpu or "")
+    price = entry.price
+    figures = {
+        "bandwidth_gb_s": entry.bandwidth_gb_s,
+        "tflops": entry.bf16_tflops,
+        "usd_per_hour": price.usd_per_hour if price else None,
+        "price_label": f"{price.provider or 'price'}, {price.date}" if price else None,
+        "half_accumulate": half_accumulate_factor(entry.name),
+    }
     if entry.memory_kind != "unified":
         if size is not None and size != entry.memory_gib:
             raise UsageError(f"{entry.name} has {entry.memory_gib:g} GiB, not {size:g}")
-        return Card(entry.name, entry.memory_gib, gpus)
+        return Card(entry.name, entry.memory_gib, gpus, **figures)
     from llmtrack.memory.unified import usable_gib
 
     sizes = entry.configurations or (entry.memory_gib,)
@@ -96,7 +127,7 @@ def card(catalog: Catalog, vram: str | None, gpu: str | None, gpus: int = 1) -> 
         )
     usable, why = usable_gib(size)
     note(f"{entry.name} {size:g} GB: {why}")
-    return Card(f"{entry.name} {size:g} GB", usable, gpus)
+    return Card(f"{entry.name} {size:g} GB", usable, gpus, unified=True, **figures)
 
 
 def _gpu_and_size(catalog: Catalog, text: str):

@@ -28,11 +28,18 @@ _VERDICT_ORDER = {"fits": 0, "tight": 1, "no": 2}
 
 
 class Card(NamedTuple):
-    """The memory the user has: a GPU preset or a bare size, times a number of GPUs."""
+    """The memory the user has: a GPU preset or a bare size, times a number of GPUs; and
+    what speed depends on, where known."""
 
     label: str
     memory_gib: float
     gpus: int = 1
+    bandwidth_gb_s: float | None = None  # per card, decimal GB/s
+    tflops: float | None = None  # dense BF16/FP16 per card
+    usd_per_hour: float | None = None  # per GPU
+    price_label: str | None = None  # who charges it and when
+    unified: bool = False  # Apple Silicon and other shared-memory chips
+    half_accumulate: float = 1.0  # GeForce: FP16-accumulate tensor rate over tflops
 
     @property
     def size(self) -> str:
@@ -55,6 +62,7 @@ class FitRow:
     headroom_gib: float | None
     source: str | None = None
     note: str | None = None
+    decode_tokens_per_s: float | None = None  # generating, when the card's bandwidth is known
 
     @property
     def fits(self) -> bool:
@@ -161,8 +169,30 @@ def fit_rows(
             else:
                 result = estimate_base(base, _on(recipe, card))
                 precision, peak_bytes = result.recipe.precision, result.peak_bytes
-            rows.append(estimate_row(base, recipe.mode, precision, peak_bytes, card))
+            row = estimate_row(base, recipe.mode, precision, peak_bytes, card)
+            rows.append(with_speed(row, base, recipe, card))
     return sorted_rows(rows)
+
+
+def with_speed(row: FitRow, base: schema.BaseModelEntry, recipe: Recipe, card: Card) -> FitRow:
+    """The row with its decode speed, for an inference row on a card whose bandwidth is
+    known (the speed at the row's context, from the default engine for its format)."""
+    if recipe.mode != "inference" or not card.bandwidth_gb_s or base.architecture is None:
+        return row
+    from llmtrack.memory.engines import engine_for
+    from llmtrack.memory.precisions import precision
+    from llmtrack.memory.shapes import shapes
+    from llmtrack.memory.speed import Hardware, decode_speed
+
+    prec = precision(row.precision or "fp16")
+    arch = base.architecture
+    context = recipe.seq_len or min(base.context_length or 2048, 2048)
+    hw = Hardware(card.bandwidth_gb_s, card.tflops, card.gpus)
+    speed, _ = decode_speed(
+        arch, shapes(arch), prec, hw, engine_for(None, prec, card.unified), context, recipe.batch
+    )
+    row.decode_tokens_per_s = round(speed, 1) if speed else None
+    return row
 
 
 def estimate_row(
@@ -193,15 +223,19 @@ ESTIMATOR_MODULES = tuple(
     for name in (
         "__init__",
         "activations",
+        "engines",
         "estimate",
         "fits",
         "gguf_types",
         "kvcache",
         "layers",
         "models",
+        "performance",
         "precisions",
         "recipe",
         "shapes",
+        "speed",
+        "training_time",
         "unified",
         "weights",
     )

@@ -97,7 +97,9 @@ def layer_groups(arch: Architecture) -> tuple[LayerGroup, ...]:
         repeats, rest = divmod(end - start, period)
         for i in range(start, start + min(period, end - start)):
             n = repeats + (1 if i - start < rest else 0)
-            counts[(kind_of_layer(arch, i), has_experts(arch, i), i < shared_from)] += n
+            kind = kind_of_layer(arch, i)
+            routed = has_experts(arch, i) and has_ffn(arch, kind)  # a mixer alone has none
+            counts[(kind, routed, i < shared_from)] += n
     groups = tuple(
         LayerGroup(kind, moe, caches, n) for (kind, moe, caches), n in counts.items() if n
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 from llmtrack.memory.estimate import GIB, Estimate
 from llmtrack.memory.fits import Card
+from llmtrack.memory.performance import Performance
 from llmtrack.output.env import Env, console
 from llmtrack.output.safe_text import safe_text
 
@@ -13,10 +14,16 @@ _BAR_WIDTH = 32
 
 
 def estimate_record(
-    result: Estimate, name: str, card: Card | None, resolved_from: str | None = None
+    result: Estimate,
+    name: str,
+    card: Card | None,
+    resolved_from: str | None = None,
+    perf: Performance | None = None,
 ) -> dict[str, Any]:
     """The JSON contract: peak_gib, components (name -> GiB), assumptions, and a verdict;
-    ``resolved_from`` (the name given) when the model is not what that name says exactly."""
+    ``resolved_from`` (the name given) when the model is not what that name says exactly;
+    speed (decode_tokens_per_s, prefill_tokens_per_s) or a fine-tune's train_hours,
+    gpu_hours and train_usd when they can be worked out."""
     recipe = result.recipe
     record: dict[str, Any] = {
         "model": result.model,
@@ -37,10 +44,32 @@ def estimate_record(
         record["card"] = {"name": card.label, "memory_gib": card.memory_gib}
         record["headroom_gib"] = round(card.memory_gib - result.peak_gib, 3)
         record["verdict"] = result.verdict(card.memory_gib)
+    if perf is not None:
+        record.update(speed_record(perf))
+        record["assumptions"] = [*result.assumptions, *perf.assumptions]
     return record
 
 
-def render_estimate(result: Estimate, name: str, card: Card | None, env: Env) -> str:
+def speed_record(perf: Performance) -> dict[str, Any]:
+    """The keys speed and cost add, each only when it could be worked out."""
+    record: dict[str, Any] = {}
+    if perf.decode_tokens_per_s is not None:
+        record["decode_tokens_per_s"] = round(perf.decode_tokens_per_s, 1)
+    if perf.prefill_tokens_per_s is not None:
+        record["prefill_tokens_per_s"] = round(perf.prefill_tokens_per_s)
+    train = perf.training
+    if train is not None and train.hours is not None:
+        record["train_tokens"] = train.tokens
+        record["train_hours"] = round(train.hours, 2)
+        record["gpu_hours"] = round(train.gpu_hours or 0, 2)
+        if train.usd is not None:
+            record["train_usd"] = round(train.usd, 2)
+    return record
+
+
+def render_estimate(
+    result: Estimate, name: str, card: Card | None, env: Env, perf: Performance | None = None
+) -> str:
     """The breakdown for a person; the names (the model's, the card's) and the assumptions,
     which quote catalog text, go through ``_inert``: shown as written, driving nothing."""
     from rich import box
@@ -83,10 +112,34 @@ def render_estimate(result: Estimate, name: str, card: Card | None, env: Env) ->
                 else f"({-free:.2f} GiB short)"
             )
         )
+    if perf is not None:
+        for line in speed_lines(perf):
+            out.print(line)
     out.print("\n[bold]Assumptions[/bold]")
-    for line in result.assumptions:
+    for line in [*result.assumptions, *(perf.assumptions if perf else ())]:
         out.print(f"- {_inert(line)}")
     return out.file.getvalue()
+
+
+def speed_lines(perf: Performance) -> list[str]:
+    """'speed: 136 tokens/s generating, 4,591 tokens/s reading the prompt', and a budget's
+    hours and dollars: what could be worked out."""
+    lines = []
+    parts = []
+    if perf.decode_tokens_per_s is not None:
+        parts.append(f"[bold]{perf.decode_tokens_per_s:,.0f}[/bold] tokens/s generating")
+    if perf.prefill_tokens_per_s is not None:
+        parts.append(f"{perf.prefill_tokens_per_s:,.0f} tokens/s reading the prompt")
+    if parts:
+        lines.append("speed: " + ", ".join(parts))
+    train = perf.training
+    if train is not None and train.hours is not None:
+        cost = f", [bold]${train.usd:,.0f}[/bold]" if train.usd is not None else ""
+        lines.append(
+            f"training: [bold]{train.hours:,.1f} h[/bold] ({train.gpu_hours:,.1f} GPU-hours)"
+            f"{cost} for {train.tokens:,} tokens"
+        )
+    return lines
 
 
 def _inert(text: str) -> str:

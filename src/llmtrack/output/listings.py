@@ -22,11 +22,13 @@ FIT_FIELDS = (
     "verdict",
     "fits",
     "params",
+    "decode_tokens_per_s",
     "source",
     "note",
 )
 _FIT_TABLE = ("model", "mode", "precision", "peak_gib", "headroom_gib", "verdict", "note")
 _FIT_PLAIN = ("kind", "model", "mode", "precision", "peak_gib", "headroom_gib", "verdict", "source")
+_SPEED = "decode_tokens_per_s"
 SOURCE_FIELDS = ("path", "layer", "entries", "replaced")
 
 
@@ -92,11 +94,15 @@ def fits_listing(fit_rows, card, seq_len: int | None = None, batch: int = 1) -> 
     for fit in fit_rows:
         record = {name: getattr(fit, name) for name in FIT_FIELDS}
         rows.append(records.Row(record, record))
+    # the speed column when the card's bandwidth is known, beside the verdict
+    fast = card.bandwidth_gb_s is not None
+    table = _FIT_TABLE[:6] + ((_SPEED,) if fast else ()) + _FIT_TABLE[6:]
+    plain = _FIT_PLAIN[:7] + ((_SPEED,) if fast else ()) + _FIT_PLAIN[7:]
     return Listing(
         rows,
         lambda: FIT_FIELDS,
-        _FIT_TABLE,
-        _FIT_PLAIN,
+        table,
+        plain,
         "models",
         title=f"{card.label} ({card.size}), batch {batch} x {tokens}",
         notes=[f"card: {card.label}, {card.size}; batch {batch} x {tokens}"],

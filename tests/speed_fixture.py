@@ -1,0 +1,148 @@
+"""The published speed measurements, and the speed model held against them.
+
+Shared by the accuracy tests and by `benchmarks/speed.py`, which prints the rows beside the
+naive rule (bandwidth over the model's size) and fits each engine's efficiency."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from llmtrack.catalog.store import Catalog
+from llmtrack.errors import NotFoundError
+from llmtrack.memory.engines import ENGINES, UNIFIED, Engine
+from llmtrack.memory.precisions import precision
+from llmtrack.memory.shapes import shapes
+from llmtrack.memory.speed import (
+    Hardware,
+    decode_speed,
+    half_accumulate_factor,
+    prefill_speed,
+    read_per_token,
+)
+from llmtrack.memory.training_time import MFU, flops_per_token
+
+FIXTURE = Path(__file__).parent / "fixtures" / "speed_measurements.yaml"
+
+
+def load_rows() -> list[dict]:
+    return YAML(typ="safe").load(FIXTURE.read_text(encoding="utf-8"))["rows"]
+
+
+@dataclass(frozen=True)
+class Checked:
+    row: dict
+    predicted: float  # tokens/s as the row counts them (total over the batch)
+    naive: float | None  # bandwidth over the weights' size, for decode rows
+
+    @property
+    def measured(self) -> float:
+        return float(self.row["tokens_per_s"])
+
+    @property
+    def error(self) -> float:
+        return self.predicted / self.measured - 1
+
+    @property
+    def naive_error(self) -> float | None:
+        return None if self.naive is None else self.naive / self.measured - 1
+
+
+def usable(row: dict, catalog: Catalog) -> bool:
+    """A row the model can be held to: its card and model are in the catalog, with the
+    figures the prediction needs."""
+    if not row.get("gpu") or not row.get("model"):
+        return False
+    try:
+        gpu, base = catalog.get(row["gpu"]), catalog.get(row["model"])
+    except NotFoundError:
+        return False
+    if base.architecture is None or base.architecture.vocab_size is None:
+        return False
+    if row["kind"] == "decode":
+        return bool(gpu.bandwidth_gb_s)
+    return bool(gpu.bf16_tflops)
+
+
+def engine_of(row: dict, catalog: Catalog, efficiency: Engine | None = None) -> Engine:
+    if efficiency is not None:
+        return efficiency
+    unified = catalog.get(row["gpu"]).memory_kind == "unified"
+    name = row["engine"].lower()
+    if unified and name in UNIFIED:
+        return UNIFIED[name]
+    return ENGINES.get(name, ENGINES["transformers"])
+
+
+def check(row: dict, catalog: Catalog, efficiency: Engine | None = None) -> Checked:
+    gpu, base = catalog.get(row["gpu"]), catalog.get(row["model"])
+    arch = base.architecture
+    s = shapes(arch)
+    engine = engine_of(row, catalog, efficiency)
+    gpus = int(row.get("gpus") or 1)
+    hw = Hardware(
+        gpu.bandwidth_gb_s, gpu.bf16_tflops, gpus, half_accumulate=half_accumulate_factor(gpu.name)
+    )
+    batch = int(row.get("batch") or 1)
+    kind = row["kind"]
+    # a figure published per GPU ("TPS/GPU") is compared with the prediction per GPU
+    share = gpus if row.get("tokens_per_s_basis") == "per_gpu" else 1
+    if kind == "train":
+        tokens_per_s = _train_rate(row, arch, s, gpu.bf16_tflops, gpus)
+        return Checked(row, tokens_per_s / share, None)
+    # ExLlamaV2's own format is named by its bits per weight (exl2-4.65)
+    bits = row.get("bits_per_weight")
+    prec = precision(row.get("precision") or (f"exl2-{bits}" if bits else "fp16"))
+    if kind == "decode":
+        context = int(row.get("prompt_tokens") or 0) + int(row.get("generated_tokens") or 0) // 2
+        per_sequence, _ = decode_speed(arch, s, prec, hw, engine, max(context, 1), batch)
+        naive = gpu.bandwidth_gb_s * 1e9 * gpus / read_per_token(arch, s, prec, 1)
+        return Checked(row, (per_sequence or 0) * batch / share, naive / share)
+    rate, _ = prefill_speed(arch, s, hw, engine, int(row.get("prompt_tokens") or 512))
+    return Checked(row, (rate or 0) * batch / share, None)
+
+
+def _train_rate(row: dict, arch, s, tflops: float, gpus: int) -> float:
+    mode = row.get("mode") or "full"
+    seq_len = int(row.get("seq_len") or 2048)
+    recompute = row.get("gradient_checkpointing", row.get("grad_checkpointing"))
+    per_token = flops_per_token(arch, s, mode, seq_len, bool(recompute))
+    mfu = MFU.get(mode, MFU["full"])
+    return tflops * 1e12 * gpus * mfu / per_token
+
+
+def scored(row: dict) -> bool:
+    """Rows of an engine llmtrack models (TensorRT-LLM's tables stay in the fixture, unscored:
+    their throughput counts the prompts' time too); training rows by any framework."""
+    return row["kind"] == "train" or row["engine"].lower() in ENGINES
+
+
+def checked(catalog: Catalog, kind: str) -> list[Checked]:
+    return [
+        check(row, catalog)
+        for row in load_rows()
+        if row["kind"] == kind and "tokens_per_s" in row and usable(row, catalog) and scored(row)
+    ]
+
+
+def median_abs_error(rows: list[Checked]) -> float:
+    return statistics.median(abs(r.error) for r in rows)
+
+
+def fitted(catalog: Catalog, kind: str, engine: str) -> float:
+    """The efficiency that makes the median row of this engine exact: what the constant in
+    ``memory/engines.py`` is set to."""
+    base = ENGINES[engine]
+    unit = replace(base, decode_bandwidth=1.0, prefill_compute=1.0)
+    ratios = [
+        float(row["tokens_per_s"]) / check(row, catalog, unit).predicted
+        for row in load_rows()
+        if row["kind"] == kind
+        and row["engine"].lower() == engine
+        and usable(row, catalog)
+        and catalog.get(row["gpu"]).memory_kind != "unified"
+    ]
+    return statistics.median(ratios) if ratios else float("nan")
