@@ -63,7 +63,7 @@ MATRIX = [
         "sort key",
         ["bases", "--sort", "weight"],
         2,
-        "Error: unknown sort key 'weight'; --fields all shows every key",
+        "Error: unknown sort key 'weight'; did you mean: weights_format? --fields all shows every key",
     ),
     (
         "fields",

@@ -288,9 +288,9 @@ def test_fits_on_several_gpus_estimates_afresh(cache_folder):
 
 @pytest.mark.parametrize("module", ["memory/estimate.py", "memory/precisions.py"])
 def test_the_remembered_estimates_change_with_the_estimator(module, tmp_path, monkeypatch):
-    from llmtrack.memory import fits
+    from llmtrack.memory import remembered
 
-    modules = fits.ESTIMATOR_MODULES
+    modules = remembered.ESTIMATOR_MODULES
     edit = edited_copy(modules, tmp_path, monkeypatch, lambda: cache.code_digest(modules))
     before, after = edit(module)
     assert after != before
@@ -301,7 +301,9 @@ def test_the_remembered_estimates_are_keyed_by_every_estimator_module():
     from llmtrack.memory import fits
 
     package = Path(fits.__file__).parent
-    assert set(fits.ESTIMATOR_MODULES) == {f"memory/{p.name}" for p in package.glob("*.py")}
+    from llmtrack.memory import remembered
+
+    assert set(remembered.ESTIMATOR_MODULES) == {f"memory/{p.name}" for p in package.glob("*.py")}
 
 
 def test_decoding_builds_a_record_only_from_exactly_its_fields():

@@ -337,3 +337,11 @@ def test_sources_and_version_say_how_far_the_data_goes(cli):
     said = f"base models {newest['base_models']}"
     assert said in cli("sources").stderr
     assert said in cli("--version").stdout
+
+
+def test_every_released_format_is_a_precision_the_estimator_knows(catalog):
+    from llmtrack.memory.precisions import PRECISIONS
+
+    formats = {b.id: b.weights_format for b in catalog.base_models if b.weights_format}
+    assert {"gpt-oss-20b", "gpt-oss-120b", "deepseek-v3"} <= set(formats)
+    assert all(f in PRECISIONS for f in formats.values()), formats

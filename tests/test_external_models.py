@@ -91,9 +91,16 @@ def test_a_missing_file_is_said(tmp_path):
     assert result.returncode == 2 and "no such file" in result.stderr
 
 
-def write_gguf(path, file_type=7):
+def write_gguf(path, file_type=7, shard=None, sliding_window=None, general_type=None):
     """A tiny llama-shaped GGUF: one f16 embedding and Q8_0 matrices, written by gguf."""
     writer = gguf.GGUFWriter(str(path), "llama")
+    if shard is not None:
+        writer.add_uint16("split.no", shard[0])
+        writer.add_uint16("split.count", shard[1])
+    if sliding_window:
+        writer.add_sliding_window(sliding_window)
+    if general_type == "adapter":
+        writer.add_type("adapter")
     writer.add_block_count(2)
     writer.add_embedding_length(64)
     writer.add_feed_forward_length(128)
@@ -104,6 +111,11 @@ def write_gguf(path, file_type=7):
     writer.add_token_list([f"t{i}" for i in range(256)])
     import numpy as np
 
+    if general_type == "vocab":  # a vocabulary-only file: no tensors at all
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.close()
+        return path
     writer.add_tensor("token_embd.weight", np.zeros((256, 64), dtype=np.float16))
     rng = np.random.default_rng(0)
     for layer in range(2):
@@ -288,3 +300,66 @@ def test_fits_takes_files_and_repo_ids_with_every_recipe(hub, tmp_path):
     assert {("tiny", "inference"), ("tiny", "full"), ("qwen3-8b", "qlora")} <= modes
     assert [r["precision"] for r in rows if r["model"] == "small"] == ["q8_0"]
     assert any(not r["fits"] for r in rows)  # every recipe, not only what fits
+
+
+# --- what a review as a careless user found (issue 15) ----------------------------------
+
+
+def test_a_local_folder_is_read_never_taken_for_the_catalogs_model(tmp_path):
+    folder = tmp_path / "Llama-3.1-8B"  # named like a catalog model, holding another one
+    write_config(folder, TINY)
+    result, stderr = estimate_json(str(folder))
+    assert result["model"] == "llama-3.1-8b" or result["name"] == "Llama-3.1-8B"
+    assert result["components"]["weights"] < 0.01  # the tiny model in the folder, not 8B
+    assert "architecture from" in stderr and "using llama-3.1-8b" not in stderr
+    missing = run("estimate", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_a_split_gguf_counts_every_shard(tmp_path):
+    from llmtrack.external import load_external
+
+    first = write_gguf(tmp_path / "m-00001-of-00002.gguf", shard=(0, 2))
+    second = write_gguf(tmp_path / "m-00002-of-00002.gguf", shard=(1, 2))
+    each = sum(int(t.n_bytes) for t in gguf.GGUFReader(str(second)).tensors)
+    assert load_external(str(first)).weight_bytes == 2 * each
+    second.unlink()
+    lost = run("estimate", str(first))
+    assert lost.returncode == 2 and "is missing" in lost.stderr
+
+
+def test_a_gguf_with_a_sliding_window_is_never_under_counted(tmp_path):
+    path = write_gguf(tmp_path / "windowed.gguf", sliding_window=128)
+    result, stderr = estimate_json(str(path), "--seq-len", "131072")
+    full = 2 * 131072 * 2 * 2 * 16 * 2 / 2**30  # every layer caches every token
+    assert result["components"]["kv_cache"] == pytest.approx(full, abs=1e-3)
+    assert "upper bound" in stderr
+
+
+@pytest.mark.parametrize("kind", ["adapter", "vocab"])
+def test_a_gguf_that_is_not_a_models_weights_is_refused(tmp_path, kind):
+    path = write_gguf(tmp_path / f"{kind}.gguf", general_type=kind)
+    result = run("estimate", str(path))
+    assert result.returncode == 2
+    assert "not a model's weights" in result.stderr or "no tensors" in result.stderr
+
+
+def test_a_released_format_is_the_default_and_config_quantization_is_read(tmp_path, cli):
+    record = json.loads(
+        cli("estimate", "gpt-oss-20b", "--gpu", "rtx-4090", "--format", "json").stdout
+    )
+    assert record["precision"] == "mxfp4" and record["verdict"] == "fits"
+    fp8 = write_config(
+        tmp_path / "Qwen3-8B-FP8", {**TINY, "quantization_config": {"quant_method": "fp8"}}
+    )
+    result, _ = estimate_json(str(fp8))
+    assert result["precision"] == "fp8"
+
+
+def test_fits_leaves_out_what_a_precision_does_not_apply_to_and_says_so(cli):
+    result = cli("fits", "--vram", "80GB", "--precision", "mxfp4", "--format", "json")
+    assert result.exit_code == 0
+    assert "left out where a recipe does not apply" in result.stderr
+    assert {r["precision"] for r in json.loads(result.stdout) if r["kind"] == "estimate"} == {
+        "mxfp4"
+    }

@@ -20,6 +20,11 @@ class UsageError(LlmtrackError):
     exit_code = EXIT_USAGE
 
 
+class NotApplicable(UsageError):
+    """A recipe that does not apply to a model (MXFP4 on a dense one, training a GGUF file):
+    an error for one estimate, a row left out (and said) when `fits` tries every model."""
+
+
 class NotFoundError(LlmtrackError):
     """A name that matches nothing, or more than one thing."""
 

@@ -195,6 +195,8 @@ def inconsistencies(arch: Architecture) -> list[tuple[str, str]]:
         found.append(("sliding_window_pattern", "give layer_types or this pattern, not both"))
     if arch.kv_shared_layers and arch.kv_shared_layers >= arch.layers:
         found.append(("kv_shared_layers", "must be fewer than layers: some layer must cache"))
+    if arch.kv_heads and arch.kv_heads > arch.heads:
+        found.append(("kv_heads", f"more key/value heads than the {arch.heads} query heads"))
     if arch.experts and arch.experts_per_token and arch.experts_per_token > arch.experts:
         found.append(("experts_per_token", f"more than the {arch.experts} experts"))
     for name in ("experts_per_token", "expert_ffn_size", "moe_layer_step", "dense_layers"):

@@ -120,6 +120,12 @@ class BaseModelEntry(Entry):
     architecture: Architecture | None = about(
         "from config.json; the memory estimator needs it for open-weights models", None
     )
+    weights_format: Text | None = about(
+        "the precision the released checkpoint stores its weights in, when not 16-bit "
+        "(gpt-oss: mxfp4; DeepSeek-V3: fp8); inference estimates default to it",
+        None,
+        feature=True,
+    )
     paper: Slug | None = about("reference id, e.g. llama-paper", None, ref="references")
     links: Links | None = about("home, repo, paper, model, data, demo: URLs or null", None)
 

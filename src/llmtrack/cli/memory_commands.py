@@ -290,6 +290,7 @@ def fits_command(
         rows = _fits_of_models(catalog, card, model, mode, precision_name, seq_len, batch, kv_cache)
         emit(fits_listing(rows, card, seq_len, batch), out, session.current().env)
         return
+    notes: list[str] = []
     rows = fits_on(
         catalog,
         card,
@@ -300,7 +301,10 @@ def fits_command(
         show_all,
         all_recipes,
         kv_cache,
+        notes,
     )
+    for line in notes:
+        session.note(line)
     emit(fits_listing(rows, card, seq_len, batch), out, session.current().env)
 
 

@@ -33,8 +33,12 @@ class ExternalModel:
 
 
 def is_file_spec(spec: str) -> bool:
-    """A path to a config.json or .gguf file (which must then exist)."""
-    return spec.lower().endswith((".json", ".gguf")) or Path(spec).is_file()
+    """A path: to a config.json or .gguf file, or a model's folder (which must then exist).
+    Anything that exists on disk or is written as a path (./x, /x, ~/x) is one, so a local
+    folder named like a catalog model is read, never taken for the catalog's."""
+    if spec.lower().endswith((".json", ".gguf")) or spec.startswith(("/", "./", "../", "~")):
+        return True
+    return Path(spec).exists()
 
 
 def is_hub_spec(spec: str) -> bool:
@@ -51,9 +55,13 @@ def load_external(spec: str) -> ExternalModel:
             raise UsageError(f"{repo_id!r} is not a Hugging Face repo id (ORG/NAME)")
         config, url = fetch_config(repo_id)
         return _from_config(config, url, f"{repo_id}'s config.json", repo_id)
-    path = Path(spec)
+    path = Path(spec).expanduser()
+    if path.is_dir():  # a model's folder: its config.json
+        path = path / "config.json"
+    if not path.exists():
+        raise UsageError(f"{path}: no such file")
     if not path.is_file():
-        raise UsageError(f"{spec}: no such file")
+        raise UsageError(f"{path}: not a regular file")
     if path.suffix.lower() == ".gguf":
         from llmtrack.external.gguf_file import read_gguf
 

@@ -7,6 +7,7 @@ what the tensors occupy, so a mixed file type (Q4_K_M) needs no rule of thumb.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from llmtrack.lazyclass import lazy_dataclass
 _FILE_TYPES = {
     "MOSTLY_F16": "f16",
     "MOSTLY_BF16": "f16",
-    "ALL_F32": "f16",
+    "ALL_F32": "f32",
     "MOSTLY_Q8_0": "q8_0",
     "MOSTLY_Q4_0": "q4_0",
     "MOSTLY_Q4_1": "q4_1",
@@ -38,11 +39,24 @@ class GgufModel:
 
 def read_gguf(path: Path) -> GgufModel:
     try:
-        import gguf
+        import gguf  # noqa: F401 (only to say it is missing)
     except ImportError:
         raise UsageError(
             "reading a .gguf file needs the gguf package: pip install 'llmtrack[gguf]'"
         ) from None
+    fields, tensors, params = _read(path)
+    shards = fields.get("split.count")
+    if isinstance(shards, int) and shards > 1:  # a model split over files: read them all
+        for other in _shards(path, shards)[1:]:
+            _, more, more_params = _read(other)
+            tensors += more
+            params += more_params
+    return _model(path, fields, tensors, params)
+
+
+def _read(path: Path) -> tuple[dict, list[tuple[str, int]], int]:
+    import gguf
+
     try:
         reader = gguf.GGUFReader(str(path))
         fields = {name: _value(field) for name, field in reader.fields.items()}
@@ -52,7 +66,21 @@ def read_gguf(path: Path) -> GgufModel:
         raise
     except Exception as error:  # the gguf package raises whatever its parsing hits
         raise UsageError(f"{path}: not a readable GGUF file ({type(error).__name__})") from None
-    return _model(path, fields, tensors, params)
+    return fields, tensors, params
+
+
+def _shards(path: Path, count: int) -> list[Path]:
+    """model-00001-of-00003.gguf and its siblings, all of which must be there."""
+    match = re.fullmatch(r"(.*)-(\d{5})-of-(\d{5})\.gguf", path.name)
+    if not match or int(match.group(3)) != count:
+        raise UsageError(f"{path}: the header says {count} shards, its name does not say which")
+    names = [f"{match.group(1)}-{i:05d}-of-{count:05d}.gguf" for i in range(1, count + 1)]
+    if names[0] != path.name:
+        raise UsageError(f"{path}: give the first shard, {names[0]}")
+    missing = [name for name in names if not (path.parent / name).is_file()]
+    if missing:
+        raise UsageError(f"{path}: shard {missing[0]} is missing ({count} shards in all)")
+    return [path.parent / name for name in names]
 
 
 def _value(field: Any) -> Any:
@@ -68,41 +96,52 @@ def _model(path: Path, fields: dict, tensors: list[tuple[str, int]], params: int
     arch_name = fields.get("general.architecture")
     if not isinstance(arch_name, str):
         raise UsageError(f"{path}: no general.architecture in the GGUF header")
+    kind = fields.get("general.type")
+    if kind not in (None, "model") or arch_name in ("clip", "mmproj"):
+        raise UsageError(f"{path}: a {kind or arch_name} file, not a model's weights")
+    if not tensors:
+        raise UsageError(f"{path}: no tensors (a vocabulary-only file?)")
 
     def key(name: str) -> Any:
-        return fields.get(f"{arch_name}.{name}")
+        value = fields.get(f"{arch_name}.{name}")
+        if isinstance(value, bool) or (
+            isinstance(value, list) and any(isinstance(v, bool) for v in value)
+        ):
+            raise UsageError(f"{path}: {arch_name}.{name} is a boolean, not a number")
+        return value
 
     names = {name for name, _ in tensors}
     notes = [f"read from {path.name}'s GGUF header ({arch_name})"]
-    heads = _largest(key("attention.head_count"))
     kv = key("attention.head_count_kv")
     layers = key("block_count")
     arch: dict[str, Any] = {
         "kind": "decoder",
         "layers": layers,
         "hidden_size": key("embedding_length"),
-        "heads": heads,
+        "heads": _largest(key("attention.head_count")),
         "kv_heads": _largest(kv),
         "ffn_size": _largest(key("feed_forward_length")),
         "ffn_kind": "gated" if any("ffn_gate" in n for n in names) else "mlp",
         "vocab_size": key("vocab_size") or fields.get("tokenizer.ggml.tokens"),
         "tied_embeddings": "output.weight" not in names,
         "position": "rotary",
-        "sliding_window": key("attention.sliding_window"),
         "experts": key("expert_count") or None,
         "experts_per_token": key("expert_used_count") or None,
         "expert_ffn_size": key("expert_feed_forward_length"),
         "dense_layers": key("leading_dense_block_count") or None,
     }
-    key_length = key("attention.key_length")
-    hidden, heads = arch["hidden_size"], arch["heads"]
-    known = isinstance(key_length, int) and isinstance(hidden, int) and heads
-    if known and key_length != hidden // heads:
-        arch["head_dim"] = key_length
+    if key("attention.sliding_window"):
+        # the header gives the window but not which layers use it (llama.cpp knows that per
+        # architecture): every layer counted as full attention, the larger cache
+        notes.append(
+            "the file has a sliding window but does not say which layers use it: every layer "
+            "is counted as full attention (an upper bound on the cache)"
+        )
+    _head_dim(arch, key)
+    _latent(arch, key)
     if isinstance(kv, list) and isinstance(layers, int) and 0 in kv:
-        # hybrids list kv heads per layer: 0 where a recurrent layer holds a state instead
-        notes.append("recurrent layers in this file are not modelled: the cache is the attention's")
-        arch["kv_heads"] = _largest(kv)
+        _recurrent(arch, key, kv, path)
+        notes.append("layers with no key/value heads hold a Mamba-2 state, from the ssm.* keys")
     if arch["experts"] is None:
         for name in ("experts_per_token", "expert_ffn_size", "dense_layers"):
             arch[name] = None
@@ -121,9 +160,51 @@ def _model(path: Path, fields: dict, tensors: list[tuple[str, int]], params: int
     return GgufModel(entry, size, _precision(fields), tuple(notes), params)
 
 
-def _slug(text: str) -> str:
-    import re
+def _head_dim(arch: dict, key) -> None:
+    key_length = key("attention.key_length")
+    hidden, heads = arch["hidden_size"], arch["heads"]
+    known = isinstance(key_length, int) and isinstance(hidden, int) and isinstance(heads, int)
+    if known and heads and key_length != hidden // heads:
+        arch["head_dim"] = key_length
 
+
+def _latent(arch: dict, key) -> None:
+    """DeepSeek's multi-head latent attention, as llama.cpp's converter writes it."""
+    rank = key("attention.kv_lora_rank")
+    if not rank:
+        return
+    rope = key("rope.dimension_count") or 0
+    key_length = key("attention.key_length") or 0
+    arch["latent_attention"] = {
+        "q_lora_rank": key("attention.q_lora_rank") or None,
+        "kv_lora_rank": rank,
+        "rope_head_dim": rope,
+        "nope_head_dim": key_length - rope if key_length > rope else None,
+        "v_head_dim": key("attention.value_length"),
+    }
+    arch.pop("head_dim", None)
+
+
+def _recurrent(arch: dict, key, kv: list, path: Path) -> None:
+    """Hybrids list kv heads per layer, 0 where a Mamba-2 layer holds a state instead."""
+    heads, inner = key("ssm.time_step_rank"), key("ssm.inner_size")
+    if not (heads and inner and key("ssm.state_size") and key("ssm.conv_kernel")):
+        raise UsageError(
+            f"{path}: recurrent layers whose shapes the header does not give; estimate the "
+            "model's config.json instead"
+        )
+    arch["layer_types"] = ["full" if n else "mamba" for n in kv]
+    arch["kv_heads"] = max(n for n in kv if isinstance(n, int))
+    arch["mamba"] = {
+        "heads": heads,
+        "head_dim": inner // heads,
+        "state_size": key("ssm.state_size"),
+        "groups": key("ssm.group_count") or 1,
+        "conv_kernel": key("ssm.conv_kernel"),
+    }
+
+
+def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-.") or "gguf-file"
 
 

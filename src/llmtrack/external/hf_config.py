@@ -56,6 +56,9 @@ def _layer_types(config: dict, layers: int, notes: list[str]) -> list[str] | Non
                 f"config.json: layer {unknown[0]!r} of hybrid_override_pattern is unknown"
             )
         return [PATTERN_KIND[c] for c in pattern]
+    full = config.get("full_attn_idxs")  # LFM2: which layers attend; the rest convolve
+    if isinstance(full, list) and config.get("conv_L_cache"):
+        return ["full" if i in full else "conv" for i in range(layers)]
     listed = config.get("layer_types") or config.get("layers_block_type")
     if isinstance(listed, list) and listed:
         unknown = sorted({str(kind) for kind in listed} - set(LAYER_KIND))
@@ -98,6 +101,9 @@ def entry_from_config(
             f"{source}: no layer count, hidden size or head count; is this a model's config.json?"
         )
     ffn = _first(config, "intermediate_size", "n_inner", "ffn_dim", "d_ff", "ffn_hidden_size")
+    if isinstance(ffn, list) and ffn and all(isinstance(n, int) for n in ffn):
+        notes.append(f"intermediate sizes differ per layer: the largest, {max(ffn)}, taken")
+        ffn = max(ffn)
     if ffn is None and isinstance(hidden, int):
         ffn = 4 * hidden
         notes.append("no intermediate_size: 4 x hidden, GPT-2's default")
@@ -147,6 +153,9 @@ def entry_from_config(
     _experts(config, arch)
     _special_layers(config, arch)
     arch = {k: v for k, v in arch.items() if v is not None}
+    weights_format = _weights_format(top.get("quantization_config"), notes)
+    if "vision_config" in top or "audio_config" in top:
+        notes.append("the vision/audio tower is not in this count: its config is not read")
     name = str(top.get("_name_or_path") or "").strip("/") or name_hint
     entry = {
         "id": _slug(name.split("/")[-1] if name else model_type or "my-model"),
@@ -156,9 +165,32 @@ def entry_from_config(
         "access": "open-weights",
         "context_length": _first(config, "max_position_embeddings", "n_positions", "seq_length"),
         "architecture": arch,
+        "weights_format": weights_format,
         "sources": [_source_url(name, source)],
     }
-    return entry, notes
+    return {k: v for k, v in entry.items() if v is not None}, notes
+
+
+def _weights_format(quantization: Any, notes: list[str]) -> str | None:
+    """The precision a quantized checkpoint ships in, from its quantization_config."""
+    if not isinstance(quantization, dict):
+        return None
+    method = str(quantization.get("quant_method", "")).lower()
+    bits = quantization.get("bits")
+    if quantization.get("load_in_4bit"):
+        return "nf4"
+    if quantization.get("load_in_8bit"):
+        return "int8"
+    known = {"mxfp4": "mxfp4", "fp8": "fp8", "awq": f"awq-{bits}bit", "gptq": f"gptq-{bits}bit"}
+    chosen = known.get(method)
+    from llmtrack.memory.precisions import PRECISIONS
+
+    if chosen in PRECISIONS:
+        return chosen
+    notes.append(
+        f"quantization_config {method or '?'} is not a format llmtrack models: fp16 assumed"
+    )
+    return None
 
 
 def _experts(config: dict, arch: dict) -> None:
@@ -176,6 +208,10 @@ def _experts(config: dict, arch: dict) -> None:
         "shared_intermediate_size",
         "moe_shared_expert_intermediate_size",
     )
+    if config.get("model_type") in ("llama4", "llama4_text"):
+        # Llama 4: intermediate_size is each expert's and the one shared expert's width
+        arch["expert_ffn_size"] = config.get("intermediate_size")
+        shared = shared or config.get("intermediate_size")
     count = config.get("n_shared_experts")
     if shared is None and count and arch["expert_ffn_size"]:
         shared = count * arch["expert_ffn_size"]  # DeepSeek: n shared experts of moe size

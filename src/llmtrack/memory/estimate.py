@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import field, replace
 
 from llmtrack.catalog.schema import Architecture
-from llmtrack.errors import UsageError
+from llmtrack.errors import NotApplicable
 from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.memory.activations import training_activations, widest_layer
 from llmtrack.memory.kvcache import KV_CACHE_BITS, KV_CACHE_NOTES, cache_size
@@ -105,7 +105,7 @@ def estimate(
         weights = s.total * (4 if prec.name == "fp32" else 2)
     else:
         if prec.experts_only and not arch.experts:
-            raise UsageError(
+            raise NotApplicable(
                 f"{prec.name} quantizes a mixture of experts' routed experts (as gpt-oss ships "
                 f"it) and {model} has none; for a dense model try nvfp4 or a GGUF type "
                 "such as q4_k_m"

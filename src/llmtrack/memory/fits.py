@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from llmtrack.catalog import schema
 from llmtrack.catalog.store import Catalog
-from llmtrack.errors import UsageError
+from llmtrack.errors import NotApplicable, UsageError
 from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.memory.estimate import GIB, Estimate, estimate, verdict
 from llmtrack.memory.recipe import Recipe
@@ -72,9 +72,22 @@ class FitRow:
 def estimate_base(
     base: schema.BaseModelEntry, recipe: Recipe, weight_bytes: int | None = None
 ) -> Estimate:
-    """The estimate for a catalog entry; ``weight_bytes`` when a file says its weights."""
+    """The estimate for a catalog entry; ``weight_bytes`` when a file says its weights. A
+    model released in its own format (gpt-oss in MXFP4) is run in it unless told otherwise."""
     assert base.architecture is not None, "can_estimate(base) first"
-    return estimate(base.id, base.architecture, recipe, base.context_length, weight_bytes)
+    native = base.weights_format if recipe.mode == "inference" else None
+    if recipe.precision is None and native:
+        from llmtrack.memory.precisions import PRECISIONS
+
+        if native.lower() not in PRECISIONS:  # a catalog file's own value, said as such
+            raise UsageError(f"{base.id}: its weights_format {native!r} is not a precision")
+        recipe = replace(recipe, precision=native)
+    result = estimate(base.id, base.architecture, recipe, base.context_length, weight_bytes)
+    if native and result.recipe.precision == native:
+        result.assumptions.insert(
+            0, f"{native}: the format {base.id}'s checkpoint ships in (--precision to choose)"
+        )
+    return result
 
 
 def can_estimate(base: schema.BaseModelEntry) -> bool:
@@ -99,6 +112,7 @@ def fits_on(
     show_all: bool = False,
     all_recipes: bool = False,
     kv_cache: str | None = None,
+    notes: list[str] | None = None,
 ) -> list[FitRow]:
     """What fits on the card, best first, then what projects report. Each mode is tried at
     its precisions (``MODE_PRECISIONS``, or ``precisions``); a model shows its best recipe
@@ -125,22 +139,37 @@ def fits_on(
             for m in (modes or ["inference"])
             for p in (precisions or MODE_PRECISIONS[m])
         ]
-    rows = fit_rows(estimable(catalog), chosen, card, _remembered_peaks(catalog, chosen, card))
+    from llmtrack.memory.remembered import remembered_peaks
+
+    skipped: dict[str, str] = {}
+    rows = fit_rows(
+        estimable(catalog), chosen, card, remembered_peaks(catalog, chosen, card), skipped
+    )
+    native = {b.id: b.weights_format for b in estimable(catalog) if b.weights_format}
+    if "inference" in wanted and not precisions:  # each model's own format is tried too
+        own = Recipe(precision=None, seq_len=seq_len, batch=batch, kv_cache=kv_cache)
+        rows = sorted_rows(rows + fit_rows([catalog.get(m) for m in native], [own], card))
+    if skipped and notes is not None:
+        first = next(iter(skipped.values()))
+        notes.append(f"{len(skipped)} models left out where a recipe does not apply ({first})")
     if not all_recipes:
-        rows = _best_per_model_and_mode(rows)
+        rows = _best_per_model_and_mode(rows, native)
     if not show_all:
         rows = [row for row in rows if row.fits]
     reported = reported_rows(catalog, card, modes or wanted, precisions)
     return rows + [row for row in reported if show_all or row.fits]
 
 
-def _best_per_model_and_mode(rows: list[FitRow]) -> list[FitRow]:
-    """For each model and mode, the highest precision that fits (the most bits per weight)
-    or, when none fits, the one that comes closest (the smallest peak)."""
+def _best_per_model_and_mode(rows: list[FitRow], native: dict[str, str]) -> list[FitRow]:
+    """For each model and mode, the highest precision that fits (the most bits per weight;
+    a model's own released format first, since anything else re-quantizes it) or, when none
+    fits, the one that comes closest (the smallest peak)."""
     from llmtrack.memory.precisions import precision
 
     def rank(row: FitRow) -> tuple:
         bits = precision(row.precision).bits if row.precision else 0.0
+        if row.precision and native.get(row.model) == row.precision:
+            bits = float("inf")
         return (row.fits, bits if row.fits else -(row.peak_gib or 0.0))
 
     chosen: dict[tuple[str, str], FitRow] = {}
@@ -157,17 +186,25 @@ def fit_rows(
     recipes: Sequence[Recipe],
     card: Card,
     peaks: dict[str, list] | None = None,
+    skipped: dict[str, str] | None = None,
 ) -> list[FitRow]:
     """Every model x recipe on the card, best first: what fits, biggest model first.
-    ``peaks`` holds the estimates already made (``_peaks``), for models it has."""
+    ``peaks`` holds the estimates already made (``_peaks``), for models it has. A recipe
+    that does not apply to a model (MXFP4 on a dense one) is left out, and said in
+    ``skipped`` (model -> why)."""
     rows = []
     for base in bases:
         known = (peaks or {}).get(base.id)
         for n, recipe in enumerate(recipes):
-            if known is not None:
+            if known is not None and known[n] is not None:
                 precision, peak_bytes = known[n]
             else:
-                result = estimate_base(base, _on(recipe, card))
+                try:
+                    result = estimate_base(base, _on(recipe, card))
+                except NotApplicable as why:
+                    if skipped is not None:
+                        skipped[base.id] = str(why)
+                    continue
                 precision, peak_bytes = result.recipe.precision, result.peak_bytes
             row = estimate_row(base, recipe.mode, precision, peak_bytes, card)
             rows.append(with_speed(row, base, recipe, card))
@@ -215,62 +252,6 @@ def estimate_row(
 def sorted_rows(rows: list[FitRow]) -> list[FitRow]:
     """Best first: what fits, biggest model first, then the smallest peak."""
     return sorted(rows, key=lambda r: (_VERDICT_ORDER[r.verdict], -(r.params or 0), r.peak_gib))
-
-
-# every module an estimate's number depends on (a test keeps this the whole package)
-ESTIMATOR_MODULES = tuple(
-    f"memory/{name}.py"
-    for name in (
-        "__init__",
-        "activations",
-        "engines",
-        "estimate",
-        "fits",
-        "gguf_types",
-        "kvcache",
-        "layers",
-        "models",
-        "performance",
-        "precisions",
-        "recipe",
-        "shapes",
-        "speed",
-        "training_time",
-        "unified",
-        "weights",
-    )
-)
-
-
-def _peaks(catalog: Catalog, recipes: Sequence[Recipe]) -> dict[str, list]:
-    """model id -> [precision, peak bytes] per recipe, on one GPU, for every estimable model."""
-    return {
-        base.id: [
-            [result.recipe.precision, result.peak_bytes]
-            for result in (estimate_base(base, recipe) for recipe in recipes)
-        ]
-        for base in estimable(catalog)
-    }
-
-
-def _remembered_peaks(
-    catalog: Catalog, recipes: Sequence[Recipe], card: Card
-) -> dict[str, list] | None:
-    """The one-GPU estimates of ``recipes``, remembered in the cache folder per catalog,
-    estimator and recipes: a card changes only the comparison, so a later `fits` compares
-    numbers instead of estimating some 900 recipes again. None when they cannot be keyed
-    (a catalog that did not come through the cache) or the card has several GPUs."""
-    if catalog.key is None or card.gpus != 1:
-        return None
-    from hashlib import sha256
-
-    from llmtrack.catalog import cache
-
-    digest = sha256(catalog.key.encode() + cache.code_digest(ESTIMATOR_MODULES))
-    digest.update(repr(list(recipes)).encode())
-    return cache.remembered(
-        f"estimates-{digest.hexdigest()[:32]}.json", lambda: _peaks(catalog, recipes)
-    )
 
 
 def _on(recipe: Recipe, card: Card) -> Recipe:

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from llmtrack.catalog import schema
 from llmtrack.catalog.store import Catalog
-from llmtrack.errors import NotFoundError, UsageError
+from llmtrack.errors import NotApplicable, NotFoundError, UsageError
 from llmtrack.memory.estimate import Estimate
 from llmtrack.memory.fits import (
     MODE_PRECISIONS,
@@ -35,11 +35,16 @@ class ModelToEstimate(NamedTuple):
         if self.file_precision is None:
             return estimate_base(self.base, recipe)
         if recipe.mode != "inference":
-            raise UsageError("a GGUF file is for llama.cpp inference; it cannot be trained")
-        if recipe.precision is not None and recipe.precision.lower() != self.file_precision:
-            raise UsageError(
-                f"the file's weights are {self.file_precision}; --precision cannot change them"
-            )
+            raise NotApplicable("a GGUF file is for llama.cpp inference; it cannot be trained")
+        if recipe.precision is not None:
+            from llmtrack.memory.precisions import precision
+
+            asked = precision(recipe.precision).name
+            same = {"fp16": "f16", "float16": "f16", "fp32": "f32"}.get(asked, asked)
+            if same != self.file_precision:
+                raise UsageError(
+                    f"the file's weights are {self.file_precision}; --precision cannot change them"
+                )
         recipe = replace(recipe, precision=self.file_precision)
         return estimate_base(self.base, recipe, self.weight_bytes)
 
@@ -116,6 +121,11 @@ def fits_of(
     rows = []
     for model in models:
         if model.file_precision is not None:
+            if any(m != "inference" for m in modes) or precisions:
+                raise UsageError(
+                    f"{model.base.name} is a GGUF file: llama.cpp inference at its own "
+                    f"{model.file_precision} only, so --mode and --precision do not apply"
+                )
             recipes = [Recipe(seq_len=seq_len, batch=batch, kv_cache=kv_cache)]
         else:
             recipes = [
@@ -131,7 +141,12 @@ def fits_of(
             ]
         for recipe in recipes:
             on_card = recipe if card.gpus == 1 else replace(recipe, gpus=card.gpus)
-            result = model.estimate(on_card)
+            try:
+                result = model.estimate(on_card)
+            except NotApplicable:  # a precision that does not apply to this mode or model
+                if len(recipes) == 1:
+                    raise
+                continue
             rows.append(
                 estimate_row(
                     model.base, recipe.mode, result.recipe.precision, result.peak_bytes, card

@@ -85,6 +85,7 @@ _FIXED: dict[str, Precision] = {
             "lm_head stay 16-bit",
         ),
         Precision("f16", 16, "ggml/llama.cpp f16", quantizes_embeddings=True, ggml=True),
+        Precision("f32", 32, "ggml/llama.cpp f32", quantizes_embeddings=True, ggml=True),
         Precision("q4_0", 4.5, "ggml q4_0: 32 weights share an fp16 scale (4.5 bits)", True, True),
         Precision(
             "q4_1", 5.0, "ggml q4_1: fp16 scale and minimum per 32 weights (5 bits)", True, True

@@ -6,7 +6,7 @@ from __future__ import annotations
 import typing
 from typing import Literal
 
-from llmtrack.errors import UsageError
+from llmtrack.errors import NotApplicable, UsageError
 from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.memory.precisions import ALIASES, Precision, precision
 
@@ -119,14 +119,14 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
         notes.append(f"precision {name!r} read as {ALIASES[name.lower()]}")
     prec = precision(name, recipe.group_size)
     if mode == "qlora" and not prec.name.startswith("nf4"):
-        raise UsageError("qlora trains on a 4-bit base: use --precision nf4 or nf4-dq")
+        raise NotApplicable("qlora trains on a 4-bit base: use --precision nf4 or nf4-dq")
     if mode == "full" and prec.bits < 16:
-        raise UsageError(
+        raise NotApplicable(
             "full fine-tuning needs 16- or 32-bit weights; "
             "for a quantized base use --mode lora or qlora"
         )
     if prec.ggml and mode != "inference":
-        raise UsageError(f"{prec.name} is a llama.cpp inference format; it cannot be trained")
+        raise NotApplicable(f"{prec.name} is a llama.cpp inference format; it cannot be trained")
     notes.append(f"weights: {prec.description}")
 
     seq_len = recipe.seq_len
