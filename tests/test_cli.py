@@ -204,7 +204,10 @@ def test_an_unknown_base_model_is_a_runtime_error(cli):
     "args, message",
     [
         (["bases", "--format", "banana"], "unknown format 'banana'"),
-        (["bases", "--sort", "weight"], "unknown sort key 'weight'; did you mean: weights_format? --fields all shows every key"),
+        (
+            ["bases", "--sort", "weight"],
+            "unknown sort key 'weight'; did you mean: weights_format? --fields all shows every key",
+        ),
         (
             ["bases", "--fields", "id,colour"],
             "unknown field 'colour'; --fields all shows every key",

@@ -181,6 +181,7 @@ def _stray_variants(merged: Sequence[Placed]) -> Iterator[Problem]:
 
 def _impossible_architectures(merged: Sequence[Placed]) -> Iterator[Problem]:
     from llmtrack.catalog.architecture import inconsistencies
+
     for item in merged:
         arch = getattr(item.entry, "architecture", None)
         if arch is None or not item.path:  # bundled entries were checked when built
