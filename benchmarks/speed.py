@@ -51,6 +51,37 @@ def report(catalog) -> None:
             )
 
 
+def markdown(catalog) -> None:
+    """The tables the docs show (docs/estimator.md, through cog)."""
+    print("| rows | kind | median error, llmtrack | median error, naive rule |")
+    print("|---|---|---|---|")
+    for kind in ("decode", "prefill", "train"):
+        rows = sf.checked(catalog, kind)
+        naive = [abs(r.naive_error) for r in rows if r.naive_error is not None]
+        shown = f"{statistics.median(naive):.0%}" if naive else "-"
+        print(f"| {len(rows)} | {kind} | {sf.median_abs_error(rows):.1%} | {shown} |")
+    print("\n| kind | source | rows | median error | naive rule |")
+    print("|---|---|---|---|---|")
+    for kind in ("decode", "prefill", "train"):
+        groups: dict[str, list] = {}
+        for r in sf.checked(catalog, kind):
+            groups.setdefault(r.row["source"], []).append(r)
+        for source, group in sorted(groups.items(), key=lambda g: -len(g[1])):
+            naive = [abs(r.naive_error) for r in group if r.naive_error is not None]
+            shown = f"{statistics.median(naive):.0%}" if naive else "-"
+            label = source.split("/blob/")[0].removeprefix("https://github.com/")
+            print(
+                f"| {kind} | [{label}]({source}) | {len(group)} | {sf.median_abs_error(group):.0%} | {shown} |"
+            )
+    print("\nThe worst rows, and what is known of why:\n")
+    print("| row | measured | llmtrack | error |")
+    print("|---|---|---|---|")
+    for kind in ("decode", "prefill", "train"):
+        worst = sorted(sf.checked(catalog, kind), key=lambda r: -abs(r.error))[:4]
+        for r in worst:
+            print(f"| {r.row['id']} | {r.measured:,.1f} | {r.predicted:,.1f} | {r.error:+.0%} |")
+
+
 def fit(catalog) -> None:
     rows = [r for r in sf.load_rows() if sf.usable(r, catalog) and "tokens_per_s" in r]
     for name, engine in [*ENGINES.items(), *((f"{k} (unified)", v) for k, v in UNIFIED.items())]:
@@ -93,9 +124,15 @@ def fit(catalog) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit", action="store_true", help="fit the engine constants")
+    parser.add_argument("--markdown", action="store_true", help="the docs' summary tables")
     args = parser.parse_args()
     catalog = load_catalog()
-    fit(catalog) if args.fit else report(catalog)
+    if args.fit:
+        fit(catalog)
+    elif args.markdown:
+        markdown(catalog)
+    else:
+        report(catalog)
 
 
 if __name__ == "__main__":

@@ -76,6 +76,18 @@ def accuracy_tables() -> str:
     return result.stdout.rstrip("\n") + "\n"
 
 
+def speed_tables() -> str:
+    """What ``benchmarks/speed.py --markdown`` prints: the speed model against published runs."""
+    result = subprocess.run(
+        [sys.executable, "benchmarks/speed.py", "--markdown"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    return result.stdout.rstrip("\n") + "\n"
+
+
 if __name__ == "__main__":
     print(command_reference())
     print(accuracy_tables())

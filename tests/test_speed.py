@@ -141,3 +141,23 @@ def test_training_time_and_cost_with_a_budget(cli):
     assert record["train_usd"] == pytest.approx(record["gpu_hours"] * 0.6, rel=0.01)
     inference = cli("estimate", "llama-3-8b", "--gpu", "rtx-4090", "--train-tokens", "1000")
     assert inference.exit_code == 2 and "give --mode" in inference.stderr
+
+
+def test_reproduce_puts_the_prediction_beside_the_report(cli):
+    result = cli("reproduce", "alpaca", "--gpu", "RTX 4090")
+    assert result.exit_code == 0
+    assert "reported: 8 x a100-80gb, 3 h" in result.stdout
+    assert "does not fit" in result.stdout  # full fine-tuning of 7B in 24 GiB
+    record = json.loads(cli("reproduce", "alpaca", "--format", "json").stdout)
+    assert record["card"]["gpus"] == 8 and record["verdict"] == "fits"
+    assert record["train_hours"] > 0 and record["reported"]["hours"] == 3
+    assert record["reported"]["source"].startswith("https://")
+
+
+def test_reproduce_a_run_of_a_multi_base_project_and_what_it_cannot_size(cli):
+    record = json.loads(
+        cli("reproduce", "vicuna-13b", "--gpu", "a100-80gb", "--format", "json").stdout
+    )
+    assert record["base_model"] == "llama-13b"
+    unknown = cli("reproduce", "no-such-project")
+    assert unknown.exit_code == 1

@@ -29,6 +29,7 @@ ESTIMATOR_MODULES = tuple(
         "precisions",
         "recipe",
         "remembered",
+        "reproduce",
         "shapes",
         "speed",
         "training_time",

@@ -1,0 +1,121 @@
+"""`llmtrack reproduce PROJECT`: what redoing a catalog project's recipe would take on a
+card (does it fit, how long, how much), beside what the project reported, with sources."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from llmtrack.catalog import schema
+from llmtrack.catalog.store import Catalog
+from llmtrack.errors import UsageError
+from llmtrack.memory.fits import Card, can_estimate, estimate_base, project_recipe
+from llmtrack.memory.performance import Budget, performance
+from llmtrack.memory.recipe import TRAINING_SEQ_LEN
+
+
+def reproduce(
+    catalog: Catalog,
+    project: schema.Project,
+    base_id: str | None,
+    card: Card,
+    epochs: float = 1.0,
+    usd_per_hour: float | None = None,
+) -> dict[str, Any]:
+    """The prediction and the report side by side, as one record."""
+    recipe = project_recipe(project)
+    if recipe is None:
+        raise UsageError(f"{project.name} trained nothing llmtrack can model (its methods)")
+    variant = next((v for v in project.variants if v.base_model == base_id), None)
+    if base_id is None:
+        usable = [b for b in project.base_models if can_estimate(catalog.get(b))]
+        if not usable:
+            raise UsageError(f"{project.name}: none of its base models has an architecture")
+        base_id = usable[0]
+        variant = next((v for v in project.variants if v.base_model == base_id), None)
+    base = catalog.get(base_id)
+    seq_len = (variant.seq_len if variant else None) or recipe.seq_len or TRAINING_SEQ_LEN
+    recipe = replace(recipe, seq_len=seq_len, gpus=card.gpus)
+    if card.gpus > 1 and recipe.zero is None:
+        recipe = replace(recipe, zero=3)
+    result = estimate_base(base, recipe)
+    data = (variant.data_examples if variant else None) or (
+        project.data.examples if project.data else None
+    )
+    notes = list(result.assumptions)
+    record: dict[str, Any] = {
+        "project": project.id,
+        "base_model": base.id,
+        "recipe": f"{result.recipe.mode} {result.recipe.precision}, {seq_len} tokens",
+        "card": {"name": card.label, "memory_gib": card.memory_gib, "gpus": card.gpus},
+        "peak_gib": round(result.peak_gib, 2),
+        "verdict": result.verdict(card.memory_gib),
+    }
+    if data is None:
+        notes.append(f"{project.name} publishes no example count: the run cannot be sized")
+    else:
+        perf = performance(
+            base.architecture,
+            result,
+            card,
+            budget=Budget(examples=data, epochs=epochs),
+            usd_per_hour=usd_per_hour,
+        )
+        notes += perf.assumptions
+        notes.append(
+            f"{data:,} examples x {epochs:g} epoch(s), each counted as a full {seq_len}-token "
+            "sequence (an upper bound: most are shorter); --epochs as the project ran"
+        )
+        train = perf.training
+        if train is not None and train.hours is not None:
+            record["train_hours"] = round(train.hours, 2)
+            record["gpu_hours"] = round(train.gpu_hours or 0, 2)
+            if train.usd is not None:
+                record["train_usd"] = round(train.usd, 2)
+    record["reported"] = _reported(project, variant)
+    record["assumptions"] = notes
+    return record
+
+
+def _reported(project: schema.Project, variant) -> dict[str, Any]:
+    training = (variant.training if variant else None) or project.training
+    cost = (variant.cost if variant else None) or project.cost
+    source = (variant.source if variant else None) or project.sources[0]
+    return {
+        "gpu": training.gpu if training else None,
+        "gpu_count": training.gpu_count if training else None,
+        "hours": training.hours if training else None,
+        "cost_usd": cost.total_usd if cost else None,
+        "cost_bound": cost.total_bound if cost else None,
+        "source": source,
+    }
+
+
+def render(record: dict[str, Any]) -> str:
+    """The comparison for a person, plain lines."""
+    card = record["card"]
+    lines = [
+        f"{record['project']} on {record['base_model']}: {record['recipe']}",
+        f"on {card['gpus']} x {card['name']} ({card['memory_gib']:g} GiB): "
+        f"{record['verdict']}, peak {record['peak_gib']:.2f} GiB",
+    ]
+    if "train_hours" in record:
+        cost = f", ${record['train_usd']:,.0f}" if "train_usd" in record else ""
+        when = "would take" if record["verdict"] != "no" else "does not fit; on cards that held it,"
+        lines.append(
+            f"{when} about {record['train_hours']:,.1f} h ({record['gpu_hours']:,.1f} "
+            f"GPU-hours){cost}"
+        )
+    reported = record["reported"]
+    hardware = (
+        f"{reported['gpu_count'] or '?'} x {reported['gpu'] or 'unknown GPU'}"
+        if reported["gpu"] or reported["gpu_count"]
+        else "hardware not reported"
+    )
+    hours = f", {reported['hours']:g} h" if reported["hours"] is not None else ""
+    cost = f", ${reported['cost_usd']:,.0f}" if reported["cost_usd"] is not None else ""
+    lines.append(f"reported: {hardware}{hours}{cost} ({reported['source']})")
+    lines += ["", "Assumptions", *(f"- {line}" for line in record["assumptions"])]
+    from llmtrack.output.safe_text import safe_text  # catalog text: shown, never obeyed
+
+    return "\n".join(safe_text(line, keep_lines=False) for line in lines) + "\n"
