@@ -156,6 +156,7 @@ def fits_on(
         rows = _best_per_model_and_mode(rows, native)
     if not show_all:
         rows = [row for row in rows if row.fits]
+    rows = [with_speed(row, catalog.get(row.model), seq_len, batch, card) for row in rows]
     reported = reported_rows(catalog, card, modes or wanted, precisions)
     return rows + [row for row in reported if show_all or row.fits]
 
@@ -206,15 +207,17 @@ def fit_rows(
                         skipped[base.id] = str(why)
                     continue
                 precision, peak_bytes = result.recipe.precision, result.peak_bytes
-            row = estimate_row(base, recipe.mode, precision, peak_bytes, card)
-            rows.append(with_speed(row, base, recipe, card))
+            rows.append(estimate_row(base, recipe.mode, precision, peak_bytes, card))
     return sorted_rows(rows)
 
 
-def with_speed(row: FitRow, base: schema.BaseModelEntry, recipe: Recipe, card: Card) -> FitRow:
+def with_speed(
+    row: FitRow, base: schema.BaseModelEntry, seq_len: int | None, batch: int, card: Card
+) -> FitRow:
     """The row with its decode speed, for an inference row on a card whose bandwidth is
-    known (the speed at the row's context, from the default engine for its format)."""
-    if recipe.mode != "inference" or not card.bandwidth_gb_s or base.architecture is None:
+    known (the speed at the row's context, from the default engine for its format). Worked
+    out only for the rows shown, after the best recipes are picked."""
+    if row.mode != "inference" or not card.bandwidth_gb_s or base.architecture is None:
         return row
     from llmtrack.memory.engines import engine_for
     from llmtrack.memory.precisions import precision
@@ -223,10 +226,10 @@ def with_speed(row: FitRow, base: schema.BaseModelEntry, recipe: Recipe, card: C
 
     prec = precision(row.precision or "fp16")
     arch = base.architecture
-    context = recipe.seq_len or min(base.context_length or 2048, 2048)
+    context = seq_len or min(base.context_length or 2048, 2048)
     hw = Hardware(card.bandwidth_gb_s, card.tflops, card.gpus)
     speed, _ = decode_speed(
-        arch, shapes(arch), prec, hw, engine_for(None, prec, card.unified), context, recipe.batch
+        arch, shapes(arch), prec, hw, engine_for(None, prec, card.unified), context, batch
     )
     row.decode_tokens_per_s = round(speed, 1) if speed else None
     return row

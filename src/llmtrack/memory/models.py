@@ -19,6 +19,7 @@ from llmtrack.memory.fits import (
     estimate_base,
     estimate_row,
     sorted_rows,
+    with_speed,
 )
 from llmtrack.memory.recipe import Recipe
 
@@ -147,9 +148,10 @@ def fits_of(
                 if len(recipes) == 1:
                     raise
                 continue
-            rows.append(
-                estimate_row(
-                    model.base, recipe.mode, result.recipe.precision, result.peak_bytes, card
-                )
+            row = estimate_row(
+                model.base, recipe.mode, result.recipe.precision, result.peak_bytes, card
             )
+            if model.file_precision is None:  # a GGUF file's speed needs its own weights
+                row = with_speed(row, model.base, seq_len, batch, card)
+            rows.append(row)
     return sorted_rows(rows)
