@@ -85,6 +85,11 @@ def performance(
     if budget and (budget.train_tokens or budget.examples):
         raise UsageError("--train-tokens and --examples size a fine-tune: give --mode too")
     chosen = engine_for(engine, prec, card.unified)
+    if result.verdict(card.memory_gib) == "no" and not ram_gib:
+        notes.append(
+            "it does not fit the card: the speed is what it would be if it did (--ram SIZE "
+            "and --ram-bandwidth put the layers that do not fit in system RAM)"
+        )
     kv_bits = KV_CACHE_BITS[recipe.kv_cache] if recipe.kv_cache else 16
     decode, decode_notes = decode_speed(arch, s, prec, hw, chosen, seq_len, recipe.batch, kv_bits)
     prefill, prefill_notes = prefill_speed(arch, s, hw, chosen, seq_len)

@@ -10,8 +10,6 @@ and the assumptions out.
 
 from __future__ import annotations
 
-from dataclasses import field
-
 from llmtrack.catalog.schema import Architecture
 from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.memory.engines import Engine
@@ -42,13 +40,6 @@ class Hardware:
 
 def half_accumulate_factor(card_name: str) -> float:
     return 2.0 if "geforce" in card_name.lower() else 1.0
-
-
-@lazy_dataclass(frozen=True)
-class Speed:
-    decode_tokens_per_s: float | None  # per sequence
-    prefill_tokens_per_s: float | None
-    assumptions: list[str] = field(default_factory=list)
 
 
 def read_per_token(arch: Architecture, s: Shapes, prec: Precision, batch: int) -> float:
