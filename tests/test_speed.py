@@ -161,3 +161,16 @@ def test_reproduce_a_run_of_a_multi_base_project_and_what_it_cannot_size(cli):
     assert record["base_model"] == "llama-13b"
     unknown = cli("reproduce", "no-such-project")
     assert unknown.exit_code == 1
+
+
+def test_fits_speed_follows_the_kv_cache_type(cli):
+    def speeds(*extra):
+        out = cli("fits", "--gpu", "rtx-4090", "--mode", "inference", "--seq-len", "32768",
+                  "--precision", "q4_k_m", "--format", "json", *extra).stdout  # fmt: skip
+        return {
+            r["model"]: r["decode_tokens_per_s"] for r in json.loads(out) if r["kind"] == "estimate"
+        }
+
+    plain, small = speeds(), speeds("--kv-cache", "Q4_0")
+    assert plain.keys() < small.keys()  # a smaller cache lets more models fit
+    assert all(small[m] > plain[m] for m in plain if plain[m])  # and there is less to read

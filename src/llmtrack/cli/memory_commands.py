@@ -11,11 +11,13 @@ from llmtrack.cli.options import (
     DETAIL_FORMATS,
     BatchOption,
     DetailFormatOption,
+    EpochsOption,
     ForceOption,
     GpuOption,
     GpusOption,
     OutputOption,
     SeqLenOption,
+    UsdPerHourOption,
     VramOption,
     choice_option,
     complete_ids,
@@ -152,13 +154,8 @@ def estimate_command(
             "--examples", min=1, max=10**12, help="Training budget in examples of --seq-len."
         ),
     ] = None,
-    epochs: Annotated[
-        float, typer.Option("--epochs", min=0.001, max=10**6, help="Passes over --examples.")
-    ] = 1.0,
-    usd_per_hour: Annotated[
-        str | None,
-        typer.Option("--usd-per-hour", help="Price of a GPU-hour [default: the preset's]."),
-    ] = None,
+    epochs: EpochsOption = 1.0,
+    usd_per_hour: UsdPerHourOption = None,
     fmt: DetailFormatOption = None,
     output: OutputOption = None,
     force: ForceOption = False,

@@ -162,3 +162,10 @@ DetailFormatOption = Annotated[
     str | None,
     choice_option("--format", "-f", values=DETAIL_FORMATS, after=" [default: text]."),
 ]
+EpochsOption = Annotated[
+    float, typer.Option("--epochs", min=0.001, max=10**6, help="Passes over the training data.")
+]
+UsdPerHourOption = Annotated[
+    str | None,
+    typer.Option("--usd-per-hour", help="Price of a GPU-hour [default: the preset's]."),
+]

@@ -10,10 +10,12 @@ from llmtrack.cli import session
 from llmtrack.cli.options import (
     DETAIL_FORMATS,
     DetailFormatOption,
+    EpochsOption,
     ForceOption,
     GpuOption,
     GpusOption,
     OutputOption,
+    UsdPerHourOption,
     VramOption,
     complete_ids,
 )
@@ -30,13 +32,8 @@ def reproduce_command(
     gpu: GpuOption = None,
     vram: VramOption = None,
     gpus: GpusOption = 1,
-    epochs: Annotated[
-        float, typer.Option("--epochs", min=0.001, max=10**6, help="Passes over its data.")
-    ] = 1.0,
-    usd_per_hour: Annotated[
-        str | None,
-        typer.Option("--usd-per-hour", help="Price of a GPU-hour [default: the preset's]."),
-    ] = None,
+    epochs: EpochsOption = 1.0,
+    usd_per_hour: UsdPerHourOption = None,
     fmt: DetailFormatOption = None,
     output: OutputOption = None,
     force: ForceOption = False,

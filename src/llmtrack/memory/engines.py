@@ -22,10 +22,12 @@ class Engine:
     # which is what bounds a small model at batch 1 (transformers' eager loop most of all)
     layer_overhead_us: float = 0.0
     # several GPUs: "tensor" engines split every matrix, so their bandwidths add up (at
-    # tensor_parallel of their sum); "layer" engines (llama.cpp) give each GPU some layers,
-    # which a token passes one after the other, so one sequence runs at one card's speed
+    # tensor_parallel of their sum); "layer" engines (llama.cpp, transformers' device_map)
+    # give each GPU some layers, which a token passes one after the other, so one sequence
+    # runs at one card's speed
     split: str = "tensor"
-    tensor_parallel: float = 0.85
+    # fitted: 59 vLLM decode rows on 2 and 4 A100s (19.5 %; 1.0 gives 36 %, 0.7 gives 22 %)
+    tensor_parallel: float = 0.80
     half_accumulate: bool = False  # its prompt GEMMs accumulate in FP16 (llama.cpp)
 
 
@@ -41,7 +43,7 @@ ENGINES: dict[str, Engine] = {
         Engine("sglang", 0.86, 0.53, 150),
         # fitted: 184 decode rows (17 %): at batch 1 its eager loop costs about a
         # millisecond per layer, which is what bounds a small model
-        Engine("transformers", 1.0, 0.33, 1000),
+        Engine("transformers", 1.0, 0.33, 1000, split="layer"),
         # fitted: 10 decode rows of its README (RTX 4090, 3090 Ti)
         Engine("exllamav2", 0.90, 0.33, 25),
         # fitted: 4 decode rows of MLC's blog posts

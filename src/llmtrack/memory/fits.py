@@ -156,7 +156,7 @@ def fits_on(
         rows = _best_per_model_and_mode(rows, native)
     if not show_all:
         rows = [row for row in rows if row.fits]
-    rows = [with_speed(row, catalog.get(row.model), seq_len, batch, card) for row in rows]
+    rows = [with_speed(row, catalog.get(row.model), seq_len, batch, card, kv_cache) for row in rows]
     reported = reported_rows(catalog, card, modes or wanted, precisions)
     return rows + [row for row in reported if show_all or row.fits]
 
@@ -212,7 +212,12 @@ def fit_rows(
 
 
 def with_speed(
-    row: FitRow, base: schema.BaseModelEntry, seq_len: int | None, batch: int, card: Card
+    row: FitRow,
+    base: schema.BaseModelEntry,
+    seq_len: int | None,
+    batch: int,
+    card: Card,
+    kv_cache: str | None = None,
 ) -> FitRow:
     """The row with its decode speed, for an inference row on a card whose bandwidth is
     known (the speed at the row's context, from the default engine for its format). Worked
@@ -220,16 +225,18 @@ def with_speed(
     if row.mode != "inference" or not card.bandwidth_gb_s or base.architecture is None:
         return row
     from llmtrack.memory.engines import engine_for
+    from llmtrack.memory.kvcache import KV_CACHE_BITS, kv_cache_type
     from llmtrack.memory.precisions import precision
     from llmtrack.memory.shapes import shapes
-    from llmtrack.memory.speed import Hardware, decode_speed
+    from llmtrack.memory.speed import decode_speed, hardware_of
 
     prec = precision(row.precision or "fp16")
     arch = base.architecture
     context = seq_len or min(base.context_length or 2048, 2048)
-    hw = Hardware(card.bandwidth_gb_s, card.tflops, card.gpus)
+    engine = engine_for(None, prec, card.unified)
+    kv_bits = KV_CACHE_BITS[kv_cache_type(kv_cache)] if kv_cache else 16
     speed, _ = decode_speed(
-        arch, shapes(arch), prec, hw, engine_for(None, prec, card.unified), context, batch
+        arch, shapes(arch), prec, hardware_of(card, card.gpus), engine, context, batch, kv_bits
     )
     row.decode_tokens_per_s = round(speed, 1) if speed else None
     return row

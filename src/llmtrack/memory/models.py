@@ -152,6 +152,6 @@ def fits_of(
                 model.base, recipe.mode, result.recipe.precision, result.peak_bytes, card
             )
             if model.file_precision is None:  # a GGUF file's speed needs its own weights
-                row = with_speed(row, model.base, seq_len, batch, card)
+                row = with_speed(row, model.base, seq_len, batch, card, kv_cache)
             rows.append(row)
     return sorted_rows(rows)

@@ -15,7 +15,7 @@ from llmtrack.memory.fits import Card
 from llmtrack.memory.kvcache import KV_CACHE_BITS
 from llmtrack.memory.precisions import precision
 from llmtrack.memory.shapes import shapes
-from llmtrack.memory.speed import Hardware, decode_speed, prefill_speed
+from llmtrack.memory.speed import decode_speed, hardware_of, prefill_speed
 from llmtrack.memory.training_time import TrainingTime, training_time
 
 
@@ -59,15 +59,7 @@ def performance(
     prec = precision(recipe.precision or "fp16", recipe.group_size)
     s = shapes(arch)
     seq_len = recipe.seq_len or 2048
-    hw = Hardware(
-        card.bandwidth_gb_s,
-        card.tflops,
-        recipe.gpus,
-        ram_gib,
-        ram_bandwidth_gb_s,
-        card.memory_gib,
-        card.half_accumulate,
-    )
+    hw = hardware_of(card, recipe.gpus, ram_gib, ram_bandwidth_gb_s)
     notes: list[str] = []
     if recipe.mode != "inference":
         tokens = budget.tokens(seq_len) if budget else None

@@ -26,13 +26,12 @@ def reproduce(
     recipe = project_recipe(project)
     if recipe is None:
         raise UsageError(f"{project.name} trained nothing llmtrack can model (its methods)")
-    variant = next((v for v in project.variants if v.base_model == base_id), None)
-    if base_id is None:
+    if base_id is None:  # the project's first base model the estimator can size
         usable = [b for b in project.base_models if can_estimate(catalog.get(b))]
         if not usable:
             raise UsageError(f"{project.name}: none of its base models has an architecture")
         base_id = usable[0]
-        variant = next((v for v in project.variants if v.base_model == base_id), None)
+    variant = next((v for v in project.variants if v.base_model == base_id), None)
     base = catalog.get(base_id)
     seq_len = (variant.seq_len if variant else None) or recipe.seq_len or TRAINING_SEQ_LEN
     recipe = replace(recipe, seq_len=seq_len, gpus=card.gpus)

@@ -10,6 +10,8 @@ and the assumptions out.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from llmtrack.catalog.schema import Architecture
 from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.memory.engines import Engine
@@ -18,6 +20,9 @@ from llmtrack.memory.layers import ATTENTION_KINDS, layer_groups
 from llmtrack.memory.precisions import Precision
 from llmtrack.memory.shapes import Shapes, head_shape
 from llmtrack.memory.weights import weight_bytes
+
+if TYPE_CHECKING:
+    from llmtrack.memory.fits import Card
 
 GB = 1e9  # bandwidths are decimal GB/s, as vendors state them
 
@@ -40,6 +45,21 @@ class Hardware:
 
 def half_accumulate_factor(card_name: str) -> float:
     return 2.0 if "geforce" in card_name.lower() else 1.0
+
+
+def hardware_of(
+    card: Card, gpus: int, ram_gib: float = 0.0, ram_bandwidth_gb_s: float | None = None
+) -> Hardware:
+    """The figures speed needs, from the card the user named (``gpus`` of it)."""
+    return Hardware(
+        card.bandwidth_gb_s,
+        card.tflops,
+        gpus,
+        ram_gib,
+        ram_bandwidth_gb_s,
+        card.memory_gib,
+        card.half_accumulate,
+    )
 
 
 def read_per_token(arch: Architecture, s: Shapes, prec: Precision, batch: int) -> float:
