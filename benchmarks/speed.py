@@ -103,13 +103,16 @@ def fit(catalog) -> None:
                 error = statistics.median(abs(sf.check(r, catalog, trial).error) for r in decode)
                 if best is None or error < best[0]:
                     best = (error, share, overhead)
-        compute = None
-        if prefill:
-            unit = replace(engine, prefill_compute=1.0)
+        shares = []  # 16-bit weights, then quantized where the engine has its own kernels
+        unit = replace(engine, prefill_compute=1.0, prefill_compute_quantized=None)
+        for quantized in (False, True) if engine.prefill_compute_quantized else (None,):
             ratios = [
-                float(r["tokens_per_s"]) / sf.check(r, catalog, unit).predicted for r in prefill
+                float(r["tokens_per_s"]) / sf.check(r, catalog, unit).predicted
+                for r in prefill
+                if quantized is None or sf.quantized(r) == quantized
             ]
-            compute = statistics.median(ratios)
+            if ratios:
+                shares.append(f"{statistics.median(ratios):.2f} ({len(ratios)})")
         print(
             f"{name:24} decode rows {len(decode):4}"
             + (
@@ -117,7 +120,7 @@ def fit(catalog) -> None:
                 if best
                 else ""
             )
-            + (f"  prefill rows {len(prefill)}  compute share {compute:.2f}" if compute else "")
+            + (f"  prefill compute share {' / '.join(shares)}" if shares else "")
         )
 
 

@@ -6,7 +6,7 @@ naive rule (bandwidth over the model's size) and fits each engine's efficiency."
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -101,7 +101,7 @@ def check(row: dict, catalog: Catalog, efficiency: Engine | None = None) -> Chec
         per_sequence, _ = decode_speed(arch, s, prec, hw, engine, max(context, 1), batch)
         naive = gpu.bandwidth_gb_s * 1e9 * gpus / read_per_token(arch, s, prec, 1)
         return Checked(row, (per_sequence or 0) * batch / share, naive / share)
-    rate, _ = prefill_speed(arch, s, hw, engine, int(row.get("prompt_tokens") or 512))
+    rate, _ = prefill_speed(arch, s, hw, engine, int(row.get("prompt_tokens") or 512), prec)
     return Checked(row, (rate or 0) * batch / share, None)
 
 
@@ -112,6 +112,11 @@ def _train_rate(row: dict, arch, s, tflops: float, gpus: int) -> float:
     per_token = flops_per_token(arch, s, mode, seq_len, bool(recompute))
     mfu = MFU.get(mode, MFU["full"])
     return tflops * 1e12 * gpus * mfu / per_token
+
+
+def quantized(row: dict) -> bool:
+    """Whether a row's weights are below 16 bits (llama.cpp runs them through its own kernels)."""
+    return precision(row.get("precision") or "fp16").bits < 16
 
 
 def scored(row: dict) -> bool:
@@ -130,19 +135,3 @@ def checked(catalog: Catalog, kind: str) -> list[Checked]:
 
 def median_abs_error(rows: list[Checked]) -> float:
     return statistics.median(abs(r.error) for r in rows)
-
-
-def fitted(catalog: Catalog, kind: str, engine: str) -> float:
-    """The efficiency that makes the median row of this engine exact: what the constant in
-    ``memory/engines.py`` is set to."""
-    base = ENGINES[engine]
-    unit = replace(base, decode_bandwidth=1.0, prefill_compute=1.0)
-    ratios = [
-        float(row["tokens_per_s"]) / check(row, catalog, unit).predicted
-        for row in load_rows()
-        if row["kind"] == kind
-        and row["engine"].lower() == engine
-        and usable(row, catalog)
-        and catalog.get(row["gpu"]).memory_kind != "unified"
-    ]
-    return statistics.median(ratios) if ratios else float("nan")

@@ -45,9 +45,13 @@ def test_decode_speed_beats_the_naive_rule(catalog):
 def test_prompt_speed_against_published_runs(catalog):
     rows = sf.checked(catalog, "prefill")
     assert len(rows) >= 30
-    # the issue asks 25 %; llama.cpp's prompt kernels differ more by card than one share
-    # holds (ROCm on an MI300X reaches 1 % of its peak), see the closing note
-    assert sf.median_abs_error(rows) <= 0.30
+    assert sf.median_abs_error(rows) <= 0.25
+    # llama.cpp hands 16-bit weights to cuBLAS and quantized ones to its own kernels, which
+    # reach a smaller share of the card: one share for both was 27 % off
+    llama = [r for r in rows if r.row["engine"] == "llama.cpp"]
+    for quantized in (False, True):
+        mine = [r for r in llama if sf.quantized(r.row) == quantized]
+        assert len(mine) >= 10 and sf.median_abs_error(mine) <= 0.25, quantized
 
 
 def test_training_throughput_against_published_runs(catalog):

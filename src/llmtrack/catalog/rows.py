@@ -81,7 +81,7 @@ def related(entry: schema.Entry, catalog) -> dict[str, Any]:
     if isinstance(entry, schema.Technique):
         return {"paper_date": catalog.paper_date(entry)}
     if isinstance(entry, (schema.Reference, schema.Gpu)):
-        return {"cited_by": [e.id for e in catalog.referrers(entry.id)]}
+        return {"cited_by": list(catalog.referrers(entry.id))}
     if isinstance(entry, schema.Project) and len(entry.base_models) > 1:
         return {"variant": None}  # several runs: the row shows the project's headline
     if isinstance(entry, schema.Project):

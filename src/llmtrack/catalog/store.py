@@ -196,9 +196,10 @@ class Catalog:
     def projects_in_stage(self, stage: schema.Stage) -> tuple[schema.Project, ...]:
         return tuple(p for p in self.projects if set(p.methods) & set(stage.methods))
 
-    def referrers(self, entry_id: str) -> tuple[schema.Entry, ...]:
-        """Entries whose cross-references point at ``entry_id``."""
-        return tuple(self.get(i) for i in self._referrers.get(entry_id, ()))
+    def referrers(self, entry_id: str) -> tuple[str, ...]:
+        """The ids of the entries whose cross-references point at ``entry_id`` (ids, so that
+        a listing of 55 GPUs does not decode every project that cites one)."""
+        return self._referrers.get(entry_id, ())
 
     @cached_property
     def _referrers(self) -> dict[str, tuple[str, ...]]:

@@ -29,15 +29,34 @@ class Engine:
     # fitted: 59 vLLM decode rows on 2 and 4 A100s (19.5 %; 1.0 gives 36 %, 0.7 gives 22 %)
     tensor_parallel: float = 0.80
     half_accumulate: bool = False  # its prompt GEMMs accumulate in FP16 (llama.cpp)
+    # share a prompt pass reaches when the weights are quantized, where an engine runs its own
+    # kernels instead of cuBLAS (None: the same as 16-bit weights)
+    prefill_compute_quantized: float | None = None
+
+    def prompt_share(self, quantized: bool) -> float:
+        if quantized and self.prefill_compute_quantized is not None:
+            return self.prefill_compute_quantized
+        return self.prefill_compute
 
 
 ENGINES: dict[str, Engine] = {
     e.name: e
     for e in (
-        # fitted: 44 decode rows on discrete cards (8.3 %), 41 prompt rows
-        Engine("llama.cpp", 0.86, 0.33, 75, split="layer", half_accumulate=True),
+        # fitted: 44 decode rows on discrete cards (8.3 %); prompts: 12 rows with 16-bit
+        # weights, which ggml_cuda_mul_mat hands to cuBLAS, and 29 quantized, which go to its
+        # own MMQ kernels (activations quantized to q8_1, integer products, then rescaled)
+        Engine(
+            "llama.cpp",
+            0.86,
+            0.43,
+            75,
+            split="layer",
+            half_accumulate=True,
+            prefill_compute_quantized=0.32,
+        ),
         # fitted: 236 decode rows (Qwen2 and Qwen2.5's speed benchmarks on an A100, 11 %);
-        # its prompt share is llama.cpp's until a source publishes vLLM's prompt speed
+        # its prompt share is llama.cpp's over all its prompt rows (0.33) until a source
+        # publishes vLLM's prompt speed
         Engine("vllm", 0.86, 0.33, 150),
         # vLLM's decode figures (one published decode row); prompt: 3 rows (DeepSeek-V3)
         Engine("sglang", 0.86, 0.53, 150),

@@ -84,7 +84,7 @@ def performance(
         )
     kv_bits = KV_CACHE_BITS[recipe.kv_cache] if recipe.kv_cache else 16
     decode, decode_notes = decode_speed(arch, s, prec, hw, chosen, seq_len, recipe.batch, kv_bits)
-    prefill, prefill_notes = prefill_speed(arch, s, hw, chosen, seq_len)
+    prefill, prefill_notes = prefill_speed(arch, s, hw, chosen, seq_len, prec)
     notes += decode_notes + prefill_notes
     if engine is None:
         notes.append(f"engine {chosen.name}: the default for {prec.name} (--engine to choose)")

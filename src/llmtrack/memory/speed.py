@@ -129,19 +129,18 @@ def decode_speed(
 
 
 def prefill_speed(
-    arch: Architecture, s: Shapes, hw: Hardware, engine: Engine, prompt: int
+    arch: Architecture, s: Shapes, hw: Hardware, engine: Engine, prompt: int, prec: Precision
 ) -> tuple[float | None, list[str]]:
-    """Tokens per second of processing a prompt of ``prompt`` tokens."""
+    """Tokens per second of processing a prompt of ``prompt`` tokens with weights in ``prec``."""
     if not hw.tflops:
         return None, ["prompt speed needs the card's tensor throughput (--tflops)"]
     flops = prompt * 2 * s.active + attention_flops(arch, prompt)
     cards = hw.gpus if engine.split == "tensor" else 1  # layer split: one card at a time
     peak = hw.tflops * (hw.half_accumulate if engine.half_accumulate else 1.0)
-    seconds = flops / (peak * 1e12 * cards * engine.prefill_compute)
-    note = (
-        f"prompt processing at {engine.prefill_compute:.0%} of {hw.tflops:g} dense TFLOPS "
-        f"({engine.name})"
-    )
+    share = engine.prompt_share(quantized=prec.bits < 16)
+    seconds = flops / (peak * 1e12 * cards * share)
+    note = f"prompt processing at {share:.0%} of {hw.tflops:g} dense TFLOPS ({engine.name})"
+
     return prompt / seconds, [note]
 
 
