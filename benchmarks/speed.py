@@ -1,11 +1,14 @@
-"""The speed model against published measurements (tests/fixtures/speed_measurements.yaml).
+"""The speed model against published measurements (tests/fixtures/speed_measurements.yaml)
+and reported fine-tuning runs (tests/fixtures/training_runs.yaml).
 
     python benchmarks/speed.py          # errors per kind, engine and source; the naive rule
-    python benchmarks/speed.py --fit    # the engine constants that fit the fixture best
+    python benchmarks/speed.py --fit    # the engine and stack constants that fit best
 
-The constants in src/llmtrack/memory/engines.py are what --fit prints: for each engine, the
-share of bandwidth, the fixed time per layer and the share of tensor throughput that make
-the median row's error smallest (a grid search; the rows of Apple's unified memory apart).
+The constants in src/llmtrack/memory/engines.py and memory/stacks.py are what --fit prints:
+for each engine, the share of bandwidth, the fixed time per layer and the share of tensor
+throughput that make the median row's error smallest (a grid search; the rows of Apple's
+unified memory apart); for each training stack, its time per layer per micro-batch and its
+utilisation by mode.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests import speed_fixture as sf
+from tests import training_runs as tr
 
 from llmtrack.api import load_catalog
 from llmtrack.memory.engines import ENGINES, UNIFIED
+from llmtrack.memory.stacks import STACKS, Stack
 
 
 def report(catalog) -> None:
@@ -51,6 +56,16 @@ def report(catalog) -> None:
             )
 
 
+def report_runs(catalog) -> None:
+    runs = tr.checked(catalog)
+    print(f"\nreported runs: {len(runs)} scored, median |error| {tr.median_abs_error(runs):.1%}")
+    for r in runs:
+        print(
+            f"  {r.row['id'][:52]:52} {r.row.get('stack') or '(default)'!s:13} reported "
+            f"{r.row['hours']:7.2f} h predicted {r.predicted_hours:7.2f} h ({r.error:+.0%})"
+        )
+
+
 def markdown(catalog) -> None:
     """The tables the docs show (docs/estimator.md, through cog)."""
     print("| rows | kind | median error, llmtrack | median error, naive rule |")
@@ -73,6 +88,22 @@ def markdown(catalog) -> None:
             print(
                 f"| {kind} | [{label}]({source}) | {len(group)} | {sf.median_abs_error(group):.0%} | {shown} |"
             )
+    runs = tr.checked(catalog)
+    print(
+        f"\nReported fine-tuning runs (`tests/fixtures/training_runs.yaml`): {len(runs)} with a "
+        f"token count and a known card, median error {tr.median_abs_error(runs):.0%}; "
+        "`stack` is the software llmtrack models the run with ((default): no profile for it).\n"
+    )
+    print("| run | stack | GPUs | reported | llmtrack | error |")
+    print("|---|---|---|---|---|---|")
+    for r in runs:
+        row = r.row
+        card = f"{row['gpus']} x {row['gpu']}" if row.get("gpu") else row["gpu_name"]
+        print(
+            f"| [{row['id']}]({row['hours_source']}) | {row.get('stack') or '(default)'} | "
+            f"{card} | {row['hours']:g} h | "
+            f"{r.predicted_hours:.2f} h | {r.error:+.0%} |"
+        )
     print("\nThe worst rows, and what is known of why:\n")
     print("| row | measured | llmtrack | error |")
     print("|---|---|---|---|")
@@ -124,18 +155,66 @@ def fit(catalog) -> None:
         )
 
 
+def fit_stacks(catalog) -> None:
+    """Per stack: one time per layer per micro-batch, and per mode the utilisation that
+    minimises the median error over its throughput rows and reported runs."""
+    throughput = [r for r in sf.checked(catalog, "train")]
+    runs = [r for r in tr.load_runs() if tr.scored(r) and r.get("stack")]
+    for name, stack in STACKS.items():
+        best = None
+        for overhead in (0, 500, 1000, 1500, 2000, 2500, 3000, 4000, 5000):
+            modes, errors = [], []
+            for mode, default, _ in stack.modes:
+                mine_t = [
+                    c.row
+                    for c in throughput
+                    if sf.stack_of(c.row).name == name and (c.row.get("mode") or "full") == mode
+                ]
+                mine_r = [
+                    r
+                    for r in runs
+                    if r["stack"] == name and tr.MODE.get(r["mode"], r["mode"]) == mode
+                ]
+                if not mine_t and not mine_r:
+                    modes.append((mode, default, overhead))
+                    continue
+                chosen = None
+                for share in [x / 100 for x in range(10, 100)]:
+                    trial = Stack(
+                        name,
+                        stack.description,
+                        (("full", share, overhead), (mode, share, overhead)),
+                    )
+                    errs = [abs(sf.check(r, catalog, stack=trial).error) for r in mine_t]
+                    errs += [abs(tr.predict(r, catalog, trial).error) for r in mine_r]
+                    if chosen is None or statistics.median(errs) < chosen[0]:
+                        chosen = (statistics.median(errs), share, errs)
+                modes.append((mode, chosen[1], overhead))
+                errors += chosen[2]
+            if errors and (best is None or statistics.median(errors) < best[0]):
+                best = (statistics.median(errors), overhead, modes, len(errors))
+        if best:
+            shares = ", ".join(f"{m} {s:.2f}" for m, s, _ in best[2])
+            print(
+                f"stack {name:12} rows {best[3]:4}  {best[1]:5} us per layer per micro-batch  "
+                f"{shares}  median |error| {best[0]:.1%}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fit", action="store_true", help="fit the engine constants")
+    parser.add_argument("--fit", action="store_true", help="fit the engine and stack constants")
     parser.add_argument("--markdown", action="store_true", help="the docs' summary tables")
     args = parser.parse_args()
     catalog = load_catalog()
     if args.fit:
         fit(catalog)
+        fit_stacks(catalog)
     elif args.markdown:
         markdown(catalog)
     else:
         report(catalog)
+        report_runs(catalog)
 
 
 if __name__ == "__main__":

@@ -29,8 +29,11 @@ _RECIPE_KEYS = (
     "all_logits",
     "gpus",
     "zero",
+    "fsdp",
     "group_size",
 )
+# the fixture's names for a training stack, as the estimator's --stack knows them
+STACK_OF = {"torchtune": "torchtune", "torchtune-fsdp": "torchtune"}
 _TO_GIB = {
     "GB": 1.0,
     "G": 1.0,
@@ -41,12 +44,33 @@ _TO_GIB = {
 }
 
 
-def load_rows() -> list[dict]:
+# Settings of a row that the estimator has no option for yet (issue 17): torch.compile's
+# fused kernels, torchtune's chunked cross-entropy and its optimizer step inside the backward
+# pass each cut the peak by a share the estimator cannot say. Such rows stay in the fixture,
+# are printed by benchmarks/accuracy.py and are held to nothing until the option exists.
+UNMODELLED = ("compile", "chunked_cross_entropy", "optimizer_in_backward")
+
+
+def pending(row: dict) -> bool:
+    return any(row.get(key) for key in UNMODELLED)
+
+
+def all_rows() -> list[dict]:
     return YAML(typ="safe").load(FIXTURE.read_text(encoding="utf-8"))["measurements"]
 
 
+def load_rows() -> list[dict]:
+    """The rows the estimator is held to: all but those with a setting it cannot model."""
+    return [row for row in all_rows() if not pending(row)]
+
+
+def pending_rows() -> list[dict]:
+    return [row for row in all_rows() if pending(row)]
+
+
 def recipe_of(row: dict) -> Recipe:
-    return Recipe(**{key: row[key] for key in _RECIPE_KEYS if key in row})
+    settings = {key: row[key] for key in _RECIPE_KEYS if key in row and row[key] is not None}
+    return Recipe(**settings, stack=STACK_OF.get(row.get("stack", "")))
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from llmtrack.memory.speed import (
     prefill_speed,
     read_per_token,
 )
-from llmtrack.memory.training_time import MFU, flops_per_token
+from llmtrack.memory.stacks import STACKS, Stack
+from llmtrack.memory.training_time import flops_per_token, step_seconds
 
 FIXTURE = Path(__file__).parent / "fixtures" / "speed_measurements.yaml"
 
@@ -40,6 +41,8 @@ class Checked:
 
     @property
     def measured(self) -> float:
+        if self.row["kind"] == "train":
+            return train_measured(self.row) or 0.0
         return float(self.row["tokens_per_s"])
 
     @property
@@ -77,7 +80,9 @@ def engine_of(row: dict, catalog: Catalog, efficiency: Engine | None = None) -> 
     return ENGINES.get(name, ENGINES["transformers"])
 
 
-def check(row: dict, catalog: Catalog, efficiency: Engine | None = None) -> Checked:
+def check(
+    row: dict, catalog: Catalog, efficiency: Engine | None = None, stack: Stack | None = None
+) -> Checked:
     gpu, base = catalog.get(row["gpu"]), catalog.get(row["model"])
     arch = base.architecture
     s = shapes(arch)
@@ -91,7 +96,7 @@ def check(row: dict, catalog: Catalog, efficiency: Engine | None = None) -> Chec
     # a figure published per GPU ("TPS/GPU") is compared with the prediction per GPU
     share = gpus if row.get("tokens_per_s_basis") == "per_gpu" else 1
     if kind == "train":
-        tokens_per_s = _train_rate(row, arch, s, gpu.bf16_tflops, gpus)
+        tokens_per_s = _train_rate(row, arch, s, gpu.bf16_tflops, gpus, stack)
         return Checked(row, tokens_per_s / share, None)
     # ExLlamaV2's own format is named by its bits per weight (exl2-4.65)
     bits = row.get("bits_per_weight")
@@ -105,13 +110,38 @@ def check(row: dict, catalog: Catalog, efficiency: Engine | None = None) -> Chec
     return Checked(row, (rate or 0) * batch / share, None)
 
 
-def _train_rate(row: dict, arch, s, tflops: float, gpus: int) -> float:
+# the training framework a row names, as the stack llmtrack models it
+STACK_OF = {
+    "torchtune": "torchtune",
+    "megatron-bridge": "megatron",
+    "megatron-lm": "megatron",
+    "torchtitan": "megatron",
+}
+
+
+def stack_of(row: dict) -> Stack:
+    return STACKS[STACK_OF.get(row["engine"].lower(), "transformers")]
+
+
+def train_measured(row: dict) -> float | None:
+    """Tokens per second a training row reports, or works out from its seconds per optimizer
+    step (every GPU runs batch x gradient-accumulation sequences of seq_len per step)."""
+    if "tokens_per_s" in row:
+        return float(row["tokens_per_s"])
+    if "seconds_per_step" in row and row.get("seq_len"):
+        per_step = int(row.get("batch") or 1) * int(row.get("grad_accum") or 1) * row["seq_len"]
+        return per_step * int(row.get("gpus") or 1) / row["seconds_per_step"]
+    return None
+
+
+def _train_rate(row: dict, arch, s, tflops: float, gpus: int, stack: Stack | None = None) -> float:
     mode = row.get("mode") or "full"
     seq_len = int(row.get("seq_len") or 2048)
     recompute = row.get("gradient_checkpointing", row.get("grad_checkpointing"))
     per_token = flops_per_token(arch, s, mode, seq_len, bool(recompute))
-    mfu = MFU.get(mode, MFU["full"])
-    return tflops * 1e12 * gpus * mfu / per_token
+    micro_tokens = seq_len * int(row.get("batch") or 1)
+    stack = stack or stack_of(row)
+    return gpus * micro_tokens / step_seconds(arch, per_token, micro_tokens, stack, mode, tflops)
 
 
 def quantized(row: dict) -> bool:
@@ -129,7 +159,10 @@ def checked(catalog: Catalog, kind: str) -> list[Checked]:
     return [
         check(row, catalog)
         for row in load_rows()
-        if row["kind"] == kind and "tokens_per_s" in row and usable(row, catalog) and scored(row)
+        if row["kind"] == kind
+        and (train_measured(row) if kind == "train" else "tokens_per_s" in row)
+        and usable(row, catalog)
+        and scored(row)
     ]
 
 

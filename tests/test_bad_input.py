@@ -77,6 +77,18 @@ MATRIX = [
     ("unknown gpu", ["fits", "--gpu", "voodoo 5"], 1, "Error: unknown GPU 'voodoo 5'"),
     ("closed model", ["estimate", "gpt-4"], 1, "Error: GPT-4 has no published architecture"),
     ("unknown command", ["lsit"], 2, "Error: No such command 'lsit'"),
+    (
+        "home of no one",  # found by test_properties: expanduser raised RuntimeError
+        ["estimate", "~nosuchuser0/config.json"],
+        2,
+        "Error: ~nosuchuser0/config.json: no such file (no home folder for that user)",
+    ),
+    (
+        "unknown stack",
+        ["estimate", "llama-7b", "--mode", "lora", "--stack", "keras"],
+        2,
+        "Error: unknown stack 'keras'",
+    ),
 ]
 
 

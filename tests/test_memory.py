@@ -344,3 +344,68 @@ def test_awq_and_fp8_weights_take_their_formats_bits():
     assert precision("awq-4bit", group_size=64).bits == pytest.approx(4 + 20 / 64)
     assert precision("fp8").bits == pytest.approx(8.002, abs=1e-3)  # a scale per 128x128
     assert not precision("fp8").quantizes_embeddings
+
+
+# --- stacks and the sources added for issue 17 ------------------------------------------
+
+
+def test_the_fixture_has_the_new_sources_and_their_counters(checked):
+    repos = {"/".join(urlparse(c.row["source"]).path.split("/")[1:3]) for c in checked}
+    new = {
+        "QwenLM/Qwen",
+        "deepseek-ai/DeepSeek-LLM",
+        "casper-hansen/AutoAWQ",
+        "turboderp/exllama",
+        "unslothai/unsloth",
+        "pytorch/torchtune",
+    }
+    assert new <= repos
+    assert {c.row.get("compare") for c in checked} >= {"weights", "allocated", "reserved", "peak"}
+
+
+def test_torchtune_rows_are_estimated_with_its_stack(checked):
+    mine = numeric(checked, training=True)
+    tune = [c for c in mine if c.row.get("stack", "").startswith("torchtune")]
+    assert len(tune) >= 15 and median_abs_error(tune) <= 0.10
+    assert all(c.estimate.recipe.stack == "torchtune" for c in tune)
+
+
+def test_rows_with_settings_the_estimator_lacks_are_kept_but_not_held(catalog):
+    from tests.memory_fixture import UNMODELLED, pending_rows
+
+    held = load_rows()
+    waiting = pending_rows()
+    assert waiting and not any(row.get(key) for row in held for key in UNMODELLED)
+
+
+def test_pure_bf16_training_keeps_no_master_copy(catalog):
+    mixed = estimate(catalog, "llama-2-7b", mode="full", precision="bf16")
+    pure = estimate(catalog, "llama-2-7b", mode="full", precision="bf16", stack="torchtune")
+    params = catalog.get("llama-2-7b").params
+    # mixed precision: 2 (weights) + 2 (gradients) + 12 (fp32 master and moments) bytes;
+    # torchtune: 2 + 2 + 4 (bf16 moments)
+    assert mixed.components["optimizer"] == pytest.approx(12 * params, rel=0.02)
+    assert pure.components["optimizer"] == pytest.approx(4 * params, rel=0.02)
+    assert any("pure bf16" in line for line in pure.assumptions)
+
+
+def test_lora_on_a_gptq_base_is_not_cast_to_fp32(catalog):
+    gptq = estimate(catalog, "qwen-7b", mode="lora", precision="gptq-4bit", seq_len=8192)
+    nf4 = estimate(catalog, "qwen-7b", mode="lora", precision="nf4", seq_len=8192)
+    # PEFT's prepare_model_for_kbit_training skips its fp32 cast for quantization_method
+    # "gptq": activations stay 16-bit, half of bitsandbytes' fp32 residual stream
+    assert gptq.components["activations"] < 0.6 * nf4.components["activations"]
+    assert any("GPTQ base" in line for line in gptq.assumptions)
+
+
+def test_stack_is_a_training_option(cli):
+    result = cli("estimate", "llama-7b", "--stack", "torchtune")
+    assert result.exit_code == 2 and "give --mode" in result.stderr
+    record = json.loads(
+        cli("estimate", "llama-7b", "--mode", "full", "--stack", "torchtune", "--format", "json").stdout
+    )  # fmt: skip
+    assert record["stack"] == "torchtune"
+    default = json.loads(cli("estimate", "llama-7b", "--mode", "lora", "--format", "json").stdout)
+    assert default["stack"] == "transformers"
+    inference = json.loads(cli("estimate", "llama-7b", "--format", "json").stdout)
+    assert "stack" not in inference

@@ -72,7 +72,7 @@ def related(entry: schema.Entry, catalog) -> dict[str, Any]:
     stage, the entries citing a reference or a GPU, the date of the paper a stage or a
     technique rests on."""
     if isinstance(entry, schema.BaseModelEntry):
-        return {"projects": [p.id for p in catalog.projects_on(entry.id)]}
+        return {"projects": list(catalog.project_ids_on(entry.id))}
     if isinstance(entry, schema.Stage):
         return {
             "projects": [p.id for p in catalog.projects_in_stage(entry)],

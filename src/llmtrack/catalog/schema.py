@@ -157,6 +157,13 @@ class Training(Record):
     gpu: Slug | None = about("gpu id, e.g. a100-80gb", None, ref="gpus")
     gpu_count: Count | None = about("GPUs", None)
     hours: Amount | None = about("wall-clock hours", None, unit="hours")
+    epochs: Amount | None = about("passes over the data", None)
+    tokens: Count | None = about(
+        "tokens the run pushed through the model, every epoch and any padding counted: from "
+        "a source, or from code that pads every example to one length",
+        None,
+        unit="tokens",
+    )
     framework: Text | None = about("e.g. PyTorch FSDP, DeepSpeed ZeRO-3", None)
     precision: Text | None = about("e.g. bf16, fp16, int8", None)
     notes: Text | None = about("anything else the source says about the run", None)

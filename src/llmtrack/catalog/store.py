@@ -179,6 +179,20 @@ class Catalog:
         positions = sorted({n for base in base_ids for n in self._by_base.get(base, ())})
         return tuple(self.projects[n] for n in positions)
 
+    def project_ids_on(self, base_id: str) -> tuple[str, ...]:
+        """The ids of the projects built on a base model, in catalog order, without decoding
+        them (a listing of 278 base models shows them all)."""
+        ids = self._project_ids
+        return tuple(ids[n] for n in self._by_base.get(base_id, ()))
+
+    @cached_property
+    def _project_ids(self) -> list[str]:
+        ids = [""] * len(self.projects)
+        for entry_id, (name, position) in self._where.items():
+            if name == "projects":
+                ids[position] = entry_id
+        return ids
+
     def paper_date(self, entry) -> str | None:
         """The date of a stage's or technique's first reference: the paper it rests on."""
         if not entry.references:

@@ -28,6 +28,7 @@ from llmtrack.memory.engines import ENGINE_NAMES
 from llmtrack.memory.kvcache import KV_CACHE_TYPES
 from llmtrack.memory.precisions import EXL_FORMS, PRECISIONS
 from llmtrack.memory.recipe import LORA_TARGETS, MODES, OPTIMIZERS
+from llmtrack.memory.stacks import DEFAULT_STACK, STACK_NAMES
 from llmtrack.output.listing import OutputSpec
 
 BandwidthOption = Annotated[
@@ -45,6 +46,15 @@ EngineOption = Annotated[
         values=ENGINE_NAMES,
         before="What runs it: ",
         after=" [default: llama.cpp for GGUF, else transformers].",
+    ),
+]
+StackOption = Annotated[
+    str | None,
+    choice_option(
+        "--stack",
+        values=STACK_NAMES,
+        before="Fine-tuning: the software it trains with (what it keeps, how fast): ",
+        after=f" [default: {DEFAULT_STACK}].",
     ),
 ]
 KvCacheOption = Annotated[
@@ -155,6 +165,7 @@ def estimate_command(
         ),
     ] = None,
     epochs: EpochsOption = 1.0,
+    stack: StackOption = None,
     usd_per_hour: UsdPerHourOption = None,
     fmt: DetailFormatOption = None,
     output: OutputOption = None,
@@ -179,6 +190,7 @@ def estimate_command(
       llmtrack estimate model.gguf --seq-len 32768 --gpu "RTX 4090"
     """
     from llmtrack.memory.models import model_to_estimate
+    from llmtrack.memory.performance import Budget
     from llmtrack.memory.recipe import Recipe
     from llmtrack.output.estimate_view import estimate_record, render_estimate
     from llmtrack.output.formats import check_format
@@ -201,6 +213,7 @@ def estimate_command(
         flash_attention=not eager_attention,
         all_logits=all_logits,
         kv_cache=kv_cache,
+        stack=stack,
     )
     catalog = session.load()
     card = session.card(catalog, vram, gpu, gpus, bandwidth, tflops)
@@ -209,9 +222,8 @@ def estimate_command(
     for line in chosen.notes:
         session.note(line)
     result = chosen.estimate(recipe)
-    perf = _performance(
-        base, result, card, engine, ram, ram_bandwidth, train_tokens, examples, epochs, usd_per_hour
-    )
+    budget = Budget(train_tokens, examples, epochs)
+    perf = _performance(base, result, card, engine, ram, ram_bandwidth, budget, usd_per_hour)
     env = output_env(session.current().env, output)
     write_detail(
         fmt,
@@ -320,16 +332,13 @@ def _fits_of_models(catalog, card, names, modes, precisions, seq_len, batch, kv_
     return fits_of(models, card, modes or (), precisions or (), seq_len, batch, kv_cache)
 
 
-def _performance(
-    base, result, card, engine, ram, ram_bandwidth, train_tokens, examples, epochs, usd_per_hour
-):
+def _performance(base, result, card, engine, ram, ram_bandwidth, budget, usd_per_hour):
     """Speed or a fine-tune's time and cost when the card is known; None otherwise."""
-    from llmtrack.memory.performance import Budget, performance
+    from llmtrack.memory.performance import performance
     from llmtrack.units import parse_bandwidth, parse_memory_gib, parse_positive
 
-    budget = Budget(train_tokens, examples, epochs)
     if card is None:
-        if train_tokens or examples or engine or ram or usd_per_hour:
+        if budget.train_tokens or budget.examples or engine or ram or usd_per_hour:
             raise UsageError("speed and cost need the card: --gpu NAME, or --vram with --bandwidth")
         return None
     return performance(

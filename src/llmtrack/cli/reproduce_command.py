@@ -7,10 +7,10 @@ from typing import Annotated
 import typer
 
 from llmtrack.cli import session
+from llmtrack.cli.memory_commands import StackOption
 from llmtrack.cli.options import (
     DETAIL_FORMATS,
     DetailFormatOption,
-    EpochsOption,
     ForceOption,
     GpuOption,
     GpusOption,
@@ -32,7 +32,16 @@ def reproduce_command(
     gpu: GpuOption = None,
     vram: VramOption = None,
     gpus: GpusOption = 1,
-    epochs: EpochsOption = 1.0,
+    epochs: Annotated[
+        float | None,
+        typer.Option(
+            "--epochs",
+            min=0.001,
+            max=10**6,
+            help="Passes over the data [default: as many as the project ran, else 1].",
+        ),
+    ] = None,
+    stack: StackOption = None,
     usd_per_hour: UsdPerHourOption = None,
     fmt: DetailFormatOption = None,
     output: OutputOption = None,
@@ -47,6 +56,8 @@ def reproduce_command(
       llmtrack reproduce alpaca --gpu "RTX 4090"
 
       llmtrack reproduce vicuna-13b --gpu a100-80gb --gpus 8 --epochs 3
+
+      llmtrack reproduce alpaca-lora --gpu rtx-4090 --stack torchtune
 
       llmtrack reproduce alpaca-lora --format json
     """
@@ -76,5 +87,5 @@ def reproduce_command(
         )
     assert card is not None
     rate = parse_positive(usd_per_hour, "--usd-per-hour", 10**6) if usd_per_hour else None
-    record = reproduce(catalog, entry, resolution.base, card, epochs, rate)
+    record = reproduce(catalog, entry, resolution.base, card, epochs, rate, stack)
     write_detail(fmt, lambda: render(record), lambda: record, output, force)

@@ -55,7 +55,10 @@ def load_external(spec: str) -> ExternalModel:
             raise UsageError(f"{repo_id!r} is not a Hugging Face repo id (ORG/NAME)")
         config, url = fetch_config(repo_id)
         return _from_config(config, url, f"{repo_id}'s config.json", repo_id)
-    path = Path(spec).expanduser()
+    try:
+        path = Path(spec).expanduser()
+    except RuntimeError:  # "~someone" for a user this machine does not know
+        raise UsageError(f"{spec}: no such file (no home folder for that user)") from None
     if path.is_dir():  # a model's folder: its config.json
         path = path / "config.json"
     if not path.exists():

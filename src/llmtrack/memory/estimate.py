@@ -269,7 +269,12 @@ def _training_state(
     """Gradients and optimizer state, per GPU, after ZeRO/FSDP partitioning."""
     label = OPTIMIZER_LABEL[plan.optimizer]
     state_bytes = STATE_BYTES[plan.optimizer]
-    if recipe.mode == "full" and plan.prec.name == "fp32":
+    if plan.pure_bf16 and plan.optimizer == "adamw":
+        state_bytes, label = 4, "AdamW, two bf16 moments"  # moments take the weights' dtype
+    if plan.pure_bf16 and recipe.mode == "full":
+        grad_bytes, master = 2, 0
+        notes.append(f"pure bf16: bf16 weights and gradients, no master copy, {label}")
+    elif recipe.mode == "full" and plan.prec.name == "fp32":
         grad_bytes, master = 4, 0
         notes.append(f"fp32 training: fp32 weights and gradients, {label}")
     elif recipe.mode == "full":

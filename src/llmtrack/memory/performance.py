@@ -16,6 +16,7 @@ from llmtrack.memory.kvcache import KV_CACHE_BITS
 from llmtrack.memory.precisions import precision
 from llmtrack.memory.shapes import shapes
 from llmtrack.memory.speed import decode_speed, hardware_of, prefill_speed
+from llmtrack.memory.stacks import stack_named
 from llmtrack.memory.training_time import TrainingTime, training_time
 
 
@@ -63,7 +64,7 @@ def performance(
     notes: list[str] = []
     if recipe.mode != "inference":
         tokens = budget.tokens(seq_len) if budget else None
-        if tokens is None:
+        if budget is None or tokens is None:
             return Performance(
                 assumptions=["training time needs a budget: --train-tokens N or --examples N"]
             )
@@ -71,7 +72,7 @@ def performance(
         label = "--usd-per-hour" if usd_per_hour is not None else card.price_label
         train = training_time(
             arch, s, recipe.mode, tokens, seq_len, bool(recipe.gradient_checkpointing),
-            card.tflops, recipe.gpus, rate, label,
+            card.tflops, recipe.gpus, rate, label, stack_named(recipe.stack), recipe.batch,
         )  # fmt: skip
         return Performance(training=train, assumptions=train.assumptions)
     if budget and (budget.train_tokens or budget.examples):

@@ -9,6 +9,7 @@ from typing import Literal
 from llmtrack.errors import NotApplicable, UsageError
 from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.memory.precisions import ALIASES, Precision, precision
+from llmtrack.memory.stacks import stack_named
 
 Mode = Literal["inference", "lora", "qlora", "full"]
 MODES: tuple[str, ...] = typing.get_args(Mode)
@@ -45,6 +46,7 @@ class Recipe:
     flash_attention: bool = True
     all_logits: bool = False  # inference: logits for every prompt position, not just the last
     kv_cache: str | None = None  # the KV cache's type (KV_CACHE_TYPES); None: the compute dtype
+    stack: str | None = None  # the training software (memory/stacks.py); None: the default
 
     def __post_init__(self):
         from llmtrack.choices import choose
@@ -60,6 +62,10 @@ class Recipe:
             if self.mode != "inference":
                 raise UsageError("--kv-cache sizes generation's cache; training keeps none")
             object.__setattr__(self, "kv_cache", kv_cache_type(self.kv_cache))
+        if self.stack is not None:
+            if self.mode == "inference":
+                raise UsageError("--stack names the software a fine-tune trains with: give --mode")
+            object.__setattr__(self, "stack", stack_named(self.stack).name)
         if self.lora_targets is not None:
             targets = choose(self.lora_targets, LORA_TARGETS, "LoRA targets")
             object.__setattr__(self, "lora_targets", targets)
@@ -108,6 +114,7 @@ class Plan:
     kept_bytes: int  # embeddings and lm_head a quantizer leaves unquantized
     adapter_bytes: int  # LoRA weights and their gradients
     optimizer: str
+    pure_bf16: bool = False  # no fp32 master weights; AdamW's moments in bf16
 
 
 def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Plan:
@@ -150,7 +157,14 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
             notes.append(f"gradient checkpointing {state} ({why})")
 
     act_bytes, kept_bytes, adapter_bytes = (4, 4, 4) if prec.name == "fp32" else (2, 2, 4)
-    if kbit_lora:
+    stack = stack_named(recipe.stack)
+    if kbit_lora and not stack.upcast_kbit:
+        notes.append(f"LoRA on a quantized base in {stack.name}: no fp32 cast, 16-bit activations")
+    elif kbit_lora and prec.name.startswith("gptq"):
+        # prepare_model_for_kbit_training skips its fp32 cast when quantization_method is
+        # "gptq" (peft/utils/other.py): the base keeps its 16-bit dtype
+        notes.append("LoRA on a GPTQ base as PEFT prepares it: no fp32 cast, 16-bit activations")
+    elif kbit_lora:
         # PEFT's prepare_model_for_kbit_training casts every unquantized parameter to fp32, and
         # bitsandbytes layers return their input's dtype: the residual stream becomes fp32
         act_bytes, kept_bytes = 4, 4
@@ -158,8 +172,13 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
             "LoRA on a quantized base as PEFT prepares it: embeddings, lm_head and norms in fp32, "
             "so activations are fp32 too"
         )
-    if mode == "qlora":
+    pure = stack.pure_bf16 and recipe.training and prec.name != "fp32"
+    if pure:
+        adapter_bytes = 2
+        notes.append(f"{stack.name}: pure bf16 training, no fp32 master weights")
+    elif mode == "qlora":
         adapter_bytes = 2  # the QLoRA recipe keeps adapters, embeddings and lm_head in bf16
         notes.append("QLoRA recipe: adapters, embeddings and lm_head in bf16")
-    optimizer = recipe.optimizer or ("paged-adamw" if mode == "qlora" else "adamw")
-    return Plan(prec, seq_len, checkpointing, act_bytes, kept_bytes, adapter_bytes, optimizer)
+    default_optimizer = "paged-adamw" if mode == "qlora" and not pure else "adamw"
+    optimizer = recipe.optimizer or default_optimizer
+    return Plan(prec, seq_len, checkpointing, act_bytes, kept_bytes, adapter_bytes, optimizer, pure)

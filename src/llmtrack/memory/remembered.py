@@ -32,6 +32,7 @@ ESTIMATOR_MODULES = tuple(
         "reproduce",
         "shapes",
         "speed",
+        "stacks",
         "training_time",
         "unified",
         "weights",

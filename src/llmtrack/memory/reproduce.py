@@ -19,10 +19,12 @@ def reproduce(
     project: schema.Project,
     base_id: str | None,
     card: Card,
-    epochs: float = 1.0,
+    epochs: float | None = None,
     usd_per_hour: float | None = None,
+    stack: str | None = None,
 ) -> dict[str, Any]:
-    """The prediction and the report side by side, as one record."""
+    """The prediction and the report side by side, as one record. ``epochs``: as many as
+    the project ran where it says, else one; its token count where a source gives it."""
     recipe = project_recipe(project)
     if recipe is None:
         raise UsageError(f"{project.name} trained nothing llmtrack can model (its methods)")
@@ -34,7 +36,7 @@ def reproduce(
     variant = next((v for v in project.variants if v.base_model == base_id), None)
     base = catalog.get(base_id)
     seq_len = (variant.seq_len if variant else None) or recipe.seq_len or TRAINING_SEQ_LEN
-    recipe = replace(recipe, seq_len=seq_len, gpus=card.gpus)
+    recipe = replace(recipe, seq_len=seq_len, gpus=card.gpus, stack=stack)
     if card.gpus > 1 and recipe.zero is None:
         recipe = replace(recipe, zero=3)
     result = estimate_base(base, recipe)
@@ -50,21 +52,35 @@ def reproduce(
         "peak_gib": round(result.peak_gib, 2),
         "verdict": result.verdict(card.memory_gib),
     }
-    if data is None:
+    training = (variant.training if variant else None) or project.training
+    ran = training.epochs if training else None
+    tokens = training.tokens if training else None
+    if tokens and epochs is not None:  # the run's tokens, per epoch, times the epochs asked
+        tokens = round(tokens / (ran or 1) * epochs)
+    if tokens is None and data is None:
         notes.append(f"{project.name} publishes no example count: the run cannot be sized")
     else:
+        chosen_epochs = epochs or ran or 1.0
+        budget = Budget(tokens, None if tokens else data, chosen_epochs)
         perf = performance(
-            base.architecture,
-            result,
-            card,
-            budget=Budget(examples=data, epochs=epochs),
-            usd_per_hour=usd_per_hour,
+            base.architecture, result, card, budget=budget, usd_per_hour=usd_per_hour
         )
         notes += perf.assumptions
-        notes.append(
-            f"{data:,} examples x {epochs:g} epoch(s), each counted as a full {seq_len}-token "
-            "sequence (an upper bound: most are shorter); --epochs as the project ran"
-        )
+        if tokens:
+            notes.append(
+                f"{tokens:,} tokens: what {project.name}'s run pushed through the model"
+                + (
+                    f", for {epochs:g} epoch(s) instead of {ran or 1:g}"
+                    if epochs is not None
+                    else ""
+                )
+            )
+        else:
+            said = "as the project ran" if epochs is None and ran else "--epochs to change"
+            notes.append(
+                f"{data:,} examples x {chosen_epochs:g} epoch(s) ({said}), each counted as a full "
+                f"{seq_len}-token sequence (an upper bound: most are shorter)"
+            )
         train = perf.training
         if train is not None and train.hours is not None:
             record["train_hours"] = round(train.hours, 2)

@@ -16,15 +16,7 @@ from llmtrack.catalog.schema import Architecture
 from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.memory.shapes import Shapes
 from llmtrack.memory.speed import attention_flops
-
-# Model FLOPs utilisation: the share of dense BF16 throughput a fine-tune reaches, by mode:
-# the median over the training rows of tests/fixtures/speed_measurements.yaml (38 full, 15
-# LoRA and 4 QLoRA rows from torchtune's README, NVIDIA's Megatron-Bridge and NeMo AutoModel
-# tables and torchtitan, on RTX 4090, RTX A6000, A100, H100, H200). Frameworks differ more
-# than one share per mode holds: Megatron-Bridge reaches about 0.73, NeMo AutoModel 0.3.
-MFU = {"full": 0.63, "lora": 0.44, "qlora": 0.51}
-# QLoRA dequantizes each 4-bit weight before its matrix product, forward and backward; its
-# lower utilisation above already holds that cost.
+from llmtrack.memory.stacks import Stack, stack_named
 
 
 @lazy_dataclass(frozen=True)
@@ -56,7 +48,12 @@ def training_time(
     gpus: int,
     usd_per_hour: float | None,
     price_label: str | None = None,
+    stack: Stack | None = None,
+    micro_batch: int = 1,
 ) -> TrainingTime:
+    """Hours of pushing ``tokens`` through a recipe on ``gpus`` data-parallel cards, each
+    step a micro-batch of ``micro_batch`` sequences of ``seq_len`` tokens."""
+    stack = stack or stack_named(None)
     per_token = flops_per_token(arch, s, mode, seq_len, checkpointing)
     notes = [
         f"{tokens:,} training tokens x {per_token / 1e9:.1f} GFLOPs each "
@@ -66,14 +63,30 @@ def training_time(
     if not tflops:
         notes.append("training time needs the card's tensor throughput (--tflops)")
         return TrainingTime(tokens, per_token, None, None, None, notes)
-    mfu = MFU.get(mode, MFU["full"])
-    seconds = tokens * per_token / (tflops * 1e12 * gpus * mfu)
+    seconds = step_seconds(arch, per_token, seq_len * micro_batch, stack, mode, tflops)
+    seconds *= tokens / (seq_len * micro_batch * gpus)
     hours = seconds / 3600
     notes.append(
-        f"{mfu:.0%} model FLOPs utilisation of {tflops:g} dense TFLOPS x {gpus} GPU(s) ({mode})"
+        f"{stack.utilisation(mode):.0%} model FLOPs utilisation of {tflops:g} dense TFLOPS x "
+        f"{gpus} GPU(s), plus {stack.step_overhead_us(mode):g} us per layer per micro-batch of "
+        f"{micro_batch} x {seq_len} tokens ({stack.name}, {mode}; --stack to choose)"
     )
     usd = None
     if usd_per_hour is not None:
         usd = hours * gpus * usd_per_hour
         notes.append(f"${usd_per_hour:g} per GPU-hour{f' ({price_label})' if price_label else ''}")
     return TrainingTime(tokens, per_token, hours, hours * gpus, usd, notes)
+
+
+def step_seconds(
+    arch: Architecture,
+    per_token: float,
+    micro_tokens: int,
+    stack: Stack,
+    mode: str,
+    tflops: float,
+) -> float:
+    """One micro-batch on one card: its FLOPs at the stack's utilisation, plus the stack's
+    fixed time per layer."""
+    compute = micro_tokens * per_token / (tflops * 1e12 * stack.utilisation(mode))
+    return compute + arch.layers * stack.step_overhead_us(mode) * 1e-6

@@ -24,6 +24,8 @@ def estimate_record(
     ``resolved_from`` (the name given) when the model is not what that name says exactly;
     speed (decode_tokens_per_s, prefill_tokens_per_s) or a fine-tune's train_hours,
     gpu_hours and train_usd when they can be worked out."""
+    from llmtrack.memory.stacks import DEFAULT_STACK
+
     recipe = result.recipe
     record: dict[str, Any] = {
         "model": result.model,
@@ -34,6 +36,7 @@ def estimate_record(
         "seq_len": recipe.seq_len,
         "batch": recipe.batch,
         "gpus": recipe.gpus,
+        **({"stack": recipe.stack or DEFAULT_STACK} if recipe.training else {}),
         "peak_gib": round(result.peak_gib, 3),
         "components": {k: round(v / GIB, 3) for k, v in result.components.items()},
         # components that are paged to CPU RAM when the GPU is full, left out of peak_gib
