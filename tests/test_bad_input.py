@@ -83,6 +83,13 @@ MATRIX = [
         2,
         "Error: ~nosuchuser0/config.json: no such file (no home folder for that user)",
     ),
+    ("name too long for a path", ["estimate", "x" * 5000], 1, "Error: unknown model 'xxx"),
+    (
+        "path too long",
+        ["estimate", "./" + "x" * 5000 + ".json"],
+        2,
+        "Error: ./" + "x" * 58 + "...: cannot be read as a path (File name too long)",
+    ),
     (
         "unknown stack",
         ["estimate", "llama-7b", "--mode", "lora", "--stack", "keras"],

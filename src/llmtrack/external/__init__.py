@@ -38,7 +38,10 @@ def is_file_spec(spec: str) -> bool:
     folder named like a catalog model is read, never taken for the catalog's."""
     if spec.lower().endswith((".json", ".gguf")) or spec.startswith(("/", "./", "../", "~")):
         return True
-    return Path(spec).exists()
+    try:
+        return Path(spec).exists()
+    except (OSError, ValueError):  # a name too long for a path, or with a NUL: not a file
+        return False
 
 
 def is_hub_spec(spec: str) -> bool:
@@ -59,12 +62,16 @@ def load_external(spec: str) -> ExternalModel:
         path = Path(spec).expanduser()
     except RuntimeError:  # "~someone" for a user this machine does not know
         raise UsageError(f"{spec}: no such file (no home folder for that user)") from None
-    if path.is_dir():  # a model's folder: its config.json
-        path = path / "config.json"
-    if not path.exists():
-        raise UsageError(f"{path}: no such file")
-    if not path.is_file():
-        raise UsageError(f"{path}: not a regular file")
+    try:
+        if path.is_dir():  # a model's folder: its config.json
+            path = path / "config.json"
+        if not path.exists():
+            raise UsageError(f"{path}: no such file")
+        if not path.is_file():
+            raise UsageError(f"{path}: not a regular file")
+    except (OSError, ValueError) as error:  # a path too long, or with a NUL byte
+        reason = getattr(error, "strerror", None) or str(error)
+        raise UsageError(f"{spec[:60]}...: cannot be read as a path ({reason})") from None
     if path.suffix.lower() == ".gguf":
         from llmtrack.external.gguf_file import read_gguf
 
