@@ -107,7 +107,7 @@ def pending(catalog) -> None:
     print(
         f"\nHeld to nothing until the estimator has an option for their setting ({len(rows)} "
         "rows: torch.compile, chunked cross-entropy, the optimizer step inside the backward "
-        "pass):\n"
+        "pass, pure bf16 outside torchtune):\n"
     )
     print("| row | setting | measured GiB | llmtrack | error |")
     print("|---|---|---|---|---|")
