@@ -214,6 +214,10 @@ def test_reproduce_counts_the_tokens_a_run_pushed_through(cli):
     record = json.loads(cli("reproduce", "gpt4all", "--format", "json").stdout)
     assert any("1,702,805,504 tokens" in line for line in record["assumptions"])
     assert record["reported"]["hours"] == 8
+    # --epochs scales the run's own count: GPT4All ran 4
+    one = json.loads(cli("reproduce", "gpt4all", "--epochs", "1", "--format", "json").stdout)
+    assert any("425,701,376 tokens" in line for line in one["assumptions"])
+    assert one["train_hours"] < record["train_hours"] / 3
     record = json.loads(cli("reproduce", "alpaca", "--format", "json").stdout)
     assert record["card"]["gpus"] == 8 and record["verdict"] == "fits"
     assert record["train_hours"] > 0 and record["reported"]["hours"] == 3

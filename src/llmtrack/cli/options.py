@@ -162,8 +162,18 @@ DetailFormatOption = Annotated[
     str | None,
     choice_option("--format", "-f", values=DETAIL_FORMATS, after=" [default: text]."),
 ]
+_EPOCHS = {"min": 0.001, "max": 10**6}
 EpochsOption = Annotated[
-    float, typer.Option("--epochs", min=0.001, max=10**6, help="Passes over the training data.")
+    float, typer.Option("--epochs", **_EPOCHS, help="Passes over the training data.")
+]
+# reproduce: None runs as many epochs as the project did
+ProjectEpochsOption = Annotated[
+    float | None,
+    typer.Option(
+        "--epochs",
+        **_EPOCHS,
+        help="Passes over the data [default: as many as the project ran, else 1].",
+    ),
 ]
 UsdPerHourOption = Annotated[
     str | None,

@@ -63,8 +63,8 @@ def performance(
     hw = hardware_of(card, recipe.gpus, ram_gib, ram_bandwidth_gb_s)
     notes: list[str] = []
     if recipe.mode != "inference":
-        tokens = budget.tokens(seq_len) if budget else None
-        if budget is None or tokens is None:
+        tokens = budget.tokens(seq_len) if budget is not None else None
+        if tokens is None:
             return Performance(
                 assumptions=["training time needs a budget: --train-tokens N or --examples N"]
             )

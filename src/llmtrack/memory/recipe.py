@@ -144,6 +144,7 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
         notes.append(f"sequence length {seq_len} is beyond the model's context of {context_length}")
 
     kbit_lora = mode == "lora" and prec.bits < 16
+    stack = stack_named(recipe.stack)
     checkpointing = recipe.gradient_checkpointing
     if checkpointing is None:
         checkpointing = mode == "qlora" or kbit_lora
@@ -151,13 +152,12 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
             state = "on" if checkpointing else "off"
             why = (
                 "prepare_model_for_kbit_training turns it on"
-                if kbit_lora
+                if kbit_lora and stack.upcast_kbit
                 else f"the default for {mode}"
             )
             notes.append(f"gradient checkpointing {state} ({why})")
 
     act_bytes, kept_bytes, adapter_bytes = (4, 4, 4) if prec.name == "fp32" else (2, 2, 4)
-    stack = stack_named(recipe.stack)
     if kbit_lora and not stack.upcast_kbit:
         notes.append(f"LoRA on a quantized base in {stack.name}: no fp32 cast, 16-bit activations")
     elif kbit_lora and prec.name.startswith("gptq"):

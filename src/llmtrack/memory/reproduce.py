@@ -68,7 +68,7 @@ def reproduce(
         notes += perf.assumptions
         if tokens:
             notes.append(
-                f"{tokens:,} tokens: what {project.name}'s run pushed through the model"
+                f"{tokens:,} tokens: the count the catalog gives for the run (its training notes)"
                 + (
                     f", for {epochs:g} epoch(s) instead of {ran or 1:g}"
                     if epochs is not None

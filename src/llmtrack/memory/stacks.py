@@ -4,7 +4,8 @@ Memory: transformers with PEFT trains in mixed precision (16-bit weights and gra
 fp32 master weights and AdamW moments) and casts a k-bit base's unquantized parameters to
 fp32 (``prepare_model_for_kbit_training``); torchtune trains in pure bf16 (its recipes set
 ``dtype: bf16`` for the model, so the gradients and AdamW's moments are bf16 too, with no
-master copy) and quantizes with torchao's NF4 tensor, which nothing upcasts.
+master copy) and quantizes with torchao's NF4 tensor
+(``torchtune/modules/low_precision/nf4tensor.py``), which nothing casts to fp32.
 
 A training step costs the FLOPs of its tokens at the share of the card's dense throughput
 the stack's kernels reach (model FLOPs utilisation), plus a fixed time per layer for every
@@ -69,7 +70,6 @@ STACKS: dict[str, Stack] = {
             "megatron",
             "Megatron-LM, Megatron-Bridge, NeMo; torchtitan",
             (("full", 0.77, 1500), ("lora", 0.85, 1500), ("qlora", 0.85, 1500)),
-            upcast_kbit=False,
         ),
     )
 }

@@ -66,10 +66,12 @@ def training_time(
     seconds = step_seconds(arch, per_token, seq_len * micro_batch, stack, mode, tflops)
     seconds *= tokens / (seq_len * micro_batch * gpus)
     hours = seconds / 3600
+    overhead = stack.step_overhead_us(mode)
+    per_step = f", plus {overhead:g} us per layer per micro-batch" if overhead else ""
     notes.append(
         f"{stack.utilisation(mode):.0%} model FLOPs utilisation of {tflops:g} dense TFLOPS x "
-        f"{gpus} GPU(s), plus {stack.step_overhead_us(mode):g} us per layer per micro-batch of "
-        f"{micro_batch} x {seq_len} tokens ({stack.name}, {mode}; --stack to choose)"
+        f"{gpus} GPU(s){per_step}, micro-batches of {micro_batch} x {seq_len} tokens "
+        f"({stack.name}, {mode}; --stack to choose)"
     )
     usd = None
     if usd_per_hour is not None:
