@@ -7,6 +7,7 @@ estimate-memory figure (the model size in the dtype; 4x that to train with Adam)
 with the verdict; and the rows of a stack the estimator does not model yet.
 
     python benchmarks/accuracy.py
+    python benchmarks/accuracy.py --fit   # the CUDA context and allocator-cache shares
 """
 
 from __future__ import annotations
@@ -70,6 +71,17 @@ def main() -> None:
         + ", ".join(f"{name} {statistics.median(v):.1%}" for name, v in errors.items())
     )
 
+    print("\n| measure (--measure) | kind | rows | llmtrack |")
+    print("|---|---|---|---|")
+    by_measure: dict[tuple[str, str], list] = {}
+    for c in numeric:
+        if c.row.get("compare") in ("weights", "loaded"):
+            continue
+        kind = "training" if c.training else "inference"
+        by_measure.setdefault((c.estimate.recipe.measure, kind), []).append(abs(c.error))
+    for (measure, kind), errs in sorted(by_measure.items()):
+        print(f"| {measure} | {kind} | {len(errs)} | {statistics.median(errs):.1%} |")
+
     print("\n| source | kind | rows | llmtrack | Accelerate | x1.2 |")
     print("|---|---|---|---|---|---|")
     groups: dict[tuple[str, str], list] = {}
@@ -120,5 +132,48 @@ def pending(catalog) -> None:
         )
 
 
+def fit() -> None:
+    """Try CUDA-context sizes and allocator-cache shares over the fixture; print the best,
+    fewest disagreeing fits/OOM statements first, then the lowest median error."""
+    import itertools
+
+    from tests.memory_fixture import check, load_rows
+
+    from llmtrack.catalog.load import load_catalog
+    from llmtrack.memory import measure
+
+    estimate_module = sys.modules["llmtrack.memory.estimate"]
+    catalog, rows = load_catalog(), load_rows()
+    trials = []
+    for context, fixed, variable in itertools.product(
+        (0.5, 0.75, 1.0, 1.25), (0.0, 0.1, 0.2, 0.3), (0.0, 0.1, 0.2, 0.3, 0.5)
+    ):
+        estimate_module.CUDA_CONTEXT_BYTES = int(context * measure.GIB)  # type: ignore[attr-defined]
+        measure.FIXED_SHAPE_CACHE, measure.VARIABLE_SHAPE_CACHE = fixed, variable
+        checked = [check(catalog, row) for row in rows]
+        numeric = [c for c in checked if c.measured_gib is not None]
+        wrong = sum(
+            1
+            for c in checked
+            if c.row.get("outcome")
+            and not c.row.get("known_disagreement")
+            and c.estimate.verdict(c.row["card_gib"]) != "tight"
+            and (c.estimate.verdict(c.row["card_gib"]) == "no") != (c.row["outcome"] == "oom")
+        )
+        medians = [
+            statistics.median(abs(c.error) for c in numeric if c.training == training)
+            for training in (False, True)
+        ]
+        overall = statistics.median(abs(c.error) for c in numeric)
+        trials.append((wrong, overall, context, fixed, variable, medians))
+    print("| statements wrong | all rows | inference | training | context GiB | fixed | padded |")
+    print("|---|---|---|---|---|---|---|")
+    for wrong, overall, context, fixed, variable, (inf, train) in sorted(trials)[:10]:
+        print(
+            f"| {wrong} | {overall:.1%} | {inf:.1%} | {train:.1%} | {context} | {fixed} | "
+            f"{variable} |"
+        )
+
+
 if __name__ == "__main__":
-    main()
+    fit() if "--fit" in sys.argv[1:] else main()

@@ -6,7 +6,7 @@ beside two common rules of thumb for the README."""
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -31,7 +31,11 @@ _RECIPE_KEYS = (
     "zero",
     "fsdp",
     "group_size",
+    "packed",
 )
+# what a row's figure counts, as --measure names it: the fixture's `compare` field, and for
+# memory right after loading its `measure` (nvidia-smi's figure unless PyTorch's own)
+MEASURE_OF_COMPARE = {"allocated": "allocated", "reserved": "reserved", "peak": "nvidia-smi"}
 # the fixture's names for a training stack, as the estimator's --stack knows them
 STACK_OF = {"torchtune": "torchtune", "torchtune-fsdp": "torchtune"}
 _TO_GIB = {
@@ -97,17 +101,23 @@ class Checked:
         return self.row["mode"] != "inference"
 
 
+def measure_of(row: dict) -> str:
+    held_to = row.get("compare", "peak")
+    if held_to in MEASURE_OF_COMPARE:
+        return MEASURE_OF_COMPARE[held_to]
+    said = str(row.get("measure", ""))
+    return "reserved" if "reserved" in said else "allocated" if said else "nvidia-smi"
+
+
 def check(catalog: Catalog, row: dict) -> Checked:
     base = catalog.get(row["model"])
-    result = estimate_base(base, recipe_of(row))
+    result = estimate_base(base, replace(recipe_of(row), measure=measure_of(row)))
     parts = result.components
     held_to = row.get("compare", "peak")
     if held_to == "weights":
         estimated = parts["weights"]
-    elif held_to == "loaded":
-        estimated = parts["weights"] + parts["overhead"]
-    elif held_to == "allocated":
-        estimated = result.peak_bytes - parts["overhead"]
+    elif held_to == "loaded":  # right after loading: no activations, cache or logits yet
+        estimated = parts["weights"] + parts.get("cuda_context", 0)
     else:
         estimated = result.peak_bytes
     measured = row["measured"] * _TO_GIB[row["unit"]] if row.get("measured") is not None else None

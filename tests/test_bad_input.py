@@ -96,6 +96,18 @@ MATRIX = [
         2,
         "Error: unknown stack 'keras'",
     ),
+    (
+        "unknown measure",
+        ["estimate", "llama-7b", "--measure", "htop"],
+        2,
+        "Error: unknown measure 'htop'; choose from: nvidia-smi, reserved, allocated",
+    ),
+    (
+        "packed inference",
+        ["estimate", "llama-7b", "--packed"],
+        2,
+        "Error: --packed says how training batches are built: give --mode",
+    ),
 ]
 
 

@@ -26,6 +26,7 @@ from llmtrack.cli.options import (
 from llmtrack.errors import UsageError
 from llmtrack.memory.engines import ENGINE_NAMES
 from llmtrack.memory.kvcache import KV_CACHE_TYPES
+from llmtrack.memory.measure import DEFAULT_MEASURE, MEASURES
 from llmtrack.memory.precisions import EXL_FORMS, PRECISIONS
 from llmtrack.memory.recipe import LORA_TARGETS, MODES, OPTIMIZERS
 from llmtrack.memory.stacks import DEFAULT_STACK, STACK_NAMES
@@ -55,6 +56,16 @@ StackOption = Annotated[
         values=STACK_NAMES,
         before="Fine-tuning: the software it trains with (what it keeps, how fast): ",
         after=f" [default: {DEFAULT_STACK}].",
+    ),
+]
+MeasureOption = Annotated[
+    str | None,
+    choice_option(
+        "--measure",
+        values=MEASURES,
+        before="What the peak counts: ",
+        after=" (torch.cuda.max_memory_reserved / max_memory_allocated) "
+        f"[default: {DEFAULT_MEASURE}, what the card runs out of].",
     ),
 ]
 KvCacheOption = Annotated[
@@ -91,8 +102,17 @@ def estimate_command(
         ),
     ] = None,
     kv_cache: KvCacheOption = None,
+    measure: MeasureOption = None,
     seq_len: SeqLenOption = None,
     batch: BatchOption = 1,
+    packed: Annotated[
+        bool,
+        typer.Option(
+            "--packed",
+            help="Fine-tuning: every batch packed to --seq-len, all of one shape "
+            "[default: padded to each batch's longest].",
+        ),
+    ] = False,
     gradient_checkpointing: Annotated[
         bool | None,
         typer.Option(
@@ -188,6 +208,8 @@ def estimate_command(
       llmtrack estimate ./Qwen3-8B/config.json --precision q4_k_m --kv-cache q8_0
 
       llmtrack estimate model.gguf --seq-len 32768 --gpu "RTX 4090"
+
+      llmtrack estimate llama-3-8b --mode lora --batch 4 --measure reserved
     """
     from llmtrack.memory.models import model_to_estimate
     from llmtrack.memory.performance import Budget
@@ -214,6 +236,8 @@ def estimate_command(
         all_logits=all_logits,
         kv_cache=kv_cache,
         stack=stack,
+        measure=measure,
+        packed=packed,
     )
     catalog = session.load()
     card = session.card(catalog, vram, gpu, gpus, bandwidth, tflops)
@@ -253,6 +277,7 @@ def fits_command(
         ),
     ] = None,
     kv_cache: KvCacheOption = None,
+    measure: MeasureOption = None,
     model: Annotated[
         list[str] | None,
         typer.Option(
@@ -296,7 +321,9 @@ def fits_command(
     catalog = session.load()
     card = session.card(catalog, vram, gpu, gpus)
     if model:
-        rows = _fits_of_models(catalog, card, model, mode, precision_name, seq_len, batch, kv_cache)
+        rows = _fits_of_models(
+            catalog, card, model, mode, precision_name, seq_len, batch, kv_cache, measure
+        )
         emit(fits_listing(rows, card, seq_len, batch), out, session.current().env)
         return
     notes: list[str] = []
@@ -311,13 +338,14 @@ def fits_command(
         all_recipes,
         kv_cache,
         notes,
+        measure,
     )
     for line in notes:
         session.note(line)
     emit(fits_listing(rows, card, seq_len, batch), out, session.current().env)
 
 
-def _fits_of_models(catalog, card, names, modes, precisions, seq_len, batch, kv_cache):
+def _fits_of_models(catalog, card, names, modes, precisions, seq_len, batch, kv_cache, measure):
     from llmtrack.errors import UsageError
     from llmtrack.memory.models import fits_of, model_to_estimate
 
@@ -329,7 +357,7 @@ def _fits_of_models(catalog, card, names, modes, precisions, seq_len, batch, kv_
         for line in chosen.notes:
             session.note(line)
         models.append(chosen)
-    return fits_of(models, card, modes or (), precisions or (), seq_len, batch, kv_cache)
+    return fits_of(models, card, modes or (), precisions or (), seq_len, batch, kv_cache, measure)
 
 
 def _performance(base, result, card, engine, ram, ram_bandwidth, budget, usd_per_hour):

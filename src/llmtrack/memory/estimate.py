@@ -22,6 +22,15 @@ from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.memory.activations import training_activations, widest_layer
 from llmtrack.memory.kvcache import KV_CACHE_BITS, KV_CACHE_NOTES, cache_size
 from llmtrack.memory.layers import has_ffn, layer_groups
+from llmtrack.memory.measure import (
+    CUDA_CONTEXT_BYTES,
+    DEFAULT_MEASURE,
+    MEASURE_LABEL,
+    MEASURES,
+    allocator_cache,
+    left_out,
+    measure_named,
+)
 from llmtrack.memory.recipe import (
     DEFAULT_LORA,
     OPTIMIZER_LABEL,
@@ -35,9 +44,6 @@ from llmtrack.memory.weights import weight_bytes
 
 GIB = 1024**3
 
-# CUDA context, cuBLAS workspace and what the caching allocator holds beyond live tensors:
-# the part of nvidia-smi's figure that no tensor accounts for.
-FRAMEWORK_OVERHEAD_BYTES = int(0.5 * GIB)
 # llama.cpp on a CPU or Apple GPU: no CUDA context, a small compute scratch buffer.
 GGML_OVERHEAD_BYTES = int(0.25 * GIB)
 TIGHT_HEADROOM = 0.10  # under 10 % free is "tight"
@@ -157,14 +163,16 @@ def estimate(
         notes.append(
             "eager attention: the attention probabilities are kept in fp32 and the compute dtype"
         )
-    overhead = GGML_OVERHEAD_BYTES if prec.ggml else FRAMEWORK_OVERHEAD_BYTES
-    components["overhead"] = overhead
-    what = (
-        "llama.cpp compute buffers"
-        if prec.ggml
-        else "CUDA context, cuBLAS workspace, allocator slack"
-    )
-    notes.append(f"overhead {overhead / GIB:.2f} GiB: {what}")
+    measure = measure_named(recipe.measure)
+    if prec.ggml:
+        if recipe.measure not in (None, DEFAULT_MEASURE):
+            raise NotApplicable(
+                f"--measure {measure} is a PyTorch allocator's figure; llama.cpp has none"
+            )
+        components["compute_buffers"] = GGML_OVERHEAD_BYTES
+        notes.append(f"llama.cpp compute buffers {GGML_OVERHEAD_BYTES / GIB:.2f} GiB")
+    else:
+        _allocator_and_context(components, recipe, measure, notes)
     notes.append("sizes in GiB (1024^3 bytes), per GPU")
     paged = frozenset({"optimizer"}) if plan.optimizer == "paged-adamw" else frozenset()
     resolved = replace(
@@ -173,8 +181,40 @@ def estimate(
         seq_len=seq_len,
         optimizer=plan.optimizer,
         gradient_checkpointing=plan.checkpointing if recipe.training else None,
+        measure=measure,
     )
     return Estimate(model, resolved, {k: round(v) for k, v in components.items()}, notes, paged)
+
+
+# what is allocated and freed as a run goes, so leaves blocks in the allocator's cache
+_TRANSIENT = ("activations", "logits", "kv_cache")
+
+
+def _allocator_and_context(
+    components: dict[str, float], recipe: Recipe, measure: str, notes: list[str]
+) -> None:
+    """The two parts of a PyTorch run's figure that no tensor accounts for, each where the
+    measure counts it."""
+    skipped = left_out(measure)
+    if "allocator_cache" not in skipped:
+        variable = recipe.training and not recipe.packed
+        transient = sum(components.get(name, 0.0) for name in _TRANSIENT)
+        components["allocator_cache"] = allocator_cache(transient, variable)
+        shapes = (
+            "batches padded to their own longest sequence (--packed when every batch is "
+            "packed to --seq-len)"
+            if variable
+            else "tensors of one shape step to step"
+        )
+        notes.append(f"allocator cache: blocks PyTorch keeps for reuse, for {shapes}")
+    if "cuda_context" not in skipped:
+        components["cuda_context"] = CUDA_CONTEXT_BYTES
+        notes.append(
+            f"CUDA context {CUDA_CONTEXT_BYTES / GIB:.2f} GiB: its kernels, cuBLAS' "
+            "workspace, the driver's share"
+        )
+    others = " or ".join(m for m in MEASURES if m != measure)
+    notes.append(f"peak as {MEASURE_LABEL[measure]} (--measure {others} for the others)")
 
 
 def _architecture_notes(arch: Architecture, s: Shapes) -> list[str]:

@@ -113,6 +113,7 @@ def fits_on(
     all_recipes: bool = False,
     kv_cache: str | None = None,
     notes: list[str] | None = None,
+    measure: str | None = None,
 ) -> list[FitRow]:
     """What fits on the card, best first, then what projects report. Each mode is tried at
     its precisions (``MODE_PRECISIONS``, or ``precisions``); a model shows its best recipe
@@ -128,13 +129,19 @@ def fits_on(
                 seq_len=seq_len,
                 batch=batch,
                 kv_cache=kv_cache if r.mode == "inference" else None,
+                measure=measure,
             )
             for r in DEFAULT_RECIPES
         ]
     else:
         chosen = [
             Recipe(
-                m, p, seq_len=seq_len, batch=batch, kv_cache=kv_cache if m == "inference" else None
+                m,
+                p,
+                seq_len=seq_len,
+                batch=batch,
+                kv_cache=kv_cache if m == "inference" else None,
+                measure=measure,
             )
             for m in (modes or ["inference"])
             for p in (precisions or MODE_PRECISIONS[m])
@@ -147,7 +154,7 @@ def fits_on(
     )
     native = {b.id: b.weights_format for b in estimable(catalog) if b.weights_format}
     if "inference" in wanted and not precisions:  # each model's own format is tried too
-        own = Recipe(precision=None, seq_len=seq_len, batch=batch, kv_cache=kv_cache)
+        own = Recipe(seq_len=seq_len, batch=batch, kv_cache=kv_cache, measure=measure)
         rows = sorted_rows(rows + fit_rows([catalog.get(m) for m in native], [own], card))
     if skipped and notes is not None:
         first = next(iter(skipped.values()))

@@ -116,6 +116,7 @@ def fits_of(
     seq_len: int | None = None,
     batch: int = 1,
     kv_cache: str | None = None,
+    measure: str | None = None,
 ) -> list[FitRow]:
     """``fits --model``: every recipe (each mode at its precisions) of the models named,
     whether it fits or not; a GGUF file only as it is stored."""
@@ -127,7 +128,7 @@ def fits_of(
                     f"{model.base.name} is a GGUF file: llama.cpp inference at its own "
                     f"{model.file_precision} only, so --mode and --precision do not apply"
                 )
-            recipes = [Recipe(seq_len=seq_len, batch=batch, kv_cache=kv_cache)]
+            recipes = [Recipe(seq_len=seq_len, batch=batch, kv_cache=kv_cache, measure=measure)]
         else:
             recipes = [
                 Recipe(
@@ -136,6 +137,7 @@ def fits_of(
                     seq_len=seq_len,
                     batch=batch,
                     kv_cache=kv_cache if m == "inference" else None,
+                    measure=measure,
                 )
                 for m in (modes or MODE_PRECISIONS)
                 for p in (precisions or MODE_PRECISIONS[m])

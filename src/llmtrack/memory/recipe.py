@@ -47,6 +47,9 @@ class Recipe:
     all_logits: bool = False  # inference: logits for every prompt position, not just the last
     kv_cache: str | None = None  # the KV cache's type (KV_CACHE_TYPES); None: the compute dtype
     stack: str | None = None  # the training software (memory/stacks.py); None: the default
+    # what the peak counts (memory/measure.py): None is what nvidia-smi shows
+    measure: str | None = None
+    packed: bool = False  # training: every batch packed to seq_len, so all of one shape
 
     def __post_init__(self):
         from llmtrack.choices import choose
@@ -66,6 +69,12 @@ class Recipe:
             if self.mode == "inference":
                 raise UsageError("--stack names the software a fine-tune trains with: give --mode")
             object.__setattr__(self, "stack", stack_named(self.stack).name)
+        if self.measure is not None:
+            from llmtrack.memory.measure import measure_named
+
+            object.__setattr__(self, "measure", measure_named(self.measure))
+        if self.packed and self.mode == "inference":
+            raise UsageError("--packed says how training batches are built: give --mode")
         if self.lora_targets is not None:
             targets = choose(self.lora_targets, LORA_TARGETS, "LoRA targets")
             object.__setattr__(self, "lora_targets", targets)

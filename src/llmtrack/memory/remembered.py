@@ -24,6 +24,7 @@ ESTIMATOR_MODULES = tuple(
         "gguf_types",
         "kvcache",
         "layers",
+        "measure",
         "models",
         "performance",
         "precisions",

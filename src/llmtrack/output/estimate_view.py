@@ -37,6 +37,8 @@ def estimate_record(
         "batch": recipe.batch,
         "gpus": recipe.gpus,
         **({"stack": recipe.stack or DEFAULT_STACK} if recipe.training else {}),
+        **({"packed": True} if recipe.packed else {}),
+        "measure": recipe.measure,  # what peak_gib counts: nvidia-smi, reserved or allocated
         "peak_gib": round(result.peak_gib, 3),
         "components": {k: round(v / GIB, 3) for k, v in result.components.items()},
         # components that are paged to CPU RAM when the GPU is full, left out of peak_gib
@@ -88,7 +90,12 @@ def render_estimate(
     scale = card.memory_gib if card else result.peak_gib
     bar = "█" if env.unicode else "#"
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_footer=True)
-    table.add_column("component", footer="peak")
+    from llmtrack.memory.measure import DEFAULT_MEASURE
+
+    measure = recipe.measure or DEFAULT_MEASURE
+    table.add_column(
+        "component", footer="peak" if measure == DEFAULT_MEASURE else f"peak ({measure})"
+    )
     table.add_column("GiB", justify="right", footer=f"{result.peak_gib:.2f}")
     table.add_column(
         f"of {card.memory_gib:g} GiB" if card else "share",
