@@ -46,7 +46,8 @@ EngineOption = Annotated[
         "--engine",
         values=ENGINE_NAMES,
         before="What runs it: ",
-        after=" [default: llama.cpp for GGUF, else transformers].",
+        after=" (vllm: also what its KV cache gets of the card) "
+        "[default: llama.cpp for GGUF, else transformers].",
     ),
 ]
 StackOption = Annotated[
@@ -210,6 +211,8 @@ def estimate_command(
       llmtrack estimate model.gguf --seq-len 32768 --gpu "RTX 4090"
 
       llmtrack estimate llama-3-8b --mode lora --batch 4 --measure reserved
+
+      llmtrack estimate qwen3-8b --engine vllm --gpu "RTX 4090" --seq-len 16384
     """
     from llmtrack.memory.models import model_to_estimate
     from llmtrack.memory.performance import Budget
@@ -246,13 +249,21 @@ def estimate_command(
     for line in chosen.notes:
         session.note(line)
     result = chosen.estimate(recipe)
+    serving = None
+    if engine is not None and engine.lower() == "vllm" and recipe.mode == "inference":
+        from llmtrack.memory.serving import on_vllm
+
+        if card is None:
+            raise UsageError("vLLM sizes its KV cache from the card: give --gpu NAME or --vram")
+        assert base.architecture is not None  # the estimate above needed it
+        result, serving = on_vllm(result, base.architecture, card.memory_gib, card.label)
     budget = Budget(train_tokens, examples, epochs)
     perf = _performance(base, result, card, engine, ram, ram_bandwidth, budget, usd_per_hour)
     env = output_env(session.current().env, output)
     write_detail(
         fmt,
-        lambda: render_estimate(result, base.name, card, env, perf),
-        lambda: estimate_record(result, base.name, card, resolved_from, perf),
+        lambda: render_estimate(result, base.name, card, env, perf, serving),
+        lambda: estimate_record(result, base.name, card, resolved_from, perf, serving),
         output,
         force,
     )

@@ -31,6 +31,7 @@ ESTIMATOR_MODULES = tuple(
         "recipe",
         "remembered",
         "reproduce",
+        "serving",
         "shapes",
         "speed",
         "stacks",

@@ -7,6 +7,7 @@ from typing import Any
 from llmtrack.memory.estimate import GIB, Estimate
 from llmtrack.memory.fits import Card
 from llmtrack.memory.performance import Performance
+from llmtrack.memory.serving import Serving
 from llmtrack.output.env import Env, console
 from llmtrack.output.safe_text import safe_text
 
@@ -19,6 +20,7 @@ def estimate_record(
     card: Card | None,
     resolved_from: str | None = None,
     perf: Performance | None = None,
+    serving: Serving | None = None,
 ) -> dict[str, Any]:
     """The JSON contract: peak_gib, components (name -> GiB), assumptions, and a verdict;
     ``resolved_from`` (the name given) when the model is not what that name says exactly;
@@ -49,6 +51,15 @@ def estimate_record(
         record["card"] = {"name": card.label, "memory_gib": card.memory_gib}
         record["headroom_gib"] = round(card.memory_gib - result.peak_gib, 3)
         record["verdict"] = result.verdict(card.memory_gib)
+    if serving is not None:  # vLLM: what its KV cache gets, the rest of the card
+        record["serving"] = {
+            "engine": "vllm",
+            "kv_cache_gib": round(serving.kv_pool_bytes / GIB, 3),
+            "kv_cache_tokens": serving.kv_tokens,
+            "max_sequences": serving.max_sequences,
+            "max_num_batched_tokens": serving.batched_tokens,
+            "max_num_seqs": serving.max_num_seqs,
+        }
     if perf is not None:
         record.update(speed_record(perf))
         record["assumptions"] = [*result.assumptions, *perf.assumptions]
@@ -73,7 +84,12 @@ def speed_record(perf: Performance) -> dict[str, Any]:
 
 
 def render_estimate(
-    result: Estimate, name: str, card: Card | None, env: Env, perf: Performance | None = None
+    result: Estimate,
+    name: str,
+    card: Card | None,
+    env: Env,
+    perf: Performance | None = None,
+    serving: Serving | None = None,
 ) -> str:
     """The breakdown for a person; the names (the model's, the card's) and the assumptions,
     which quote catalog text, go through ``_inert``: shown as written, driving nothing."""
@@ -121,6 +137,12 @@ def render_estimate(
                 if free >= 0
                 else f"({-free:.2f} GiB short)"
             )
+        )
+    if serving is not None:
+        out.print(
+            f"vLLM: KV cache {serving.kv_pool_bytes / GIB:.2f} GiB (the rest of the card), "
+            f"{serving.kv_tokens:,} tokens: {serving.max_sequences} requests of "
+            f"{recipe.seq_len:,} tokens at once"
         )
     if perf is not None:
         for line in speed_lines(perf):

@@ -1,0 +1,113 @@
+"""Serving with vLLM: it takes the card up front and sizes its KV cache from what is left.
+
+vLLM (from its source, ``vllm/v1/worker/gpu_worker.py`` and ``extensible_kv_cache.py``,
+release 0.34) profiles one forward pass of ``max_num_batched_tokens`` tokens over
+``min(max_num_batched_tokens, max_num_seqs)`` dummy requests, then its sampler over one
+row of logits per request, and keeps the rest of the card for the KV cache, less a safety
+margin of ``max(1 GiB, 0.75 x the transient peak)`` and that peak itself. With the
+extensible KV cache (its default on CUDA) ``gpu_memory_utilization`` is 1.0: nvidia-smi
+shows about the whole card whatever the model. It refuses to start when the cache cannot
+hold one request of ``max_model_len`` tokens ("To serve at least one request with the
+model's max seq len ...").
+
+So for vLLM the question is not the peak but the cache: the estimate counts what vLLM
+needs besides it, and how many tokens, and sequences of ``--seq-len``, the rest holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from llmtrack.catalog.schema import Architecture
+from llmtrack.errors import NotApplicable
+from llmtrack.lazyclass import lazy_dataclass
+from llmtrack.memory.activations import widest_layer
+from llmtrack.memory.estimate import GIB, Estimate
+from llmtrack.memory.measure import CUDA_CONTEXT_BYTES
+
+# vllm/config/... get_batch_defaults for `vllm serve` (the OpenAI API server): the tokens of
+# one scheduler step and the most requests at once, by the card's memory; an A100 takes the
+# small defaults whatever its size
+_SERVER_DEFAULTS = ((160, 16384, 1024), (70, 8192, 1024), (0, 2048, 256))
+MARGIN_FLOOR_BYTES = 1 << 30  # KV_CACHE_MARGIN_FLOOR_BYTES on CUDA
+MARGIN_SHARE = 0.75  # KV_CACHE_MARGIN_FRACTION
+
+
+@lazy_dataclass(frozen=True)
+class Serving:
+    """What vLLM's KV cache gets on the card, and what that holds."""
+
+    card_gib: float
+    kv_pool_bytes: int  # the KV cache vLLM allocates: the rest of the card
+    kv_tokens: int  # how many tokens it holds
+    max_sequences: int  # how many requests of --seq-len tokens at once
+    batched_tokens: int
+    max_num_seqs: int
+
+
+def server_defaults(card_gib: float, card_label: str) -> tuple[int, int]:
+    """``max_num_batched_tokens`` and ``max_num_seqs`` as `vllm serve` picks them."""
+    if "a100" in card_label.lower():
+        return _SERVER_DEFAULTS[-1][1:]
+    for floor, tokens, seqs in _SERVER_DEFAULTS:
+        if card_gib >= floor:
+            return tokens, seqs
+    raise AssertionError("the last row's floor is 0")
+
+
+def on_vllm(
+    result: Estimate, arch: Architecture, card_gib: float, card_label: str
+) -> tuple[Estimate, Serving]:
+    """The estimate as vLLM runs it on the card, and what its KV cache holds."""
+    recipe = result.recipe
+    if recipe.mode != "inference":
+        raise NotApplicable("vLLM serves models; for fine-tuning choose --stack")
+    parts = result.components
+    if "compute_buffers" in parts:
+        raise NotApplicable("a llama.cpp format: vLLM runs 16-bit, GPTQ, AWQ, FP8 or MXFP4 weights")
+    tokens, seqs = server_defaults(card_gib, card_label)
+    requests = min(tokens, seqs)
+    act_bytes = 4 if recipe.precision == "fp32" else 2
+    activations = widest_layer(arch, 1, tokens, act_bytes, True)
+    # the sampler's logits: one row per dummy request, in the compute dtype and in fp32
+    logits = requests * (arch.vocab_size or 0) * (act_bytes + 4)
+    transient = activations + logits
+    margin = max(MARGIN_FLOOR_BYTES, MARGIN_SHARE * transient)
+    components = {
+        "weights": parts["weights"],
+        "kv_cache": parts["kv_cache"],
+        **({"state": parts["state"]} if "state" in parts else {}),
+        "activations": round(activations),
+        "logits": round(logits),
+        "vllm_margin": round(margin),
+        "cuda_context": CUDA_CONTEXT_BYTES,
+    }
+    cache = parts["kv_cache"] + parts.get("state", 0)
+    others = sum(components.values()) - cache
+    pool = max(0, int(card_gib * GIB - others))
+    # a recurrent layer's state is per request, an attention layer's cache per token
+    per_request = cache / recipe.batch
+    sequences = int(pool // per_request) if per_request else 0
+    per_token = parts["kv_cache"] / (recipe.batch * (recipe.seq_len or 1))
+    kv_tokens = int(pool / per_token) if per_token else 0
+    serving = Serving(card_gib, pool, kv_tokens, sequences, tokens, seqs)
+    notes = [n for n in result.assumptions if not n.startswith(_DROPPED)]
+    notes += [
+        f"vLLM (`vllm serve` defaults for a {card_gib:g} GiB card): profiles {tokens:,} tokens "
+        f"at once (max_num_batched_tokens) and its sampler over {requests} requests; keeps "
+        f"{margin / GIB:.2f} GiB spare (max(1 GiB, 0.75 x that peak))",
+        f"vLLM takes the whole card (gpu_memory_utilization 1.0, its default with the "
+        f"extensible KV cache): the KV cache gets {pool / GIB:.2f} GiB, {kv_tokens:,} tokens, "
+        f"{sequences} requests of {recipe.seq_len:,} at once; nvidia-smi shows about the card",
+        "vLLM's CUDA graphs are not counted (0.1 to 0.65 GiB in published logs)",
+    ]
+    if sequences < 1:
+        notes.append(
+            f"vLLM would not start: its KV cache cannot hold one request of {recipe.seq_len:,} "
+            "tokens (lower --seq-len, its --max-model-len)"
+        )
+    return replace(result, components=components, assumptions=notes, paged=frozenset()), serving
+
+
+# transformers' own terms, which vLLM's replace
+_DROPPED = ("allocator cache", "CUDA context", "peak as ", "logits for the last position")
