@@ -95,6 +95,9 @@ def test_fits_takes_the_measure(cli):
     smi, allocated = peaks(), peaks("--measure", "allocated")
     assert smi.keys() == allocated.keys()
     assert all(allocated[k] < smi[k] for k in smi)
+    caption = cli("fits", "--vram", "24GB", "--measure", "Reserved", "--format", "json").stderr
+    assert caption.rstrip().endswith("; peaks as reserved")
+    assert "peaks as" not in cli("fits", "--vram", "24GB", "--format", "json").stderr
 
 
 # --- the fixture: each figure held to the estimate of its own kind --------------------

@@ -26,7 +26,7 @@ from llmtrack.cli.options import (
 from llmtrack.errors import UsageError
 from llmtrack.memory.engines import ENGINE_NAMES
 from llmtrack.memory.kvcache import KV_CACHE_TYPES
-from llmtrack.memory.measure import DEFAULT_MEASURE, MEASURES
+from llmtrack.memory.measure import DEFAULT_MEASURE, MEASURES, measure_named
 from llmtrack.memory.precisions import EXL_FORMS, PRECISIONS
 from llmtrack.memory.recipe import LORA_TARGETS, MODES, OPTIMIZERS
 from llmtrack.memory.stacks import DEFAULT_STACK, STACK_NAMES
@@ -329,13 +329,15 @@ def fits_command(
     from llmtrack.output.listing import emit
     from llmtrack.output.listings import fits_listing
 
+    if measure is not None:
+        measure = measure_named(measure)  # as spelled here, for the caption
     catalog = session.load()
     card = session.card(catalog, vram, gpu, gpus)
     if model:
         rows = _fits_of_models(
             catalog, card, model, mode, precision_name, seq_len, batch, kv_cache, measure
         )
-        emit(fits_listing(rows, card, seq_len, batch), out, session.current().env)
+        emit(fits_listing(rows, card, seq_len, batch, measure), out, session.current().env)
         return
     notes: list[str] = []
     rows = fits_on(
@@ -353,7 +355,7 @@ def fits_command(
     )
     for line in notes:
         session.note(line)
-    emit(fits_listing(rows, card, seq_len, batch), out, session.current().env)
+    emit(fits_listing(rows, card, seq_len, batch, measure), out, session.current().env)
 
 
 def _fits_of_models(catalog, card, names, modes, precisions, seq_len, batch, kv_cache, measure):

@@ -82,7 +82,9 @@ def search_listing(hits) -> Listing:
     )
 
 
-def fits_listing(fit_rows, card, seq_len: int | None = None, batch: int = 1) -> Listing:
+def fits_listing(
+    fit_rows, card, seq_len: int | None = None, batch: int = 1, measure: str | None = None
+) -> Listing:
     from llmtrack.memory.recipe import TRAINING_SEQ_LEN
 
     tokens = (
@@ -90,6 +92,8 @@ def fits_listing(fit_rows, card, seq_len: int | None = None, batch: int = 1) -> 
         if seq_len
         else (f"the context up to 2048 tokens (inference), {TRAINING_SEQ_LEN} (training)")
     )
+    # a peak that is not nvidia-smi's says what it counts
+    counted = f"; peaks as {measure}" if measure and measure != "nvidia-smi" else ""
     rows = []
     for fit in fit_rows:
         record = {name: getattr(fit, name) for name in FIT_FIELDS}
@@ -104,8 +108,8 @@ def fits_listing(fit_rows, card, seq_len: int | None = None, batch: int = 1) -> 
         table,
         plain,
         "models",
-        title=f"{card.label} ({card.size}), batch {batch} x {tokens}",
-        notes=[f"card: {card.label}, {card.size}; batch {batch} x {tokens}"],
+        title=f"{card.label} ({card.size}), batch {batch} x {tokens}{counted}",
+        notes=[f"card: {card.label}, {card.size}; batch {batch} x {tokens}{counted}"],
     )
 
 
