@@ -139,21 +139,24 @@ def export(
             "--format",
             "-f",
             values=EXPORT_FORMATS,
-            after=" (markdown: the awesome list); default: json, or what -o FILE's extension says.",
+            after=" (markdown: the awesome list; sqlite: a database, one table per section); "
+            "default: json, or what -o FILE's extension says.",
         ),
     ] = None,
     section: Annotated[list[str] | None, section_option("Only this section (repeatable)")] = None,
     output: OutputOption = None,
     force: ForceOption = False,
 ) -> None:
-    """Export the whole catalog: JSON or YAML that loads back as a catalog, or Markdown that
-    rebuilds the awesome list from the data.
+    """Export the whole catalog: JSON or YAML that loads back as a catalog, Markdown that
+    rebuilds the awesome list from the data, or an SQLite database to query.
 
     Examples:
 
       llmtrack export --format json -o catalog.json
 
       llmtrack export --format markdown --section projects -o model-spec.md
+
+      llmtrack export -o llmtrack.db && sqlite3 llmtrack.db 'select * from projects__base_models'
     """
     from llmtrack.choices import choose_section
     from llmtrack.output.export import export_text
@@ -162,4 +165,14 @@ def export(
 
     fmt = check_format(fmt or file_format(output, EXPORT_FORMATS, "json") or "json", EXPORT_FORMATS)
     sections = [choose_section(name) for name in section] if section else SECTIONS
+    if fmt == "sqlite":
+        from llmtrack.output.sqlite_export import sqlite_bytes
+        from llmtrack.output.write import to_stdout
+
+        if to_stdout(output) and session.current().env.is_terminal:
+            raise UsageError(
+                "an SQLite database is binary: write it with -o FILE (e.g. -o llmtrack.db)"
+            )
+        write_output(sqlite_bytes(session.load(), sections), output, force)
+        return
     write_output(export_text(session.load(), fmt, sections), output, force)

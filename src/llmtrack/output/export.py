@@ -16,7 +16,7 @@ from llmtrack.catalog.store import Catalog
 from llmtrack.output.safe_text import http_url, markdown_text
 from llmtrack.units import format_cost, format_params, format_usd
 
-EXPORT_FORMATS = ("json", "yaml", "markdown")
+EXPORT_FORMATS = ("json", "yaml", "markdown", "sqlite")
 
 # How the awesome list writes the methods in its "finetune" column.
 _METHOD_LABELS = {"sft": "SFT", "lora": "LoRA", "rm": "RM", "rlhf": "RLHF", "adapter": "Adapter"}

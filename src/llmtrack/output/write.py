@@ -17,7 +17,7 @@ import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import IO, Any
 
 from llmtrack.errors import OutputError
 from llmtrack.output.env import Env
@@ -33,6 +33,9 @@ EXTENSION_FORMATS = {
     ".yml": "yaml",
     ".md": "markdown",
     ".markdown": "markdown",
+    ".db": "sqlite",
+    ".sqlite": "sqlite",
+    ".sqlite3": "sqlite",
 }
 
 # A name for an open file descriptor: written through, never renamed over.
@@ -87,7 +90,7 @@ def write_detail(
         write_output(to_yaml(record()), output, force)
 
 
-def write_output(text: str, output: str | None, force: bool = False) -> None:
+def write_output(text: str | bytes, output: str | None, force: bool = False) -> None:
     """Print to stdout, or write ``output``; an existing name needs ``force``.
 
     ``--force`` onto a symlink replaces the link, not what it points to, and onto a file
@@ -96,7 +99,12 @@ def write_output(text: str, output: str | None, force: bool = False) -> None:
     as any program's does."""
     if to_stdout(output):
         try:
-            sys.stdout.write(text)
+            if isinstance(text, bytes):  # a database: never to a terminal (the caller checks)
+                sys.stdout.flush()
+                sys.stdout.buffer.write(text)
+                sys.stdout.buffer.flush()
+            else:
+                sys.stdout.write(text)
             sys.stdout.flush()
         except BrokenPipeError:
             raise
@@ -147,12 +155,14 @@ def _links(path: str) -> Iterator[str]:
             return
 
 
-def _write_through(output: str, text: str) -> None:
+def _write_through(output: str, text: str | bytes) -> None:
     """Open and write: no temporary file, no rename. Appending, so a ``>>`` redirect behind
     ``/dev/stdout`` keeps what it had; a device or a pipe has no end to seek to."""
     try:
         fd = os.open(output, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
-        with open(fd, "w", encoding="utf-8") as handle:
+        with _opened(fd, text) as handle:
+            if isinstance(text, bytes) and os.isatty(fd):
+                raise OutputError(f"cannot write {output}: a terminal, and the output is binary")
             handle.write(text)
     except BrokenPipeError:
         raise
@@ -160,7 +170,14 @@ def _write_through(output: str, text: str) -> None:
         raise OutputError(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
-def _replace(output: str, folder: str, text: str, keep: os.stat_result | None) -> None:
+def _opened(fd: int, text: str | bytes) -> IO[Any]:
+    """The descriptor as a file for ``text``: binary for bytes, UTF-8 for text."""
+    if isinstance(text, bytes):
+        return open(fd, "wb")
+    return open(fd, "w", encoding="utf-8")
+
+
+def _replace(output: str, folder: str, text: str | bytes, keep: os.stat_result | None) -> None:
     """Write a temporary file beside ``output`` and rename it over the name. An interrupt
     (Ctrl-C, SIGTERM, SIGHUP) removes the temporary file, then ends the run as it would
     have: the name keeps what it had."""
@@ -177,7 +194,7 @@ def _replace(output: str, folder: str, text: str, keep: os.stat_result | None) -
                         except FileExistsError:
                             continue
                         temp.path = name
-                with open(fd, "w", encoding="utf-8") as handle:
+                with _opened(fd, text) as handle:
                     if keep is not None:
                         _keep_mode_and_owner(handle.fileno(), keep, output)
                     handle.write(text)
