@@ -157,6 +157,8 @@ def export(
       llmtrack export --format markdown --section projects -o model-spec.md
 
       llmtrack export -o llmtrack.db && sqlite3 llmtrack.db 'select * from projects__base_models'
+
+      llmtrack export --format csv -o catalog/      # one file per section
     """
     from llmtrack.choices import choose_section
     from llmtrack.output.export import export_text
@@ -175,4 +177,40 @@ def export(
             )
         write_output(sqlite_bytes(session.load(), sections), output, force)
         return
+    if fmt == "csv" and len(sections) > 1:
+        _csv_folder(sections, output, force)
+        return
     write_output(export_text(session.load(), fmt, sections), output, force)
+
+
+def _csv_folder(sections, output: str | None, force: bool) -> None:
+    """One CSV file per section, ``SECTION.csv``, into the folder ``-o`` names (made if it
+    is missing; its parent must exist)."""
+    import os
+
+    from llmtrack.errors import OutputError
+    from llmtrack.output.export import section_csv
+    from llmtrack.output.write import to_stdout, write_output
+
+    if to_stdout(output) or output is None or output.lower().endswith(".csv"):
+        raise UsageError(
+            "CSV holds one section: give --section NAME, or -o FOLDER for a file per section"
+        )
+    targets = [os.path.join(output, f"{section}.csv") for section in sections]
+    if not force:  # refuse before writing any, so a folder is never left half replaced
+        for target in targets:
+            if os.path.lexists(target):
+                raise OutputError(f"{target} already exists; use --force to overwrite it")
+    if not os.path.isdir(output):
+        if os.path.lexists(output):
+            raise OutputError(
+                f"cannot write {output}: not a folder (CSV writes a file per section)"
+            )
+        try:
+            os.mkdir(output)
+        except OSError as exc:
+            raise OutputError(f"cannot make folder {output}: {exc.strerror or exc}") from None
+    catalog = session.load()
+    for section, target in zip(sections, targets, strict=True):
+        write_output(section_csv(catalog, section), target, force)
+    session.note(f"wrote {len(sections)} CSV files into {output}")

@@ -16,7 +16,7 @@ from llmtrack.catalog.store import Catalog
 from llmtrack.output.safe_text import http_url, markdown_text
 from llmtrack.units import format_cost, format_params, format_usd
 
-EXPORT_FORMATS = ("json", "yaml", "markdown", "sqlite")
+EXPORT_FORMATS = ("json", "yaml", "markdown", "csv", "sqlite")
 
 # How the awesome list writes the methods in its "finetune" column.
 _METHOD_LABELS = {"sft": "SFT", "lora": "LoRA", "rm": "RM", "rlhf": "RLHF", "adapter": "Adapter"}
@@ -30,6 +30,28 @@ def catalog_data(catalog: Catalog, sections: Sequence[str]) -> dict[str, list[di
     }
 
 
+def section_csv(catalog: Catalog, section: str) -> str:
+    """One section as CSV for a spreadsheet: a column per top-level field, nested records
+    and lists as JSON, text defused against formulas as every CSV listing is."""
+    from llmtrack.catalog.records import fields_of
+    from llmtrack.catalog.sections import SECTIONS
+    from llmtrack.output.formats import render
+
+    columns = [f.name for f in fields_of(SECTIONS[section].entry_type)]
+    rows = []
+    for entry in catalog.section(section):
+        record = to_dict(entry, derived=False)
+        rows.append(
+            {
+                name: json.dumps(value, ensure_ascii=False)
+                if isinstance(value, (dict, list))
+                else value
+                for name, value in record.items()
+            }
+        )
+    return render("csv", rows, columns)
+
+
 def export_text(catalog: Catalog, fmt: str, sections: Sequence[str]) -> str:
     if fmt == "json":
         return json.dumps(catalog_data(catalog, sections), indent=2, ensure_ascii=False) + "\n"
@@ -37,6 +59,9 @@ def export_text(catalog: Catalog, fmt: str, sections: Sequence[str]) -> str:
         from llmtrack.output.formats import to_yaml
 
         return to_yaml(catalog_data(catalog, sections))
+    if fmt == "csv":
+        assert len(sections) == 1, "CSV holds one section; export_csv_folder writes several"
+        return section_csv(catalog, sections[0])
     return awesome_markdown(catalog, sections)
 
 

@@ -1,5 +1,5 @@
-"""`export --format sqlite`: a database with a table per section and a link table per
-reference, read back with Python's sqlite3 and with the sqlite3 shell."""
+"""`export --format sqlite` (a table per section and a link table per reference, read back
+with Python's sqlite3 and with the sqlite3 shell) and `--format csv` (a file per section)."""
 
 from __future__ import annotations
 
@@ -115,3 +115,39 @@ def test_an_existing_file_needs_force(tmp_path):
     assert refused.returncode == 1 and path.read_bytes() == b"mine"
     assert run("export", "-o", str(path), "--force").returncode == 0
     assert path.read_bytes().startswith(b"SQLite format 3\x00")
+
+
+# --- CSV: one file per section ---------------------------------------------------------
+
+
+def test_csv_writes_a_file_per_section_into_a_folder(cli, catalog, tmp_path):
+    import csv
+
+    folder = tmp_path / "catalog"
+    result = cli("export", "--format", "csv", "-o", str(folder))
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{s}.csv" for s in schema.SECTIONS)
+    with open(folder / "projects.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(catalog.projects)
+    vicuna = next(row for row in rows if row["id"] == "vicuna")
+    assert json.loads(vicuna["base_models"]) == list(catalog.get("vicuna").base_models)
+    # again: nothing is replaced without --force, not even the files that are missing
+    (folder / "gpus.csv").unlink()
+    again = cli("export", "--format", "csv", "-o", str(folder))
+    assert again.exit_code == 1 and "already exists" in again.stderr
+    assert not (folder / "gpus.csv").exists()
+    assert cli("export", "--format", "csv", "-o", str(folder), "--force").exit_code == 0
+
+
+def test_csv_of_one_section_goes_anywhere_and_several_need_a_folder(cli, tmp_path):
+    one = cli("export", "--format", "csv", "--section", "gpus")
+    assert one.exit_code == 0 and one.stdout.startswith("id,name,")
+    for target in ([], ["-o", str(tmp_path / "all.csv")]):
+        refused = cli("export", "--format", "csv", *target)
+        assert refused.exit_code == 2
+        assert "CSV holds one section: give --section NAME, or -o FOLDER" in refused.stderr
+    a_file = tmp_path / "taken"
+    a_file.write_text("mine")
+    clash = cli("export", "--format", "csv", "-o", str(a_file))
+    assert clash.exit_code == 1 and a_file.read_text() == "mine"
