@@ -122,7 +122,8 @@ APP_SETTINGS = dict(
         "Query a bundled, sourced catalog of affordable LLMs: base models, the projects "
         "fine-tuned on them, the papers and tools behind them, fine-tuning stages, "
         "efficient-training techniques and GPUs; and estimate what fits your card.\n\n"
-        "Example: llmtrack list --base LLaMA-7B"
+        "Example: llmtrack list --base LLaMA-7B\n\n"
+        "llmtrack help COMMAND (or COMMAND --help) shows one command's options and examples."
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -147,7 +148,11 @@ def root(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+            "--version",
+            "-V",
+            callback=_version,
+            is_eager=True,
+            help="Print the version and exit.",
         ),
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
@@ -227,7 +232,29 @@ def __dir__() -> list[str]:
 
 def main() -> None:
     """The console script and ``python -m llmtrack``."""
-    only_the_invoked_command(sys.argv[1:])()
+    args = help_as_option(sys.argv[1:])
+    only_the_invoked_command(args)(args=args)
+
+
+_ROOT_VALUES = {"--catalog"}  # root options that take a value
+
+
+def help_as_option(args: list[str]) -> list[str]:
+    """``llmtrack help [COMMAND]`` as ``llmtrack [COMMAND] --help``, as git and gh read it."""
+    words = list(args)
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word in _ROOT_VALUES:
+            i += 2
+            continue
+        if word.startswith("-"):
+            i += 1
+            continue
+        if word != "help":
+            return words
+        return [*words[:i], *words[i + 1 :], "--help"]
+    return words
 
 
 def only_the_invoked_command(args: list[str]) -> typer.Typer:
@@ -237,10 +264,9 @@ def only_the_invoked_command(args: list[str]) -> typer.Typer:
     """
     if os.environ.get("_LLMTRACK_COMPLETE"):
         return full_app()
-    root_values = {"--catalog"}  # root options that take a value
     words = iter(args)
     for word in words:
-        if word in root_values:
+        if word in _ROOT_VALUES:
             next(words, None)
         elif not word.startswith("-"):
             return build_app([word]) if word in COMMANDS else full_app()
