@@ -27,8 +27,9 @@ def _order(period: str) -> str:
 def timeline_rows(
     dated: Iterable[tuple[str, str, str]], sections: Sequence[str], by: str
 ) -> list[Row]:
-    """``dated`` holds (section, id, date) for every entry to place; one row per period that
-    has any, oldest first, with a count per section and a bar for the terminal."""
+    """``dated`` holds (section, id, date) for every entry to place; one row per period from
+    the first to the last, oldest first, an empty one too (a count of 0 says a quiet month
+    as plainly as a busy one), with a count per section and a bar for the terminal."""
     counts: dict[str, Counter] = defaultdict(Counter)
     ids: dict[str, list[str]] = defaultdict(list)
     for section, entry_id, date in dated:
@@ -37,16 +38,33 @@ def timeline_rows(
         ids[period].append(entry_id)
     busiest = max((sum(c.values()) for c in counts.values()), default=1)
     rows = []
-    for period in sorted(counts, key=_order):
+    for period in _every_period(counts, by):
         total = sum(counts[period].values())
         record = {by: period, "count": total}
         if len(sections) > 1:
             record.update({section: counts[period][section] for section in sections})
         record["ids"] = ids[period]
         # at least one block, so a month with one release is visible next to a busy one
-        bar = "█" * max(1, round(total * BAR_WIDTH / busiest))
+        bar = "█" * max(1, round(total * BAR_WIDTH / busiest)) if total else ""
         rows.append(Row(record, {**record, "chart": bar}))
     return rows
+
+
+def _every_period(periods: Iterable[str], by: str) -> list[str]:
+    """The periods given and every one between the first and the last, oldest first; a year
+    known without its month ("2023-??") keeps its place before January."""
+    found = set(periods)
+    known = sorted(p for p in found if UNKNOWN_MONTH not in p)
+    if known:
+        first, last = known[0], known[-1]
+        if by == "year":
+            found.update(str(year) for year in range(int(first), int(last) + 1))
+        else:
+            year, month = int(first[:4]), int(first[5:7])
+            while f"{year:04d}-{month:02d}" <= last:
+                found.add(f"{year:04d}-{month:02d}")
+                year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return sorted(found, key=_order)
 
 
 def field_names(sections: Sequence[str], by: str) -> list[str]:
