@@ -88,7 +88,7 @@ def test_the_commands_register_where_typer_docs_finds_them():
         if line.startswith("## `")
     }
     assert documented == set(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
-    assert len(documented) == 19
+    assert len(documented) == 20
 
 
 # --- every enumeration derived from the domain ---------------------------------------------

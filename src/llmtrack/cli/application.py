@@ -196,6 +196,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("user_commands", "schema_command"),
     "new": ("user_commands", "new_command"),
     "cache": ("user_commands", "cache_command"),
+    "config": ("config_command", "config_command"),
 }
 
 

@@ -243,7 +243,8 @@ def estimate_command(
         packed=packed,
     )
     catalog = session.load()
-    card = session.card(catalog, vram, gpu, gpus, bandwidth, tflops)
+    card = session.card(catalog, vram, gpu, gpus, bandwidth, tflops, remembered=True)
+    engine, ram = _remembered_engine_and_ram(engine, ram)
     chosen = model_to_estimate(catalog, model)
     base, resolved_from = chosen.base, chosen.resolved_from
     for line in chosen.notes:
@@ -332,7 +333,7 @@ def fits_command(
     if measure is not None:
         measure = measure_named(measure)  # as spelled here, for the caption
     catalog = session.load()
-    card = session.card(catalog, vram, gpu, gpus)
+    card = session.card(catalog, vram, gpu, gpus, remembered=True)
     if model:
         rows = _fits_of_models(
             catalog, card, model, mode, precision_name, seq_len, batch, kv_cache, measure
@@ -363,7 +364,10 @@ def _fits_of_models(catalog, card, names, modes, precisions, seq_len, batch, kv_
     from llmtrack.memory.models import fits_of, model_to_estimate
 
     if card is None:
-        raise UsageError("give the card: --vram SIZE (e.g. 24GB) or --gpu NAME")
+        raise UsageError(
+            "give the card: --vram SIZE (e.g. 24GB) or --gpu NAME, or remember one with "
+            "`llmtrack config set gpu NAME`"
+        )
     models = []
     for name in names:
         chosen = model_to_estimate(catalog, name)
@@ -371,6 +375,17 @@ def _fits_of_models(catalog, card, names, modes, precisions, seq_len, batch, kv_
             session.note(line)
         models.append(chosen)
     return fits_of(models, card, modes or (), precisions or (), seq_len, batch, kv_cache, measure)
+
+
+def _remembered_engine_and_ram(engine: str | None, ram: str | None):
+    """--engine and --ram, or what `llmtrack config` keeps for them (said on stderr)."""
+    from llmtrack import config
+
+    settings = config.read() if engine is None or ram is None else {}
+    for key, given in (("engine", engine), ("ram", ram)):
+        if given is None and key in settings:
+            session.note(f"{key} {settings[key]}: from your config")
+    return engine or settings.get("engine"), ram or settings.get("ram")
 
 
 def _performance(base, result, card, engine, ram, ram_bandwidth, budget, usd_per_hour):

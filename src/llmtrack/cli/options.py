@@ -143,7 +143,8 @@ GpuOption = Annotated[
     str | None,
     typer.Option(
         "--gpu",
-        help='A GPU preset by name, e.g. "RTX 4090" (see llmtrack gpus).',
+        help='A GPU preset by name, e.g. "RTX 4090" (see llmtrack gpus); auto: the card '
+        "this machine's nvidia-smi, rocm-smi or system_profiler reports.",
         autocompletion=complete_ids("gpus"),
     ),
 ]

@@ -70,10 +70,22 @@ def card(
     gpus: int = 1,
     bandwidth: str | None = None,
     tflops: str | None = None,
+    remembered: bool = False,
 ) -> Card | None:
     """The card the user named, or None; the size always comes back said in GiB. A preset
     brings its bandwidth, throughput and price; ``bandwidth``/``tflops`` describe a bare
-    ``--vram`` card (or override a preset's)."""
+    ``--vram`` card (or override a preset's). With ``remembered``, a card named by
+    ``llmtrack config`` stands in when none is given, and a line on stderr says so."""
+    if not vram and not gpu and remembered:
+        from llmtrack import config
+
+        settings = config.read()
+        gpu, vram = settings.get("gpu"), settings.get("vram")
+        if gpu or vram:
+            key = "gpu" if gpu else "vram"
+            note(
+                f"card {gpu or vram}: from your config (`llmtrack config unset {key}` to forget it)"
+            )
     if not vram and not gpu:
         if bandwidth or tflops:
             raise UsageError("--bandwidth and --tflops describe a card: give --vram SIZE too")
@@ -98,6 +110,8 @@ def _card(catalog: Catalog, vram: str | None, gpu: str | None, gpus: int) -> Car
     if vram:
         gib = parse_memory_gib(vram)
         return Card(f"{format_gib(gib)} card", gib, gpus)
+    if gpu and gpu.strip().lower() == "auto":
+        return _detected_card(catalog, gpus)
     entry, size = _gpu_and_size(catalog, gpu or "")
     price = entry.price
     figures = {
@@ -128,6 +142,35 @@ def _card(catalog: Catalog, vram: str | None, gpu: str | None, gpus: int) -> Car
     usable, why = usable_gib(size)
     note(f"{entry.name} {size:g} GB: {why}")
     return Card(f"{entry.name} {size:g} GB", usable, gpus, unified=True, **figures)
+
+
+def _detected_card(catalog: Catalog, gpus: int) -> Card:
+    """``--gpu auto``: the preset of the card this machine's tools report, or, when the
+    catalog has none by that name, a bare card of the memory they report."""
+    from llmtrack.detect import local_card
+    from llmtrack.errors import NotFoundError
+    from llmtrack.memory.fits import Card
+
+    found = local_card()
+    size = (
+        f" {found.memory_gib:g}gb" if found.tool == "system_profiler" and found.memory_gib else ""
+    )
+    more = f" (one of {found.gpus}; --gpus N for several)" if found.gpus > 1 else ""
+    try:
+        card = _card(catalog, None, found.name + size, gpus)
+    except (NotFoundError, UsageError):
+        if found.memory_gib is None:
+            raise UsageError(
+                f"--gpu auto: {found.tool} reports {found.name} without its memory; "
+                "give --vram SIZE"
+            ) from None
+        note(
+            f"--gpu auto: {found.name}, {found.memory_gib:.2f} GiB, from {found.tool}{more}; "
+            "no preset of that name, so no bandwidth or price (--gpu NAME for one)"
+        )
+        return Card(found.name, round(found.memory_gib, 2), gpus)
+    note(f"--gpu auto: {found.name} from {found.tool}{more}")
+    return card
 
 
 def _gpu_and_size(catalog: Catalog, text: str):

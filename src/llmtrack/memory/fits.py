@@ -120,7 +120,10 @@ def fits_on(
     per mode, the highest precision that fits (every recipe with ``all_recipes``), and
     what does not fit only with ``show_all``."""
     if card is None:
-        raise UsageError("give the card: --vram SIZE (e.g. 24GB) or --gpu NAME")
+        raise UsageError(
+            "give the card: --vram SIZE (e.g. 24GB) or --gpu NAME, or remember one with "
+            "`llmtrack config set gpu NAME`"
+        )
     wanted = list(modes) or list(MODE_PRECISIONS)
     if not modes and not precisions:
         chosen = [

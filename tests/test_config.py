@@ -1,0 +1,103 @@
+"""`llmtrack config`: a remembered card, engine and RAM, checked when set and said when used."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+
+from llmtrack import config
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+
+def test_a_remembered_card_answers_fits_and_estimate(cli):
+    assert cli("config", "set", "gpu", "RTX 4090").exit_code == 0
+    assert cli("config", "get", "gpu").stdout == "RTX 4090\n"
+    fits = cli("fits", "--format", "json")
+    assert fits.exit_code == 0, fits.stderr
+    assert "card RTX 4090: from your config" in fits.stderr
+    assert "NVIDIA GeForce RTX 4090, 24 GiB" in fits.stderr
+    assert json.loads(fits.stdout)
+    record = json.loads(cli("estimate", "llama-7b", "--format", "json").stdout)
+    assert record["card"]["name"] == "NVIDIA GeForce RTX 4090" and record["verdict"] == "fits"
+    # a card given on the command line wins, and nothing is said about the config
+    given = cli("estimate", "llama-7b", "--vram", "8GB", "--format", "json")
+    assert json.loads(given.stdout)["card"]["memory_gib"] == 8
+    assert "from your config" not in given.stderr
+
+
+def test_set_list_unset_and_the_file(cli, _isolated_environment):
+    assert cli("config", "set", "ram", "64GB").exit_code == 0
+    assert cli("config", "set", "Engine", "VLLM").exit_code == 0  # as spelled here: vllm
+    assert cli("config", "list").stdout == "ram\t64GB\nengine\tvllm\n"
+    path = _isolated_environment / "config.toml"
+    assert cli("config", "path").stdout.strip() == str(path)
+    assert tomllib.loads(path.read_text()) == {"ram": "64GB", "engine": "vllm"}
+    assert cli("config", "unset", "ram").exit_code == 0
+    assert cli("config", "list").stdout == "engine\tvllm\n"
+    missing = cli("config", "get", "ram")
+    assert missing.exit_code == 1 and "ram is not set" in missing.stderr
+
+
+def test_a_card_is_a_preset_or_a_size_not_both(cli):
+    cli("config", "set", "gpu", "t4")
+    result = cli("config", "set", "vram", "48GB")
+    assert "gpu unset" in result.stderr
+    assert cli("config", "list").stdout == "vram\t48GB\n"
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["set", "gpu", "voodoo 5"], 1, "unknown GPU 'voodoo 5'"),
+        (["set", "vram", "banana"], 2, "invalid memory size 'banana'"),
+        (["set", "colour", "blue"], 2, "unknown config key 'colour'; choose from: gpu, vram"),
+        (["set", "engine", "keras"], 2, "unknown engine 'keras'"),
+        (["set", "gpu"], 2, "usage: llmtrack config set KEY VALUE"),
+        (["set", "gpu", "  "], 2, "gpu needs a value"),
+        (["get"], 2, "usage: llmtrack config get KEY"),
+        (["list", "gpu"], 2, "usage: llmtrack config list"),
+        (["erase"], 2, "unknown config action 'erase'"),
+    ],
+)
+def test_bad_settings_are_refused_and_nothing_is_written(
+    cli, _isolated_environment, args, code, message
+):
+    result = cli("config", *args)
+    assert result.exit_code == code
+    assert message in result.stderr
+    assert not (_isolated_environment / "config.toml").exists()
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('gpu = "x', "not TOML"),
+        ("gpu = 3", "gpu must be a string"),
+        ('colour = "blue"', "unknown key 'colour'"),
+        ('vram = "lots"', "invalid memory size 'lots'"),
+    ],
+)
+def test_a_hand_edited_file_is_checked_when_read(cli, _isolated_environment, text, message):
+    (_isolated_environment / "config.toml").write_text(text, encoding="utf-8")
+    result = cli("fits")
+    assert result.exit_code == 2
+    assert str(_isolated_environment / "config.toml") in result.stderr and message in result.stderr
+
+
+def test_the_file_escapes_what_it_holds():
+    odd = {"gpu": 'RTX "4090"\\ \n\t\x01 Ω'}
+    assert tomllib.loads(config.text_of(odd)) == odd
+
+
+def test_no_card_anywhere_says_how_to_remember_one(cli):
+    result = cli("fits")
+    assert result.exit_code == 2
+    assert "llmtrack config set gpu NAME" in result.stderr
+    assert not os.listdir(os.environ["LLMTRACK_CONFIG_DIR"])
