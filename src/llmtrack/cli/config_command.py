@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from llmtrack.cli import session
-from llmtrack.cli.options import choice_argument
+from llmtrack.cli.options import choice_argument, complete_from
 from llmtrack.config import KEYS
 from llmtrack.errors import NotFoundError, UsageError
 
@@ -23,6 +23,7 @@ def config_command(
         typer.Argument(
             help="For get, set and unset: " + ", ".join(KEYS) + ".",
             metavar="KEY",
+            autocompletion=complete_from(tuple(KEYS)),
         ),
     ] = None,
     value: Annotated[
@@ -31,10 +32,8 @@ def config_command(
 ) -> None:
     """Remember the card `estimate` and `fits` answer for when you give none (and the engine
     and system RAM `estimate` uses), in config.toml in your config folder. Every run that
-    uses a remembered value says so on stderr.
-
-    Keys: gpu (a preset, as --gpu), vram (a bare size, as --vram), ram (as --ram), engine
-    (as --engine).
+    uses a remembered value says so on stderr. Each value is what the option of its name
+    takes (gpu as --gpu, vram as --vram, ...), checked when it is set.
 
     Examples:
 
