@@ -164,3 +164,17 @@ def test_batched_generation_is_under(catalog):
     c = check(catalog, rows["ob23-llama-2-7b-fp16-bs8-gen768-reserved"])
     assert c.error < -0.5  # 59 GiB reserved for 18.6 GiB of tensors
     assert c.estimated_gib * GIB < 80 * GIB
+
+
+def test_reproduce_takes_the_measure(cli):
+    def record(*extra):
+        out = cli("reproduce", "alpaca-lora", "--gpu", "rtx-4090", *extra, "--format", "json")
+        assert out.exit_code == 0, out.stderr
+        return json.loads(out.stdout)
+
+    smi, allocated = record(), record("--measure", "allocated")
+    assert smi["measure"] == "nvidia-smi" and allocated["measure"] == "allocated"
+    assert allocated["peak_gib"] < smi["peak_gib"]
+    text = cli("reproduce", "alpaca-lora", "--gpu", "rtx-4090", "--measure", "reserved").stdout
+    assert "fits, peak (reserved) " in text
+    assert "fits, peak (" not in cli("reproduce", "alpaca-lora", "--gpu", "rtx-4090").stdout

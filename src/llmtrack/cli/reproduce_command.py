@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from llmtrack.cli import session
-from llmtrack.cli.memory_commands import StackOption
+from llmtrack.cli.memory_commands import MeasureOption, StackOption
 from llmtrack.cli.options import (
     DETAIL_FORMATS,
     DetailFormatOption,
@@ -35,6 +35,7 @@ def reproduce_command(
     gpus: GpusOption = 1,
     epochs: ProjectEpochsOption = None,
     stack: StackOption = None,
+    measure: MeasureOption = None,
     usd_per_hour: UsdPerHourOption = None,
     fmt: DetailFormatOption = None,
     output: OutputOption = None,
@@ -80,5 +81,5 @@ def reproduce_command(
         )
     assert card is not None
     rate = parse_positive(usd_per_hour, "--usd-per-hour", 10**6) if usd_per_hour else None
-    record = reproduce(catalog, entry, resolution.base, card, epochs, rate, stack)
+    record = reproduce(catalog, entry, resolution.base, card, epochs, rate, stack, measure)
     write_detail(fmt, lambda: render(record), lambda: record, output, force)

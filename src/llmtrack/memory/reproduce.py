@@ -22,9 +22,11 @@ def reproduce(
     epochs: float | None = None,
     usd_per_hour: float | None = None,
     stack: str | None = None,
+    measure: str | None = None,
 ) -> dict[str, Any]:
     """The prediction and the report side by side, as one record. ``epochs``: as many as
-    the project ran where it says, else one; its token count where a source gives it."""
+    the project ran where it says, else one; its token count where a source gives it.
+    ``measure``: what the peak counts (memory/measure.py), nvidia-smi's figure by default."""
     recipe = project_recipe(project)
     if recipe is None:
         raise UsageError(f"{project.name} trained nothing llmtrack can model (its methods)")
@@ -36,7 +38,7 @@ def reproduce(
     variant = next((v for v in project.variants if v.base_model == base_id), None)
     base = catalog.get(base_id)
     seq_len = (variant.seq_len if variant else None) or recipe.seq_len or TRAINING_SEQ_LEN
-    recipe = replace(recipe, seq_len=seq_len, gpus=card.gpus, stack=stack)
+    recipe = replace(recipe, seq_len=seq_len, gpus=card.gpus, stack=stack, measure=measure)
     if card.gpus > 1 and recipe.zero is None:
         recipe = replace(recipe, zero=3)
     result = estimate_base(base, recipe)
@@ -49,6 +51,7 @@ def reproduce(
         "base_model": base.id,
         "recipe": f"{result.recipe.mode} {result.recipe.precision}, {seq_len} tokens",
         "card": {"name": card.label, "memory_gib": card.memory_gib, "gpus": card.gpus},
+        "measure": result.recipe.measure,
         "peak_gib": round(result.peak_gib, 2),
         "verdict": result.verdict(card.memory_gib),
     }
@@ -109,10 +112,11 @@ def _reported(project: schema.Project, variant) -> dict[str, Any]:
 def render(record: dict[str, Any]) -> str:
     """The comparison for a person, plain lines."""
     card = record["card"]
+    counted = "" if record["measure"] == "nvidia-smi" else f" ({record['measure']})"
     lines = [
         f"{record['project']} on {record['base_model']}: {record['recipe']}",
         f"on {card['gpus']} x {card['name']} ({card['memory_gib']:g} GiB): "
-        f"{record['verdict']}, peak {record['peak_gib']:.2f} GiB",
+        f"{record['verdict']}, peak{counted} {record['peak_gib']:.2f} GiB",
     ]
     if "train_hours" in record:
         cost = f", ${record['train_usd']:,.0f}" if "train_usd" in record else ""
