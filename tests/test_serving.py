@@ -30,6 +30,9 @@ def test_the_kv_cache_gets_the_rest_of_the_card(cli):
     used = record["peak_gib"] - parts["kv_cache"] + serving["kv_cache_gib"]
     assert used == pytest.approx(record["card"]["memory_gib"], abs=0.01)
     assert any("CUDA graphs are not counted" in line for line in record["assumptions"])
+    # transformers' own terms are gone with their components, not left to contradict vLLM's
+    for gone in ("allocator cache", "CUDA context", "peak as ", "logits for the last position"):
+        assert not any(line.startswith(gone) for line in record["assumptions"]), gone
 
 
 def test_a_request_longer_than_the_cache_holds_does_not_start(cli):
@@ -82,3 +85,8 @@ def test_other_engines_keep_the_peak(cli):
         ).stdout
     )
     assert "serving" not in plain and "allocator_cache" in plain["components"]
+
+
+def test_one_request_is_said_in_the_singular(cli):
+    text = cli("estimate", "llama-7b", "--engine", "vllm", "--gpu", "t4").stdout
+    assert "tokens: 1 request of 2,048 tokens at once" in text

@@ -16,6 +16,11 @@ _GIB_PER_UNIT = {"t": 1024.0, "g": 1.0, "m": 1 / 1024}
 SIZE_EXAMPLE = "e.g. 24GB, 24 GiB, 1.5TB or 512MiB"
 
 
+def format_count(count: int, noun: str) -> str:
+    """'1 file', '3 files', '48,833 tokens': a count with its noun, plural but for one."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def format_params(count: int | None) -> str:
     """6738415616 -> '6.74B'; 124439808 -> '124M'."""
     if count is None:

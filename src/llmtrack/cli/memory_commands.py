@@ -243,8 +243,11 @@ def estimate_command(
         packed=packed,
     )
     catalog = session.load()
-    card = session.card(catalog, vram, gpu, gpus, bandwidth, tflops, remembered=True)
-    engine, ram = _remembered_engine_and_ram(engine, ram)
+    from llmtrack import config
+
+    settings = config.read()  # once: the card, the engine and the RAM it remembers
+    card = session.card(catalog, vram, gpu, gpus, bandwidth, tflops, remembered=settings)
+    engine, ram = _remembered_engine_and_ram(engine, ram, settings)
     chosen = model_to_estimate(catalog, model)
     base, resolved_from = chosen.base, chosen.resolved_from
     for line in chosen.notes:
@@ -333,7 +336,9 @@ def fits_command(
     if measure is not None:
         measure = measure_named(measure)  # as spelled here, for the caption
     catalog = session.load()
-    card = session.card(catalog, vram, gpu, gpus, remembered=True)
+    from llmtrack import config
+
+    card = session.card(catalog, vram, gpu, gpus, remembered=config.read())
     if model:
         rows = _fits_of_models(
             catalog, card, model, mode, precision_name, seq_len, batch, kv_cache, measure
@@ -377,11 +382,8 @@ def _fits_of_models(catalog, card, names, modes, precisions, seq_len, batch, kv_
     return fits_of(models, card, modes or (), precisions or (), seq_len, batch, kv_cache, measure)
 
 
-def _remembered_engine_and_ram(engine: str | None, ram: str | None):
+def _remembered_engine_and_ram(engine: str | None, ram: str | None, settings: dict[str, str]):
     """--engine and --ram, or what `llmtrack config` keeps for them (said on stderr)."""
-    from llmtrack import config
-
-    settings = config.read() if engine is None or ram is None else {}
     for key, given in (("engine", engine), ("ram", ram)):
         if given is None and key in settings:
             session.note(f"{key} {settings[key]}: from your config")

@@ -70,17 +70,14 @@ def card(
     gpus: int = 1,
     bandwidth: str | None = None,
     tflops: str | None = None,
-    remembered: bool = False,
+    remembered: dict[str, str] | None = None,
 ) -> Card | None:
     """The card the user named, or None; the size always comes back said in GiB. A preset
     brings its bandwidth, throughput and price; ``bandwidth``/``tflops`` describe a bare
-    ``--vram`` card (or override a preset's). With ``remembered``, a card named by
-    ``llmtrack config`` stands in when none is given, and a line on stderr says so."""
+    ``--vram`` card (or override a preset's). ``remembered``: the settings of ``llmtrack
+    config``, whose card stands in when none is given (a line on stderr says so)."""
     if not vram and not gpu and remembered:
-        from llmtrack import config
-
-        settings = config.read()
-        gpu, vram = settings.get("gpu"), settings.get("vram")
+        gpu, vram = remembered.get("gpu"), remembered.get("vram")
         if gpu or vram:
             key = "gpu" if gpu else "vram"
             note(

@@ -13,6 +13,7 @@ from llmtrack.cli import session
 from llmtrack.cli.options import choice_argument, choice_option, listing
 from llmtrack.errors import UsageError
 from llmtrack.output.listing import OutputSpec
+from llmtrack.units import format_count
 
 
 @listing
@@ -57,13 +58,10 @@ def validate_command(
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     session.note(
-        f"{_plural(len(files), 'file')}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+        f"{format_count(len(files), 'file')}: {format_count(errors, 'error')}, "
+        f"{format_count(warnings, 'warning')}"
     )
     raise typer.Exit(1 if errors else 0)
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def schema_command(
@@ -161,4 +159,4 @@ def cache_command(
             from llmtrack.errors import OutputError
 
             raise OutputError(f"cannot remove {path}: {exc.strerror or exc}") from None
-    session.note(f"removed {_plural(removed, 'compiled catalog')} from {cache_dir()}")
+    session.note(f"removed {format_count(removed, 'compiled catalog')} from {cache_dir()}")

@@ -25,6 +25,7 @@ from llmtrack.memory.layers import has_ffn, layer_groups
 from llmtrack.memory.measure import (
     CUDA_CONTEXT_BYTES,
     DEFAULT_MEASURE,
+    GIB,
     MEASURE_LABEL,
     MEASURES,
     allocator_cache,
@@ -41,8 +42,6 @@ from llmtrack.memory.recipe import (
 )
 from llmtrack.memory.shapes import Linear, Shapes, ffn_linears, mixer_linears, shapes
 from llmtrack.memory.weights import weight_bytes
-
-GIB = 1024**3
 
 # llama.cpp on a CPU or Apple GPU: no CUDA context, a small compute scratch buffer.
 GGML_OVERHEAD_BYTES = int(0.25 * GIB)
@@ -165,7 +164,7 @@ def estimate(
         )
     measure = measure_named(recipe.measure)
     if prec.ggml:
-        if recipe.measure not in (None, DEFAULT_MEASURE):
+        if measure != DEFAULT_MEASURE:
             raise NotApplicable(
                 f"--measure {measure} is a PyTorch allocator's figure; llama.cpp has none"
             )

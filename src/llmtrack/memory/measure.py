@@ -12,14 +12,14 @@ or what nvidia-smi shows, and the two components that tell them apart.
   the KV cache by concatenation) shows far more in nvidia-smi than it needs; the estimate
   answers "does it fit" and leaves that growth out.
 - ``nvidia-smi`` adds what lives outside the allocator: the CUDA context with the kernels it
-  has loaded, cuBLAS' workspace and what the driver sets aside for the process. It is the
+  has loaded and cuBLAS' workspace, as nvidia-smi lists them for the process. It is the
   figure the card runs out of, so it is the default.
 
-The two components are fitted on the rows of ``tests/fixtures/memory_measurements.yaml``
-that publish the figures side by side (optimum-benchmark and DerekLiu35's quantization
-benchmark: allocated, reserved and NVML's used memory of the same runs) and on the CUDA
-context sizes listed under its ``context:`` key; ``python benchmarks/accuracy.py --fit``
-prints the fit.
+The constants are read off the rows of ``tests/fixtures/memory_measurements.yaml`` that
+publish the figures side by side (optimum-benchmark and DerekLiu35's quantization
+benchmark: allocated, reserved and NVML's used memory of the same runs) and the CUDA
+context sizes under its ``context:`` key, then chosen by a search over the whole fixture
+(``python benchmarks/accuracy.py --fit`` prints the trials).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ _LEFT_OUT = {
     "allocated": frozenset({"cuda_context", "allocator_cache"}),
 }
 
-GIB = 1024**3
+GIB = 1024**3  # every memory figure of the estimator is in these (memory/estimate.py too)
 # NVML's used memory minus max_memory_reserved: on an A100 80GB 1.39 and 1.47 GB with
 # PyTorch 2.1 (optimum-benchmark, 2023) and 1.46 GB with 2.4, of which 0.53 GB is attributed
 # to the process (DerekLiu35's benchmark, 2025); on an H100 0.94 GB, 0.71 of it the process's.

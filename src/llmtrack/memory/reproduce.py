@@ -10,6 +10,7 @@ from llmtrack.catalog import schema
 from llmtrack.catalog.store import Catalog
 from llmtrack.errors import UsageError
 from llmtrack.memory.fits import Card, can_estimate, estimate_base, project_recipe
+from llmtrack.memory.measure import DEFAULT_MEASURE
 from llmtrack.memory.performance import Budget, performance
 from llmtrack.memory.recipe import TRAINING_SEQ_LEN
 
@@ -112,7 +113,7 @@ def _reported(project: schema.Project, variant) -> dict[str, Any]:
 def render(record: dict[str, Any]) -> str:
     """The comparison for a person, plain lines."""
     card = record["card"]
-    counted = "" if record["measure"] == "nvidia-smi" else f" ({record['measure']})"
+    counted = "" if record["measure"] == DEFAULT_MEASURE else f" ({record['measure']})"
     lines = [
         f"{record['project']} on {record['base_model']}: {record['recipe']}",
         f"on {card['gpus']} x {card['name']} ({card['memory_gib']:g} GiB): "

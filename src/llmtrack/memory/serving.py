@@ -24,6 +24,7 @@ from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.memory.activations import widest_layer
 from llmtrack.memory.estimate import GIB, Estimate
 from llmtrack.memory.measure import CUDA_CONTEXT_BYTES
+from llmtrack.units import format_count
 
 # vllm/config/... get_batch_defaults for `vllm serve` (the OpenAI API server): the tokens of
 # one scheduler step and the most requests at once, by the card's memory; an A100 takes the
@@ -37,7 +38,6 @@ MARGIN_SHARE = 0.75  # KV_CACHE_MARGIN_FRACTION
 class Serving:
     """What vLLM's KV cache gets on the card, and what that holds."""
 
-    card_gib: float
     kv_pool_bytes: int  # the KV cache vLLM allocates: the rest of the card
     kv_tokens: int  # how many tokens it holds
     max_sequences: int  # how many requests of --seq-len tokens at once
@@ -90,15 +90,16 @@ def on_vllm(
     sequences = int(pool // per_request) if per_request else 0
     per_token = parts["kv_cache"] / (recipe.batch * (recipe.seq_len or 1))
     kv_tokens = int(pool / per_token) if per_token else 0
-    serving = Serving(card_gib, pool, kv_tokens, sequences, tokens, seqs)
+    serving = Serving(pool, kv_tokens, sequences, tokens, seqs)
     notes = [n for n in result.assumptions if not n.startswith(_DROPPED)]
     notes += [
         f"vLLM (`vllm serve` defaults for a {card_gib:g} GiB card): profiles {tokens:,} tokens "
         f"at once (max_num_batched_tokens) and its sampler over {requests} requests; keeps "
         f"{margin / GIB:.2f} GiB spare (max(1 GiB, 0.75 x that peak))",
         f"vLLM takes the whole card (gpu_memory_utilization 1.0, its default with the "
-        f"extensible KV cache): the KV cache gets {pool / GIB:.2f} GiB, {kv_tokens:,} tokens, "
-        f"{sequences} requests of {recipe.seq_len:,} at once; nvidia-smi shows about the card",
+        f"extensible KV cache): the KV cache gets {pool / GIB:.2f} GiB, "
+        f"{format_count(kv_tokens, 'token')}, {format_count(sequences, 'request')} of "
+        f"{recipe.seq_len:,} at once; nvidia-smi shows about the card",
         "vLLM's CUDA graphs are not counted (0.1 to 0.65 GiB in published logs)",
     ]
     if sequences < 1:

@@ -10,6 +10,7 @@ from llmtrack.memory.performance import Performance
 from llmtrack.memory.serving import Serving
 from llmtrack.output.env import Env, console
 from llmtrack.output.safe_text import safe_text
+from llmtrack.units import format_count
 
 _BAR_WIDTH = 32
 
@@ -140,9 +141,10 @@ def render_estimate(
         )
     if serving is not None:
         out.print(
-            f"vLLM: KV cache {serving.kv_pool_bytes / GIB:.2f} GiB (the rest of the card), "
-            f"{serving.kv_tokens:,} tokens: {serving.max_sequences} requests of "
-            f"{recipe.seq_len:,} tokens at once"
+            # the rest of the card, as the assumptions say; one line at 80 columns
+            f"vLLM: KV cache {serving.kv_pool_bytes / GIB:.2f} GiB, "
+            f"{format_count(serving.kv_tokens, 'token')}: "
+            f"{format_count(serving.max_sequences, 'request')} of {recipe.seq_len:,} tokens at once"
         )
     if perf is not None:
         for line in speed_lines(perf):

@@ -30,25 +30,31 @@ def catalog_data(catalog: Catalog, sections: Sequence[str]) -> dict[str, list[di
     }
 
 
-def section_csv(catalog: Catalog, section: str) -> str:
-    """One section as CSV for a spreadsheet: a column per top-level field, nested records
-    and lists as JSON, text defused against formulas as every CSV listing is."""
+def section_table(catalog: Catalog, section: str) -> tuple[list[str], list[dict]]:
+    """One section as a table, for CSV and SQLite: a column per top-level field, in the
+    record's order; a row per entry, nested records and lists as JSON text."""
     from llmtrack.catalog.records import fields_of
     from llmtrack.catalog.sections import SECTIONS
-    from llmtrack.output.formats import render
 
     columns = [f.name for f in fields_of(SECTIONS[section].entry_type)]
-    rows = []
-    for entry in catalog.section(section):
-        record = to_dict(entry, derived=False)
-        rows.append(
-            {
-                name: json.dumps(value, ensure_ascii=False)
-                if isinstance(value, (dict, list))
-                else value
-                for name, value in record.items()
-            }
-        )
+    rows = [
+        {
+            name: json.dumps(value, ensure_ascii=False)
+            if isinstance(value, (dict, list))
+            else value
+            for name, value in to_dict(entry, derived=False).items()
+        }
+        for entry in catalog.section(section)
+    ]
+    return columns, rows
+
+
+def section_csv(catalog: Catalog, section: str) -> str:
+    """One section as CSV for a spreadsheet, text defused against formulas as every CSV
+    listing is."""
+    from llmtrack.output.formats import render
+
+    columns, rows = section_table(catalog, section)
     return render("csv", rows, columns)
 
 
@@ -60,7 +66,7 @@ def export_text(catalog: Catalog, fmt: str, sections: Sequence[str]) -> str:
 
         return to_yaml(catalog_data(catalog, sections))
     if fmt == "csv":
-        assert len(sections) == 1, "CSV holds one section; export_csv_folder writes several"
+        assert len(sections) == 1, "CSV holds one section; the export command writes a folder"
         return section_csv(catalog, sections[0])
     return awesome_markdown(catalog, sections)
 

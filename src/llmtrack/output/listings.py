@@ -93,7 +93,9 @@ def fits_listing(
         else (f"the context up to 2048 tokens (inference), {TRAINING_SEQ_LEN} (training)")
     )
     # a peak that is not nvidia-smi's says what it counts
-    counted = f"; peaks as {measure}" if measure and measure != "nvidia-smi" else ""
+    from llmtrack.memory.measure import DEFAULT_MEASURE
+
+    counted = f"; peaks as {measure}" if measure and measure != DEFAULT_MEASURE else ""
     rows = []
     for fit in fit_rows:
         record = {name: getattr(fit, name) for name in FIT_FIELDS}

@@ -13,26 +13,19 @@ goes through the same safe path as every other export (``output/write.py``)."""
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import tempfile
 from collections.abc import Sequence
 
-from llmtrack.catalog import records, schema
-from llmtrack.catalog.rows import to_dict
+from llmtrack.catalog import schema
 from llmtrack.catalog.sections import SECTIONS
 from llmtrack.catalog.store import Catalog
+from llmtrack.output.export import section_table
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _value(value: object) -> object:
-    if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, ensure_ascii=False)
-    return value  # str, int, float, None; bool is an int to sqlite3
 
 
 def _column_type(values: list[object]) -> str:
@@ -69,9 +62,7 @@ def sqlite_bytes(catalog: Catalog, sections: Sequence[str]) -> bytes:
 def _fill(connection: sqlite3.Connection, catalog: Catalog, sections: Sequence[str]) -> None:
     links: dict[str, tuple[str, str, list[tuple]]] = {}  # table -> (from, to, rows)
     for section in sections:
-        entries = list(catalog.section(section))
-        names = [f.name for f in records.fields_of(SECTIONS[section].entry_type)]
-        rows = [to_dict(entry, derived=False) for entry in entries]
+        names, rows = section_table(catalog, section)  # nested values already JSON text
         columns = []
         for name in names:
             kind = _column_type([row.get(name) for row in rows])
@@ -81,15 +72,15 @@ def _fill(connection: sqlite3.Connection, catalog: Catalog, sections: Sequence[s
         marks = ", ".join("?" for _ in names)
         connection.executemany(
             f"INSERT INTO {_quote(section)} VALUES ({marks})",
-            [[_value(row.get(name)) for name in names] for row in rows],
+            [[row.get(name) for name in names] for row in rows],  # a bool is an int to sqlite3
         )
-        for entry in entries:
+        for entry in catalog.section(section):
             for path, target, ref in schema.references_of(entry):
                 # the place in its list: the id's own, or the variant's it belongs to
                 position = next((p for p in reversed(path) if isinstance(p, int)), 0)
                 table = _link_table(section, path)
                 links.setdefault(table, (section, target, []))[2].append((entry.id, ref, position))
-    for table, (source, target, rows) in links.items():
+    for table, (source, target, references) in links.items():
         source_id, target_id = _singular_id(source), _singular_id(target)
         if source_id == target_id:
             target_id = "target_" + target_id
@@ -99,4 +90,4 @@ def _fill(connection: sqlite3.Connection, catalog: Catalog, sections: Sequence[s
             f"REFERENCES {_quote(source)}(id), {_quote(target_id)} TEXT NOT NULL{target_key}, "
             '"position" INTEGER NOT NULL)'
         )
-        connection.executemany(f"INSERT INTO {_quote(table)} VALUES (?, ?, ?)", rows)
+        connection.executemany(f"INSERT INTO {_quote(table)} VALUES (?, ?, ?)", references)
