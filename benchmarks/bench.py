@@ -52,6 +52,12 @@ PIPED = {
     "sources": ["sources"],
     "fits --vram 24GB --format json": ["fits", "--vram", "24GB", "--format", "json"],
     "estimate llama-7b --format json": ["estimate", "llama-7b", "--format", "json"],
+    # speed needs a card with a bandwidth: the decode column of fits, the speed of estimate
+    'fits --gpu "RTX 4090"': ["fits", "--gpu", "RTX 4090"],
+    'estimate --gpu "RTX 4090"': [
+        *("estimate", "llama-3-8b", "--precision", "q4_k_m", "--gpu", "RTX 4090"),
+        *("--format", "json"),
+    ],
     "timeline": ["timeline"],
 }
 # The first command after installing: an empty cache folder, as on a fresh machine.

@@ -66,6 +66,36 @@ def test_search_unknown_section_is_a_usage_error(cli):
     assert result.exit_code == 2 and "unknown section 'novels'" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["chinese", "LLaMA 7B", "sharegpt", "rlhf a100", "约", "STRASSE", 'a"b', "back\\slash",
+     "zzzqqqxx", "lora", "-", "é"],
+)  # fmt: skip
+def test_search_skipping_entries_by_their_stored_text_changes_no_hit(query):
+    """``search`` leaves undecoded the entries whose stored JSON cannot hold the words; the
+    hits are exactly those of a search over every entry decoded."""
+    from llmtrack import load_catalog
+    from llmtrack.textsearch import search
+
+    skipping = load_catalog()
+    everything = load_catalog()
+    list(everything)  # every entry decoded: nothing left to skip
+    assert [h.record() for h in search(skipping, query)] == [
+        h.record() for h in search(everything, query)
+    ]
+
+
+def test_search_reads_only_the_entries_that_may_match():
+    from llmtrack import load_catalog
+    from llmtrack.textsearch import search
+
+    catalog = load_catalog()
+    search(catalog, "sharegpt")
+    decoded = sum(item is not None for name in ("projects", "base_models")
+                  for item in catalog.section(name)._items)  # fmt: skip
+    assert 0 < decoded < len(catalog.projects) // 2
+
+
 # --- completion, through typer's completion machinery ------------------------------------
 
 

@@ -180,6 +180,28 @@ def test_fits_shows_decode_speed_when_the_card_has_a_bandwidth(cli):
     assert speeds == sorted(speeds, reverse=True)
 
 
+@pytest.mark.parametrize(
+    "settings", [{}, {"seq_len": 8192, "batch": 4, "kv_cache": "q8_0"}, {"precisions": ["q4_k_m"]}]
+)
+def test_fits_remembers_decode_steps_and_gives_the_same_speeds(settings, tmp_path, monkeypatch):
+    """The card-independent half of each row's speed is kept in the cache folder; rows from
+    it equal rows worked out afresh, and a corrupt file is worked out again."""
+    from llmtrack.catalog.files import bundled_files
+    from llmtrack.catalog.load import compile_catalog
+    from llmtrack.memory.fits import Card, fits_on
+
+    monkeypatch.setenv("LLMTRACK_CACHE_DIR", str(tmp_path))
+    card = Card("RTX 4090", 24, bandwidth_gb_s=1008, tflops=165.2, half_accumulate=2.0)
+    keyed = load_catalog()
+    first = fits_on(keyed, card, **settings)
+    [memo] = list(tmp_path.glob("steps-*.json"))
+    afresh = fits_on(compile_catalog(bundled_files()), card, **settings)  # no key: no memo
+    assert fits_on(keyed, card, **settings) == first == afresh
+    assert sum(row.decode_tokens_per_s is not None for row in first) > 50
+    memo.write_bytes(b"0" * 64 + b"\n[]")
+    assert fits_on(keyed, card, **settings) == afresh
+
+
 def test_training_time_and_cost_with_a_budget(cli):
     record = json.loads(
         cli("estimate", "llama-3-8b", "--mode", "qlora", "--gpu", "rtx-4090",

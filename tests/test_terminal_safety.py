@@ -12,6 +12,8 @@ import json
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from llmtrack.errors import Problem
 from llmtrack.output.env import Env
@@ -315,3 +317,12 @@ def test_a_terminal_sees_escapes_not_sequences(evil, args):
     leftover = re.sub(r"\x1b\[[0-9;]*m", "", coloured)
     assert not UNSAFE.search(leftover), repr(UNSAFE.findall(leftover))
     assert "\\x1b]0;pwned\\x07" in leftover
+
+
+@given(st.one_of(st.text(), st.integers(), st.text(alphabet=" \t\n\xa0\u200bab\u202e\x1b")))
+def test_a_plain_cell_is_the_same_on_its_fast_path(value):
+    """``plain_cell`` returns printable single-spaced text and integers as they are,
+    skipping the whitespace join and ``safe_text``; that is exactly what they would give."""
+    from llmtrack.output.formats import plain_cell
+
+    assert plain_cell(value) == safe_text(" ".join(str(value).split()), keep_lines=False)

@@ -90,10 +90,11 @@ def search(catalog: Catalog, query: str, sections: Iterable[str] | None = None) 
     terms = query.casefold().split()
     if not terms:
         return []
-    entries = [entry for entry in catalog if entry.section in wanted]
-    hits = [hit for entry in entries if (hit := _match(entry, query, terms))]
+    chosen = [name for name in schema.SECTIONS if name in wanted]
+    candidates = [e for name in chosen for e in catalog.section(name).that_may_hold(terms)]
+    hits = [hit for entry in candidates if (hit := _match(entry, query, terms))]
     if not hits:
-        hits = _fuzzy(entries, query)
+        hits = _fuzzy([entry for name in chosen for entry in catalog.section(name)], query)
     hits.sort(key=lambda h: (-h.score, h.section, h.entry_id))
     return hits
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar
 
-from annotated_types import MinLen
-
 # re-exported: the schema is where the rest of the code finds its records
 from llmtrack.catalog.architecture import Architecture as Architecture
 from llmtrack.catalog.architecture import LatentAttention as LatentAttention
@@ -31,6 +29,7 @@ from llmtrack.catalog.records import references_of as references_of
 from llmtrack.catalog.values import (
     Access,
     Amount,
+    AtLeastOne,
     CostBound,
     Count,
     DataOrigin,
@@ -82,7 +81,7 @@ class Entry(Record):
     corrections: tuple[Correction, ...] = about(
         "where the awesome list says something its sources do not", ()
     )
-    sources: Annotated[tuple[Url, ...], MinLen(1)] = about(
+    sources: Annotated[tuple[Url, ...], AtLeastOne] = about(
         "public URLs you read for these facts, the project's own first",
         example=["https://example.org/where-you-read-it"],
     )
@@ -247,7 +246,7 @@ class Project(Entry):
 
     section: ClassVar[str] = "projects"
 
-    base_models: Annotated[tuple[Slug, ...], MinLen(1)] = about(
+    base_models: Annotated[tuple[Slug, ...], AtLeastOne] = about(
         "base model ids, e.g. [llama-7b]", example=["llama-7b"], ref="base_models"
     )
     org: Text | None = about("the organisation behind it", None, weight=2)

@@ -24,6 +24,12 @@ class SourceFile(NamedTuple):
     replaced: tuple[str, ...] = ()  # ids whose earlier entry this file replaced
 
 
+def _written_as_is(word: str) -> bool:
+    """True when JSON writes every character of ``word`` as itself: all but quotes,
+    backslashes and control characters."""
+    return not any(c in '"\\' or c < " " for c in word)
+
+
 class Entries(Sequence):
     """A section's entries, decoded one by one as they are used.
 
@@ -60,6 +66,21 @@ class Entries(Sequence):
                 item = self._fallback()[index]
             self._items[index] = item
         return item
+
+    def that_may_hold(self, words: Sequence[str]) -> Iterator[schema.Entry]:
+        """The entries whose text may hold every one of ``words`` (casefolded), leaving
+        undecoded the ones whose stored JSON cannot: a search reads a few of hundreds.
+
+        JSON keeps a string's characters as they are (the cache writes it with
+        ``ensure_ascii=False``) except for quotes, backslashes and control characters, so
+        a word without those occurs in a field only if it occurs in the entry's JSON."""
+        plain = all(_written_as_is(word) for word in words)
+        for n, item in enumerate(self._items):
+            if item is None and plain and self._encoded is not None:
+                text = self._encoded[n].decode("utf-8", "replace").casefold()
+                if not all(word in text for word in words):
+                    continue
+            yield self[n]
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)

@@ -6,13 +6,38 @@ from __future__ import annotations
 import math
 import re
 import typing
-from typing import Annotated, Literal
-
-from annotated_types import Ge, Gt, Le, Predicate
+from typing import Annotated, Any, Literal
 
 _SLUG = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
 _PARTIAL_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?", re.ASCII)
 _URL = re.compile(r"https?://\S+")
+
+
+class Checks:
+    """Constraints on a value (``annotated_types``' ``Predicate``, ``Gt``, ``Ge``, ``Le``,
+    ``MinLen``), handed to pydantic as those when it reads the schema, in validation only.
+
+    Importing annotated_types (and the typing_extensions it needs) would cost every command
+    a twelfth of typer's whole start-up, for objects only validation reads. pydantic calls
+    ``__get_pydantic_core_schema__`` on metadata it finds in ``Annotated``; this answers
+    with the schema of the same type annotated with the real constraints, in this order."""
+
+    def __init__(self, *checks: tuple[str, Any]):
+        self.checks = checks
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        import annotated_types
+
+        made = [getattr(annotated_types, kind)(value) for kind, value in self.checks]
+        return handler.generate_schema(Annotated[(source, *made)])
+
+    def __repr__(self) -> str:
+        return "Checks(" + ", ".join(f"{kind}({value!r})" for kind, value in self.checks) + ")"
+
+
+def checked(kind: Any, *checks: tuple[str, Any]) -> Any:
+    """``kind`` with these constraints: ``checked(int, ("Gt", 0))``."""
+    return Annotated[kind, Checks(*checks)]
 
 
 def is_slug(value: str) -> bool:
@@ -41,10 +66,10 @@ def is_not_blank(value: str) -> bool:
     return bool(value.translate(_INVISIBLE).strip()) and not _BIDI.search(value)
 
 
-Slug = Annotated[str, Predicate(is_slug)]
-Text = Annotated[str, Predicate(is_not_blank)]
-Url = Annotated[str, Predicate(is_url)]
-PartialDate = Annotated[str, Predicate(is_partial_date)]
+Slug = checked(str, ("Predicate", is_slug))
+Text = checked(str, ("Predicate", is_not_blank))
+Url = checked(str, ("Predicate", is_url))
+PartialDate = checked(str, ("Predicate", is_partial_date))
 
 
 def is_finite(value: float) -> bool:
@@ -55,10 +80,11 @@ def is_finite(value: float) -> bool:
 # Above any count or amount the catalog holds (parameters, tokens, examples, dollars): a
 # bound that keeps a 4,000-digit integer or 1e308 out of tables, sorts and the estimator.
 MAX_NUMBER = 10**15
-Count = Annotated[int, Gt(0), Le(MAX_NUMBER)]
-Size = Annotated[int, Ge(0), Le(MAX_NUMBER)]  # a width that may be 0 (no rotary part)
-Amount = Annotated[float, Predicate(is_finite), Ge(0), Le(MAX_NUMBER)]
-PositiveAmount = Annotated[float, Predicate(is_finite), Gt(0), Le(MAX_NUMBER)]
+Count = checked(int, ("Gt", 0), ("Le", MAX_NUMBER))
+Size = checked(int, ("Ge", 0), ("Le", MAX_NUMBER))  # a width that may be 0 (no rotary part)
+Amount = checked(float, ("Predicate", is_finite), ("Ge", 0), ("Le", MAX_NUMBER))
+PositiveAmount = checked(float, ("Predicate", is_finite), ("Gt", 0), ("Le", MAX_NUMBER))
+AtLeastOne = Checks(("MinLen", 1))  # a list that may not be empty
 
 Method = Literal[
     "sft",

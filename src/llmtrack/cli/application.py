@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 
 from llmtrack import __version__
 from llmtrack.cli import session
+from llmtrack.cli.coercion import skip_known_coercions
 from llmtrack.errors import EXIT_ERROR, EXIT_INTERRUPTED, LlmtrackError
 from llmtrack.output.env import Env
 
@@ -78,41 +79,7 @@ class OneErrorPolicy(TyperGroup):
             return _fail(message, EXIT_ERROR)
 
 
-ORIGINAL_PROCESS_VALUE: list = [None]  # typer's own, for the test that pins the shortcut
-
-
-def _coerce_only_given_values() -> None:
-    """Let typer skip building a parameter's coercion when the parameter was not given.
-
-    typer 0.29 builds a pydantic TypeAdapter for every parameter of the command being run,
-    given or not (about a millisecond each; a listing command has a dozen), then returns
-    None, or an empty list for a repeatable option. This returns the same value for an
-    optional parameter that was not given, without the build. A test pins that the
-    values, errors and defaults are unchanged; a typer without these internals is left as
-    it is."""
-    from typer import core
-
-    parameter = getattr(core, "_TyperParameter", None)
-    original = getattr(parameter, "process_value", None)
-    if parameter is None or original is None or getattr(original, "_llmtrack", False):
-        return
-    ORIGINAL_PROCESS_VALUE[0] = original
-
-    def process_value(self, ctx, value):
-        unbuilt = getattr(self, "_runtime_param", True) is None  # typer's lazy slot
-        if unbuilt and not self.required and self.callback is None:
-            if self.multiple or self.nargs == -1:
-                if value is None or value == ():
-                    return [] if value == () else ()  # what the adapter would return
-            elif value is None:
-                return None
-        return original(self, ctx, value)
-
-    process_value._llmtrack = True  # type: ignore[attr-defined]
-    parameter.process_value = process_value
-
-
-_coerce_only_given_values()
+skip_known_coercions()
 
 
 APP_SETTINGS = dict(

@@ -158,7 +158,10 @@ def fits_on(
     native = {b.id: b.weights_format for b in estimable(catalog) if b.weights_format}
     if "inference" in wanted and not precisions:  # each model's own format is tried too
         own = Recipe(seq_len=seq_len, batch=batch, kv_cache=kv_cache, measure=measure)
-        rows = sorted_rows(rows + fit_rows([catalog.get(m) for m in native], [own], card))
+        remembered = remembered_peaks(catalog, [own], card)
+        rows = sorted_rows(
+            rows + fit_rows([catalog.get(m) for m in native], [own], card, remembered)
+        )
     if skipped and notes is not None:
         first = next(iter(skipped.values()))
         notes.append(f"{len(skipped)} models left out where a recipe does not apply ({first})")
@@ -166,7 +169,10 @@ def fits_on(
         rows = _best_per_model_and_mode(rows, native)
     if not show_all:
         rows = [row for row in rows if row.fits]
-    rows = [with_speed(row, catalog.get(row.model), seq_len, batch, card, kv_cache) for row in rows]
+    from llmtrack.memory.row_speed import with_speeds
+
+    shown = {r.precision for r in chosen if r.mode == "inference" and r.precision}
+    rows = with_speeds(rows, catalog, seq_len, batch, card, kv_cache, sorted(shown))
     reported = reported_rows(catalog, card, modes or wanted, precisions)
     return rows + [row for row in reported if show_all or row.fits]
 
@@ -219,37 +225,6 @@ def fit_rows(
                 precision, peak_bytes = result.recipe.precision, result.peak_bytes
             rows.append(estimate_row(base, recipe.mode, precision, peak_bytes, card))
     return sorted_rows(rows)
-
-
-def with_speed(
-    row: FitRow,
-    base: schema.BaseModelEntry,
-    seq_len: int | None,
-    batch: int,
-    card: Card,
-    kv_cache: str | None = None,
-) -> FitRow:
-    """The row with its decode speed, for an inference row on a card whose bandwidth is
-    known (the speed at the row's context, from the default engine for its format). Worked
-    out only for the rows shown, after the best recipes are picked."""
-    if row.mode != "inference" or not card.bandwidth_gb_s or base.architecture is None:
-        return row
-    from llmtrack.memory.engines import engine_for
-    from llmtrack.memory.kvcache import KV_CACHE_BITS, kv_cache_type
-    from llmtrack.memory.precisions import precision
-    from llmtrack.memory.shapes import shapes
-    from llmtrack.memory.speed import decode_speed, hardware_of
-
-    prec = precision(row.precision or "fp16")
-    arch = base.architecture
-    context = seq_len or min(base.context_length or 2048, 2048)
-    engine = engine_for(None, prec, card.unified)
-    kv_bits = KV_CACHE_BITS[kv_cache_type(kv_cache)] if kv_cache else 16
-    speed, _ = decode_speed(
-        arch, shapes(arch), prec, hardware_of(card, card.gpus), engine, context, batch, kv_bits
-    )
-    row.decode_tokens_per_s = round(speed, 1) if speed else None
-    return row
 
 
 def estimate_row(

@@ -19,9 +19,9 @@ from llmtrack.memory.fits import (
     estimate_base,
     estimate_row,
     sorted_rows,
-    with_speed,
 )
 from llmtrack.memory.recipe import Recipe
+from llmtrack.memory.row_speed import with_speed
 
 
 class ModelToEstimate(NamedTuple):

@@ -1,6 +1,6 @@
 """Speed and cost beside an estimate: how fast the recipe runs on the card, and for a
 training budget how long and how much. One function, used by `estimate` and `reproduce`;
-`fits` puts only the decode speed on each row it shows (``fits.with_speed``)."""
+`fits` puts only the decode speed on each row it shows (``row_speed.with_speed``)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from llmtrack.catalog import schema
 from llmtrack.catalog.store import Catalog
-from llmtrack.errors import NotApplicable
+from llmtrack.errors import NotApplicable, UsageError
 from llmtrack.memory.fits import Card, estimable, estimate_base
 from llmtrack.memory.recipe import Recipe
 
@@ -31,6 +31,7 @@ ESTIMATOR_MODULES = tuple(
         "recipe",
         "remembered",
         "reproduce",
+        "row_speed",
         "serving",
         "shapes",
         "speed",
@@ -73,4 +74,42 @@ def remembered_peaks(
     digest.update(repr(list(recipes)).encode())
     return cache.remembered(
         f"estimates-{digest.hexdigest()[:32]}.json", lambda: _peaks(catalog, recipes)
+    )
+
+
+def remembered_steps(
+    catalog: Catalog,
+    precisions: Sequence[str],
+    seq_len: int | None,
+    batch: int,
+    kv_cache: str | None,
+) -> dict[str, dict[str, list]] | None:
+    """Every estimable model's decode step (``speed.DecodeStep``) at each of ``precisions``
+    and its own format, remembered per catalog, estimator and settings: the half of a
+    decode speed that does not depend on the card. None for a catalog without a key."""
+    if catalog.key is None:
+        return None
+    from hashlib import sha256
+
+    from llmtrack.catalog import cache
+    from llmtrack.memory.row_speed import step_of
+
+    wanted = sorted(set(precisions))
+    digest = sha256(catalog.key.encode() + cache.code_digest(ESTIMATOR_MODULES))
+    digest.update(repr((wanted, seq_len, batch, kv_cache)).encode())
+
+    def steps_of(base: schema.BaseModelEntry) -> dict[str, list]:
+        found = {}
+        for name in {*wanted, *([base.weights_format] if base.weights_format else [])}:
+            try:
+                step = step_of(base, name, seq_len, batch, kv_cache)
+            except (NotApplicable, UsageError):  # worked out, and said, when a row needs it
+                continue
+            if step is not None:
+                found[name] = list(step)
+        return found
+
+    return cache.remembered(
+        f"steps-{digest.hexdigest()[:32]}.json",
+        lambda: {base.id: steps_of(base) for base in estimable(catalog)},
     )

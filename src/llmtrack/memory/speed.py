@@ -10,7 +10,7 @@ and the assumptions out.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from llmtrack.catalog.schema import Architecture
 from llmtrack.lazyclass import lazy_dataclass
@@ -77,6 +77,27 @@ def read_per_token(arch: Architecture, s: Shapes, prec: Precision, batch: int) -
     return read
 
 
+class DecodeStep(NamedTuple):
+    """What one generation step of a batch reads and computes: the card-independent half of
+    a decode speed (``fits`` remembers it between runs, as it does the peaks)."""
+
+    weights: float  # bytes of weights read
+    cache: float  # bytes of KV cache and recurrent state read
+    flops: float  # the batch's matrix and attention FLOPs
+    layers: int
+
+
+def decode_step(
+    arch: Architecture, s: Shapes, prec: Precision, context: int, batch: int, kv_bits: float
+) -> DecodeStep:
+    """One step of ``batch`` sequences generating at ``context`` tokens."""
+    cache = cache_size(arch, batch, context, kv_bits)
+    flops = batch * (2 * s.active + attention_flops(arch, context, decode=True))
+    return DecodeStep(
+        read_per_token(arch, s, prec, batch), cache.kv + cache.state, flops, arch.layers
+    )
+
+
 def decode_speed(
     arch: Architecture,
     s: Shapes,
@@ -88,42 +109,44 @@ def decode_speed(
     kv_bits: float = 16,
 ) -> tuple[float | None, list[str]]:
     """Tokens per second per sequence while generating at ``context`` tokens."""
-    notes: list[str] = []
     if arch.kind == "encoder":
         return None, ["an encoder does not generate: no decode speed"]
+    return step_speed(decode_step(arch, s, prec, context, batch, kv_bits), hw, engine, batch)
+
+
+def step_speed(
+    step: DecodeStep, hw: Hardware, engine: Engine, batch: int = 1
+) -> tuple[float | None, list[str]]:
+    """Tokens per second per sequence of a decode step on these cards with this engine."""
+    notes: list[str] = []
     if not hw.bandwidth_gb_s:
         return None, ["decode speed needs the card's memory bandwidth (--bandwidth)"]
-    weights = read_per_token(arch, s, prec, batch)
-    cache = cache_size(arch, batch, context, kv_bits)
-    step_bytes = weights + cache.kv + cache.state
+    weights = step.weights
     cards = hw.gpus if engine.split == "tensor" else 1  # layer split: one card at a time
     bandwidth = hw.bandwidth_gb_s * GB * cards * engine.decode_bandwidth
     if cards > 1:
         bandwidth *= engine.tensor_parallel
-    seconds = step_bytes / bandwidth
+    seconds = (weights + step.cache) / bandwidth
     offloaded = _offloaded_share(hw, weights)
     if offloaded:
         ram = (hw.ram_bandwidth_gb_s or 0) * GB * engine.decode_bandwidth
         if not ram:
             return None, ["layers in system RAM: give its bandwidth (--ram-bandwidth)"]
-        seconds = (weights * (1 - offloaded) + cache.kv + cache.state) / bandwidth
+        seconds = (weights * (1 - offloaded) + step.cache) / bandwidth
         seconds += weights * offloaded / ram
         notes.append(
             f"{offloaded:.0%} of the weights read from system RAM at {hw.ram_bandwidth_gb_s:g} GB/s"
         )
     if hw.tflops:  # a large batch is bound by the matrix products instead
-        flops = batch * (2 * s.active + attention_flops(arch, context, decode=True))
-        compute = flops / (hw.tflops * 1e12 * cards * engine.prefill_compute)
+        compute = step.flops / (hw.tflops * 1e12 * cards * engine.prefill_compute)
         if compute > seconds:
             notes.append(f"batch {batch}: bound by tensor throughput, not bandwidth")
             seconds = compute
-    overhead = arch.layers * engine.layer_overhead_us * 1e-6
-    seconds += overhead
-    cached = (cache.kv + cache.state) / 2**30
+    seconds += step.layers * engine.layer_overhead_us * 1e-6
     notes.append(
-        f"decode reads {weights / 2**30:.2f} GiB of weights and {cached:.2f} GiB of cache per "
-        f"step at {engine.decode_bandwidth:.0%} of {hw.bandwidth_gb_s:g} GB/s, plus "
-        f"{engine.layer_overhead_us:g} us per layer ({engine.name})"
+        f"decode reads {weights / 2**30:.2f} GiB of weights and {step.cache / 2**30:.2f} GiB "
+        f"of cache per step at {engine.decode_bandwidth:.0%} of {hw.bandwidth_gb_s:g} GB/s, "
+        f"plus {engine.layer_overhead_us:g} us per layer ({engine.name})"
     )
     return 1 / seconds, notes
 

@@ -37,12 +37,20 @@ def check_format(fmt: str, allowed: Sequence[str] = FORMATS) -> str:
 # --- cell text -----------------------------------------------------------------
 
 
+def _single_spaced(text: str) -> bool:
+    return "  " not in text and text[:1] != " " and text[-1:] != " "
+
+
 def plain_cell(value: Any) -> str:
     """Machine formats: nothing hidden, lists joined with ';', no tabs or newlines, and no
     control, bidirectional or zero-width character (shown as an escape, see ``safe_text``):
     a TSV in a terminal or a pager is read by a person too."""
     if value is None:
         return ""
+    if type(value) is str and value.isprintable() and _single_spaced(value):
+        return value  # the common case, already as safe_text and the join would leave it
+    if type(value) is int:
+        return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value == int(value):
