@@ -267,7 +267,7 @@ def test_output_dash_means_stdout(cli):
 def test_no_command_shows_the_help():
     result = run()
     assert result.returncode == 0
-    assert "Usage: llmtrack" in result.stdout and "estimate" in result.stdout
+    assert "USAGE\n  llmtrack COMMAND" in result.stdout and "estimate" in result.stdout
     assert result.stderr == ""
 
 

@@ -13,10 +13,10 @@ import warnings
 from typing import Annotated
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from llmtrack import __version__
-from llmtrack.cli import session
+from llmtrack.cli import session, shell_completion
 from llmtrack.cli.coercion import skip_known_coercions
 from llmtrack.errors import EXIT_ERROR, EXIT_INTERRUPTED, LlmtrackError
 from llmtrack.output.env import Env
@@ -35,8 +35,18 @@ class OneErrorPolicy(TyperGroup):
             code = self._run(args, prog_name, extra)
         sys.exit(code)
 
+    def format_help(self, ctx, formatter) -> None:
+        from llmtrack.cli.help import group_help
+
+        env = session.current().env
+        ctx.color = env.colour or None  # click strips escapes off a pipe unless told
+        formatter.write(group_help(ctx, self, COMMAND_HEADINGS, env.width, env.colour))
+
     def _run(self, args, prog_name, extra) -> int:
         try:
+            if completion := shell_completion.requested(list(args or sys.argv[1:])):
+                shell_completion.run(completion)  # before click: it takes an optional SHELL
+                return 0
             code = super().main(args, prog_name or "llmtrack", **extra)
             sys.stdout.flush()  # a full disk or a closed reader shows here, not at exit
             return code if isinstance(code, int) else 0
@@ -51,8 +61,9 @@ class OneErrorPolicy(TyperGroup):
         except (typer.Abort, KeyboardInterrupt):
             return EXIT_INTERRUPTED
         except typer.TyperException as exc:  # typer's own usage errors: bad option values
-            if type(exc).__name__ == "NoArgsIsHelpError":
-                return 0  # a bare `llmtrack`: typer has printed the help
+            if type(exc).__name__ == "NoArgsIsHelpError":  # a bare `llmtrack`: the help
+                sys.stdout.write(exc.ctx.get_help() + "\n")  # type: ignore[attr-defined]
+                return 0
             context = getattr(exc, "ctx", None)
             hint = f" (see '{context.command_path} --help')" if context else ""
             return _fail(f"{exc.format_message()}{hint}", exc.exit_code)
@@ -79,6 +90,17 @@ class OneErrorPolicy(TyperGroup):
             return _fail(message, EXIT_ERROR)
 
 
+class HelpfulCommand(TyperCommand):
+    """A command whose help is ``llmtrack.cli.help``'s, not typer's rich table."""
+
+    def format_help(self, ctx, formatter) -> None:
+        from llmtrack.cli.help import command_help
+
+        env = session.current().env
+        ctx.color = env.colour or None  # click strips escapes off a pipe unless told
+        formatter.write(command_help(ctx, self, env.width, env.colour))
+
+
 skip_known_coercions()
 
 
@@ -88,9 +110,13 @@ APP_SETTINGS = dict(
     help=(
         "Query a bundled, sourced catalog of affordable LLMs: base models, the projects "
         "fine-tuned on them, the papers and tools behind them, fine-tuning stages, "
-        "efficient-training techniques and GPUs; and estimate what fits your card.\n\n"
-        "Example: llmtrack list --base LLaMA-7B\n\n"
-        "llmtrack help COMMAND (or COMMAND --help) shows one command's options and examples."
+        "efficient-training techniques and GPUs; and estimate what fits your card, how fast "
+        "it runs and what a fine-tune costs.\n\n"
+        "Examples:\n\n"
+        "llmtrack list --base LLaMA-7B\n"
+        "llmtrack show vicuna\n"
+        'llmtrack estimate llama-3-8b --mode qlora --gpu "RTX 4090"\n'
+        "llmtrack fits --vram 24GB"
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -127,6 +153,7 @@ def root(
         list[str] | None,
         typer.Option(
             "--catalog",
+            metavar="FILE",
             help="Load this catalog file (YAML or JSON) over the bundled one (repeatable; "
             "after the config folder and LLMTRACK_CATALOG).",
         ),
@@ -167,6 +194,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# the headings the root's help lists the commands under, in COMMANDS' order
+COMMAND_HEADINGS: dict[str, tuple[str, ...]] = {
+    "catalog commands": (
+        *("list", "bases", "refs", "stages", "techniques", "gpus"),
+        *("search", "show", "compare", "export", "timeline"),
+    ),
+    "estimator commands": ("estimate", "fits", "reproduce"),
+    "your catalogs and settings": ("sources", "validate", "schema", "new", "cache", "config"),
+}
+
+
 def build_app(names: list[str] | None = None) -> typer.Typer:
     """The app with these commands (every command when None). A run that names its command
     builds only that one: typer works out every registered command's parameters before it
@@ -176,7 +214,9 @@ def build_app(names: list[str] | None = None) -> typer.Typer:
     built.callback()(root)
     for name in names or COMMANDS:
         module, function = COMMANDS[name]
-        built.command(name)(getattr(importlib.import_module(f"llmtrack.cli.{module}"), function))
+        built.command(name, cls=HelpfulCommand)(
+            getattr(importlib.import_module(f"llmtrack.cli.{module}"), function)
+        )
     return built
 
 

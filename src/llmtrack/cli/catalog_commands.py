@@ -39,6 +39,7 @@ def list_projects(
         typer.Option(
             "--base",
             "-b",
+            metavar="NAME",
             help="Built on this base model: id, name or family (repeatable: any).",
             autocompletion=complete_ids("base_models"),
         ),
@@ -52,7 +53,9 @@ def list_projects(
     org: OrgOption = None,
     license_text: Annotated[
         str | None,
-        typer.Option("--license", help="Code, weights or data license contains this text."),
+        typer.Option(
+            "--license", metavar="TEXT", help="Code, weights or data license contains this text."
+        ),
     ] = None,
     commercial: Annotated[
         bool,
@@ -64,31 +67,42 @@ def list_projects(
     data_origin: Annotated[
         list[str] | None,
         choice_option(
-            "--data-origin", values=DATA_ORIGINS, before="Training data origin (repeatable: any): "
+            "--data-origin",
+            values=DATA_ORIGINS,
+            metavar="ORIGIN",
+            before="Training data origin (repeatable: any): ",
         ),
     ] = None,
     lang: Annotated[
         list[str] | None,
         typer.Option(
             "--lang",
+            metavar="LANG",
             help="Training data language: an ISO 639-1 code or its name, e.g. zh, chinese, "
             "en (repeatable: any).",
         ),
     ] = None,
     max_cost: Annotated[
         str | None,
-        typer.Option("--max-cost", help="Known total cost at most this many USD, e.g. 500."),
+        typer.Option(
+            "--max-cost", metavar="USD", help="Known total cost at most this many USD, e.g. 500."
+        ),
     ] = None,
     since: SinceOption = None,
     until: UntilOption = None,
     vram: Annotated[
         str | None,
-        typer.Option("--vram", help="Only projects whose training recipe fits a card this big."),
+        typer.Option(
+            "--vram",
+            metavar="SIZE",
+            help="Only projects whose training recipe fits a card this big.",
+        ),
     ] = None,
     gpu: Annotated[
         str | None,
         typer.Option(
             "--gpu",
+            metavar="NAME",
             help="Only projects whose training recipe fits this GPU.",
             autocompletion=complete_ids("gpus"),
         ),
@@ -135,6 +149,7 @@ def list_bases(
         str | None,
         typer.Option(
             "--family",
+            metavar="NAME",
             help="Family name, e.g. LLaMA, Pythia, OPT.",
             autocompletion=complete_families,
         ),
@@ -148,6 +163,7 @@ def list_bases(
         str | None,
         typer.Option(
             "--params",
+            metavar="RANGE",
             help="Size or range: 7B (the 7B class, within 10 %), 6B..13B, ..1B, 30B..; "
             "a count without a unit is exact.",
         ),
@@ -255,7 +271,8 @@ def list_techniques(
 @listing
 def list_gpus(
     min_memory: Annotated[
-        str | None, typer.Option("--min-memory", help="At least this much memory, e.g. 24GB.")
+        str | None,
+        typer.Option("--min-memory", metavar="SIZE", help="At least this much memory, e.g. 24GB."),
     ] = None,
     since: SinceOption = None,
     until: UntilOption = None,

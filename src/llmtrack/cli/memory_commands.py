@@ -7,6 +7,14 @@ from typing import Annotated
 import typer
 
 from llmtrack.cli import session
+from llmtrack.cli.estimator_options import (
+    BandwidthOption,
+    EngineOption,
+    KvCacheOption,
+    MeasureOption,
+    StackOption,
+    TflopsOption,
+)
 from llmtrack.cli.options import (
     DETAIL_FORMATS,
     BatchOption,
@@ -24,60 +32,10 @@ from llmtrack.cli.options import (
     listing,
 )
 from llmtrack.errors import UsageError
-from llmtrack.memory.engines import ENGINE_NAMES
-from llmtrack.memory.kvcache import KV_CACHE_TYPES
-from llmtrack.memory.measure import DEFAULT_MEASURE, MEASURES, measure_named
+from llmtrack.memory.measure import measure_named
 from llmtrack.memory.precisions import EXL_FORMS, PRECISIONS
 from llmtrack.memory.recipe import LORA_TARGETS, MODES, OPTIMIZERS
-from llmtrack.memory.stacks import DEFAULT_STACK, STACK_NAMES
 from llmtrack.output.listing import OutputSpec
-
-BandwidthOption = Annotated[
-    str | None,
-    typer.Option("--bandwidth", help="The card's memory bandwidth, e.g. 1008GB/s (with --vram)."),
-]
-TflopsOption = Annotated[
-    str | None,
-    typer.Option("--tflops", help="Its dense BF16/FP16 tensor TFLOPS, e.g. 165 (with --vram)."),
-]
-EngineOption = Annotated[
-    str | None,
-    choice_option(
-        "--engine",
-        values=ENGINE_NAMES,
-        before="What runs it: ",
-        after=" (vllm: also what its KV cache gets of the card) "
-        "[default: llama.cpp for GGUF, else transformers].",
-    ),
-]
-StackOption = Annotated[
-    str | None,
-    choice_option(
-        "--stack",
-        values=STACK_NAMES,
-        before="Fine-tuning: the software it trains with (what it keeps, how fast): ",
-        after=f" [default: {DEFAULT_STACK}].",
-    ),
-]
-MeasureOption = Annotated[
-    str | None,
-    choice_option(
-        "--measure",
-        values=MEASURES,
-        before="What the peak counts: ",
-        after=" (torch.cuda.max_memory_reserved / max_memory_allocated) "
-        f"[default: {DEFAULT_MEASURE}, what the card runs out of].",
-    ),
-]
-KvCacheOption = Annotated[
-    str | None,
-    choice_option(
-        "--kv-cache",
-        values=KV_CACHE_TYPES,
-        before="Inference: the KV cache's type: ",
-        after=" [default: the compute dtype, 16-bit].",
-    ),
-]
 
 
 def estimate_command(
@@ -122,7 +80,10 @@ def estimate_command(
         ),
     ] = None,
     lora_rank: Annotated[
-        int | None, typer.Option("--lora-rank", min=1, help="LoRA rank [default: 8; 64 for qlora].")
+        int | None,
+        typer.Option(
+            "--lora-rank", metavar="N", min=1, help="LoRA rank [default: 8; 64 for qlora]."
+        ),
     ] = None,
     lora_targets: Annotated[
         str | None,
@@ -140,13 +101,19 @@ def estimate_command(
     ] = None,
     gpus: GpusOption = 1,
     zero: Annotated[
-        int | None, typer.Option("--zero", help="DeepSpeed ZeRO stage 0-3 for multi-GPU training.")
+        int | None,
+        typer.Option(
+            "--zero", metavar="STAGE", help="DeepSpeed ZeRO stage 0-3 for multi-GPU training."
+        ),
     ] = None,
     fsdp: Annotated[
         bool, typer.Option("--fsdp", help="PyTorch FSDP full sharding (like ZeRO-3).")
     ] = False,
     group_size: Annotated[
-        int, typer.Option("--group-size", help="GPTQ group size (-1: one scale per column).")
+        int,
+        typer.Option(
+            "--group-size", metavar="N", help="GPTQ group size (-1: one scale per column)."
+        ),
     ] = 128,
     eager_attention: Annotated[
         bool,
@@ -169,20 +136,34 @@ def estimate_command(
     engine: EngineOption = None,
     ram: Annotated[
         str | None,
-        typer.Option("--ram", help="System RAM for layers that do not fit the GPU, e.g. 64GB."),
+        typer.Option(
+            "--ram",
+            metavar="SIZE",
+            help="System RAM for layers that do not fit the GPU, e.g. 64GB.",
+        ),
     ] = None,
     ram_bandwidth: Annotated[
         str | None,
-        typer.Option("--ram-bandwidth", help="Its bandwidth, e.g. 90GB/s (dual-channel DDR5)."),
+        typer.Option(
+            "--ram-bandwidth",
+            metavar="RATE",
+            help="Its bandwidth, e.g. 90GB/s (dual-channel DDR5).",
+        ),
     ] = None,
     train_tokens: Annotated[
         int | None,
-        typer.Option("--train-tokens", min=1, max=10**15, help="Training budget in tokens."),
+        typer.Option(
+            "--train-tokens", metavar="N", min=1, max=10**15, help="Training budget in tokens."
+        ),
     ] = None,
     examples: Annotated[
         int | None,
         typer.Option(
-            "--examples", min=1, max=10**12, help="Training budget in examples of --seq-len."
+            "--examples",
+            metavar="N",
+            min=1,
+            max=10**12,
+            help="Training budget in examples of --seq-len.",
         ),
     ] = None,
     epochs: EpochsOption = 1.0,
@@ -297,6 +278,7 @@ def fits_command(
         list[str] | None,
         typer.Option(
             "--model",
+            metavar="MODEL",
             help="Only these models, every recipe (repeatable): a catalog name, a "
             "config.json or .gguf file, or a Hugging Face repo id.",
             autocompletion=complete_ids("base_models", "projects"),

@@ -33,6 +33,7 @@ def choice_option(
     before: str = "",
     after: str = ".",
     forms: Sequence[str] = (),
+    metavar: str | None = None,
 ) -> typer.models.OptionInfo:
     """An option that takes one of ``values``: its help names every one and completion
     offers them, so neither can leave a value out. ``forms`` are patterns it also takes
@@ -41,6 +42,7 @@ def choice_option(
         *names,
         help=f"{before}{listed([*values, *forms])}{after}",
         autocompletion=complete_from(values),
+        metavar=metavar,
     )
 
 
@@ -79,6 +81,24 @@ def complete_families(incomplete: str) -> list[str]:
     return [name for name in families if normalize(name).startswith(normalize(incomplete))]
 
 
+def complete_fields(ctx: typer.Context, incomplete: str) -> list[str]:
+    """--fields: the command's fields (and all), after the last comma of a list."""
+    from llmtrack.output.listings import command_fields
+
+    done, comma, last = incomplete.rpartition(",")
+    names = [*command_fields(ctx.info_name or ""), *([] if comma else ["all"])]
+    return [f"{done}{comma}{name}" for name in names if name.startswith(last)]
+
+
+def complete_sort_keys(ctx: typer.Context, incomplete: str) -> list[str]:
+    """--sort: the command's fields, -KEY for descending."""
+    from llmtrack.output.listings import command_fields
+
+    sign = "-" if incomplete.startswith("-") else ""
+    names = command_fields(ctx.info_name or "")
+    return [sign + name for name in names if name.startswith(incomplete.removeprefix("-"))]
+
+
 def _shared(name: str, default, annotation) -> inspect.Parameter:
     return inspect.Parameter(
         name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
@@ -91,6 +111,7 @@ OutputOption = Annotated[
     typer.Option(
         "--output",
         "-o",
+        metavar="FILE",
         help="Write to FILE instead of stdout ('-' is stdout); its extension picks the format.",
     ),
 ]
@@ -106,11 +127,13 @@ _OUTPUT_OPTIONS = [
     _shared("force", False, ForceOption),
     _shared("sort", None, Annotated[list[str] | None, typer.Option(
         "--sort", "-s",
+        metavar="KEY", autocompletion=complete_sort_keys,
         help="Sort by KEY (repeatable); -KEY sorts descending. Missing values go last.")]),
     _shared("limit", None, Annotated[int | None, typer.Option(
-        "--limit", "-n", min=0, help="Show at most N rows.")]),
+        "--limit", "-n", metavar="N", min=0, help="Show at most N rows.")]),
     _shared("fields", None, Annotated[str | None, typer.Option(
-        "--fields", help="Comma-separated columns to show, e.g. id,name,params.")]),
+        "--fields", metavar="LIST", autocompletion=complete_fields,
+        help="Comma-separated columns to show, e.g. id,name,params; all: every field.")]),
 ]  # fmt: skip
 
 
@@ -132,32 +155,46 @@ def section_option(help_text: str) -> typer.models.OptionInfo:
     return choice_option("--section", values=SECTIONS, before=f"{help_text}: ")
 
 
-OrgOption = Annotated[str | None, typer.Option("--org", help="Organisation contains this text.")]
-SinceOption = Annotated[str | None, typer.Option("--since", help="On or after DATE (ISO).")]
-UntilOption = Annotated[str | None, typer.Option("--until", help="On or before DATE (ISO).")]
+OrgOption = Annotated[
+    str | None, typer.Option("--org", metavar="TEXT", help="Organisation contains this text.")
+]
+SinceOption = Annotated[
+    str | None, typer.Option("--since", metavar="DATE", help="On or after DATE (ISO).")
+]
+UntilOption = Annotated[
+    str | None, typer.Option("--until", metavar="DATE", help="On or before DATE (ISO).")
+]
 VramOption = Annotated[
     str | None,
-    typer.Option("--vram", help="Memory of one card, e.g. 24GB (GiB, as nvidia-smi counts)."),
+    typer.Option(
+        "--vram", metavar="SIZE", help="Memory of one card, e.g. 24GB (GiB, as nvidia-smi counts)."
+    ),
 ]
 GpuOption = Annotated[
     str | None,
     typer.Option(
         "--gpu",
+        metavar="NAME",
         help='A GPU preset by name, e.g. "RTX 4090" (see llmtrack gpus); auto: the card '
         "this machine's nvidia-smi, rocm-smi or system_profiler reports.",
         autocompletion=complete_ids("gpus"),
     ),
 ]
 GpusOption = Annotated[
-    int, typer.Option("--gpus", min=1, help="Number of GPUs (memory is per GPU).")
+    int, typer.Option("--gpus", metavar="N", min=1, help="Number of GPUs (memory is per GPU).")
 ]
 SeqLenOption = Annotated[
     int | None,
     typer.Option(
-        "--seq-len", min=1, help="Tokens per sequence [default: context up to 2048; 512 to train]."
+        "--seq-len",
+        metavar="TOKENS",
+        min=1,
+        help="Tokens per sequence [default: context up to 2048; 512 to train].",
     ),
 ]
-BatchOption = Annotated[int, typer.Option("--batch", min=1, help="Sequences per batch (per GPU).")]
+BatchOption = Annotated[
+    int, typer.Option("--batch", metavar="N", min=1, help="Sequences per batch (per GPU).")
+]
 DETAIL_FORMATS = ("text", "json", "yaml")
 DetailFormatOption = Annotated[
     str | None,
@@ -165,18 +202,21 @@ DetailFormatOption = Annotated[
 ]
 _EPOCHS = {"min": 0.001, "max": 10**6}
 EpochsOption = Annotated[
-    float, typer.Option("--epochs", **_EPOCHS, help="Passes over the training data.")
+    float, typer.Option("--epochs", metavar="N", **_EPOCHS, help="Passes over the training data.")
 ]
 # reproduce: None runs as many epochs as the project did
 ProjectEpochsOption = Annotated[
     float | None,
     typer.Option(
         "--epochs",
+        metavar="N",
         **_EPOCHS,
         help="Passes over the data [default: as many as the project ran, else 1].",
     ),
 ]
 UsdPerHourOption = Annotated[
     str | None,
-    typer.Option("--usd-per-hour", help="Price of a GPU-hour [default: the preset's]."),
+    typer.Option(
+        "--usd-per-hour", metavar="USD", help="Price of a GPU-hour [default: the preset's]."
+    ),
 ]

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from llmtrack.cli import session
-from llmtrack.cli.memory_commands import MeasureOption, StackOption
+from llmtrack.cli.estimator_options import MeasureOption, StackOption
 from llmtrack.cli.options import (
     DETAIL_FORMATS,
     DetailFormatOption,

@@ -93,6 +93,7 @@ def new_command(
         str | None,
         typer.Option(
             "--from-config",
+            metavar="FILE",
             help="base_models: fill the entry in from a config.json, a .gguf file or a "
             "Hugging Face repo id (architecture and parameter count).",
         ),

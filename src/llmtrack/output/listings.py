@@ -137,3 +137,15 @@ def sources_listing(catalog: Catalog) -> Listing:
         }
         rows.append(records.Row(record, record))
     return Listing(rows, lambda: SOURCE_FIELDS, SOURCE_FIELDS, SOURCE_FIELDS, "files")
+
+
+def command_fields(command: str) -> Sequence[str]:
+    """The fields a listing command's --fields and --sort take (for completion)."""
+    for section, info in SECTIONS.items():
+        if info.command == command:
+            return records.field_names(section)
+    if command == "timeline":
+        from llmtrack.timeline import DEFAULT_SECTIONS, field_names
+
+        return field_names(DEFAULT_SECTIONS, "month")
+    return {"search": SEARCH_FIELDS, "fits": FIT_FIELDS, "sources": SOURCE_FIELDS}.get(command, ())

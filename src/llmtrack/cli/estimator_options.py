@@ -1,0 +1,67 @@
+"""The estimator's own options, shared by estimate, fits and reproduce: every value they
+take comes from the estimator's constants."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from llmtrack.cli.options import choice_option
+from llmtrack.memory.engines import ENGINE_NAMES
+from llmtrack.memory.kvcache import KV_CACHE_TYPES
+from llmtrack.memory.measure import DEFAULT_MEASURE, MEASURES
+from llmtrack.memory.stacks import DEFAULT_STACK, STACK_NAMES
+
+BandwidthOption = Annotated[
+    str | None,
+    typer.Option(
+        "--bandwidth",
+        metavar="RATE",
+        help="The card's memory bandwidth, e.g. 1008GB/s (with --vram).",
+    ),
+]
+TflopsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--tflops", metavar="N", help="Its dense BF16/FP16 tensor TFLOPS, e.g. 165 (with --vram)."
+    ),
+]
+EngineOption = Annotated[
+    str | None,
+    choice_option(
+        "--engine",
+        values=ENGINE_NAMES,
+        before="What runs it: ",
+        after=" (vllm: also what its KV cache gets of the card) "
+        "[default: llama.cpp for GGUF, else transformers].",
+    ),
+]
+StackOption = Annotated[
+    str | None,
+    choice_option(
+        "--stack",
+        values=STACK_NAMES,
+        before="Fine-tuning: the software it trains with (what it keeps, how fast): ",
+        after=f" [default: {DEFAULT_STACK}].",
+    ),
+]
+MeasureOption = Annotated[
+    str | None,
+    choice_option(
+        "--measure",
+        values=MEASURES,
+        before="What the peak counts: ",
+        after=" (torch.cuda.max_memory_reserved / max_memory_allocated) "
+        f"[default: {DEFAULT_MEASURE}, what the card runs out of].",
+    ),
+]
+KvCacheOption = Annotated[
+    str | None,
+    choice_option(
+        "--kv-cache",
+        values=KV_CACHE_TYPES,
+        before="Inference: the KV cache's type: ",
+        after=" [default: the compute dtype, 16-bit].",
+    ),
+]
