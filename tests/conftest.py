@@ -63,7 +63,7 @@ def pytest_collection_modifyitems(items):
     for item in items:
         function = getattr(item, "function", None)
         names = set(getattr(getattr(function, "__code__", None), "co_names", ()))
-        if names & {"run", "on_a_terminal", "subprocess", "Popen"}:
+        if names & {"run", "on_a_terminal", "on_a_terminal_with_stderr", "subprocess", "Popen"}:
             item.add_marker(pytest.mark.slow)
 
 

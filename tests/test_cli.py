@@ -9,6 +9,7 @@ import json
 import pytest
 
 from tests.conftest import run
+from tests.terminal import on_a_terminal, visible
 
 # Projects of the awesome list trained on LLaMA-7B, as their own sources state (Phoenix is
 # not one: the list says LLaMA, but Phoenix is BLOOMZ; Koala is 13B only).
@@ -312,35 +313,6 @@ def test_errors_in_a_real_process_have_no_traceback():
     assert "Traceback" not in result.stderr
 
 
-def on_a_terminal(*args: str, columns: int = 120, env=None) -> tuple[int, str]:
-    """Run llmtrack with stdout on a pseudo-terminal, as a person at a prompt sees it."""
-    import os
-    import pty
-    import subprocess
-    import sys
-
-    leader, follower = pty.openpty()
-    base = {**os.environ, "COLUMNS": str(columns), "TERM": "xterm"}
-    base.pop("NO_COLOR", None)
-    env = {**base, **(env or {})}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "llmtrack", *args], stdout=follower, stderr=subprocess.PIPE, env=env
-    )
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # the process closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    process.wait(timeout=60)
-    os.close(leader)
-    return process.returncode, b"".join(chunks).decode()
-
-
 def test_a_terminal_gets_a_table():
     code, screen = on_a_terminal("list", "--base", "llama-7b")
     assert code == 0
@@ -367,13 +339,6 @@ def test_every_listing_command_is_a_table_on_a_terminal(command, expected):
     assert code == 0
     assert "─" in screen and "\t" not in screen
     assert expected in screen
-
-
-def visible(screen: str) -> str:
-    """What a person sees: the text without its colour and style escapes."""
-    import re
-
-    return re.sub(r"\x1b\[[0-9;]*m", "", screen)
 
 
 def test_a_narrow_terminal_keeps_the_id_whole():

@@ -22,7 +22,7 @@ def test_a_remembered_card_answers_fits_and_estimate(cli):
     fits = cli("fits", "--format", "json")
     assert fits.exit_code == 0, fits.stderr
     assert "card RTX 4090: from your config" in fits.stderr
-    assert "NVIDIA GeForce RTX 4090, 24 GiB" in fits.stderr
+    assert "NVIDIA GeForce RTX 4090 (24 GiB), batch 1" in fits.stderr
     assert json.loads(fits.stdout)
     record = json.loads(cli("estimate", "llama-7b", "--format", "json").stdout)
     assert record["card"]["name"] == "NVIDIA GeForce RTX 4090" and record["verdict"] == "fits"

@@ -23,6 +23,8 @@ class Section(NamedTuple):
     # its first reference, the paper it rests on
     date_field: str | None
     related: tuple[str, ...] = ()  # values derived from other entries (``rows.related``)
+    # the table columns never dropped to fit a narrow terminal: what says which entry it is
+    kept_columns: tuple[str, ...] = ("id",)
 
 
 SECTIONS: dict[str, Section] = {
@@ -56,8 +58,9 @@ SECTIONS: dict[str, Section] = {
                 "cost.total_usd",
                 "released",
             ),
-            ("id", "base_models", "methods", "hardware", "cost.total_usd", "name"),
+            ("id", "name", "base_models", "methods", "hardware", "cost.total_usd"),
             "released",
+            kept_columns=("id", "name"),
         ),
         Section(
             "references",
@@ -80,6 +83,7 @@ SECTIONS: dict[str, Section] = {
             ("id", "name", "methods", "projects", "paper_date"),
             None,
             ("projects", "paper_date"),
+            ("id", "name"),
         ),
         Section(
             "techniques",
@@ -88,9 +92,10 @@ SECTIONS: dict[str, Section] = {
             "techniques",
             schema.Technique,
             ("id", "name", "category", "paper_date", "memory_effect"),
-            ("id", "category", "paper_date", "memory_effect", "name"),
+            ("id", "name", "category", "paper_date", "memory_effect"),
             None,
             ("paper_date",),
+            ("id", "name"),
         ),
         Section(
             "gpus",

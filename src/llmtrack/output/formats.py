@@ -109,6 +109,7 @@ def render(
     title: str | None = None,
     highlights: Sequence[tuple[str, int, int] | None] | None = None,
     env=None,
+    kept: Sequence[str] = ("id",),
 ) -> str:
     """Rows (flat dicts) in the given format. JSON/YAML print ``records`` (nested) when given;
     a table marks ``highlights`` (per row: column, start, end) in bold."""
@@ -147,7 +148,7 @@ def render(
         from llmtrack.output.env import Env
         from llmtrack.output.table import render_table
 
-        return render_table(rows, columns, env or Env.detect(), title, highlights)
+        return render_table(rows, columns, env or Env.detect(), title, highlights, kept)
     raise UsageError(f"unknown format {fmt!r}")
 
 

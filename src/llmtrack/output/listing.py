@@ -43,6 +43,7 @@ class Listing:
     title: str | None = None
     highlight: Callable[[Row], Highlight | None] | None = None
     notes: list[str] = field(default_factory=list)  # said on stderr, before the rows
+    kept: Sequence[str] = ("id",)  # table columns never dropped to fit the terminal
 
 
 def emit(listing: Listing, out: OutputSpec, env: Env) -> None:
@@ -61,11 +62,22 @@ def emit(listing: Listing, out: OutputSpec, env: Env) -> None:
     rows = query.shape(listing.rows, sort_keys, out.limit)
     for message in listing.notes:
         note(message)
+    if listing.title and fmt != "table":  # a table shows it as its title: said once
+        note(listing.title)
     if not rows:
         note(f"No {listing.noun} match.")
     # JSON and YAML keep the whole nested record unless the user picked fields
     nested = None if out.fields else [row.record for row in rows]
     marks = [listing.highlight(row) for row in rows] if listing.highlight else None
     flat: list[dict[str, Any]] = [row.flat for row in rows]
-    text = render(fmt, flat, chosen, records=nested, title=listing.title, highlights=marks, env=env)
+    text = render(
+        fmt,
+        flat,
+        chosen,
+        nested,
+        listing.title,
+        marks,
+        env,
+        kept=[c for c in listing.kept if c in chosen],
+    )
     write_output(text, out.output, out.force)

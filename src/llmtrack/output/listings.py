@@ -26,7 +26,10 @@ FIT_FIELDS = (
     "source",
     "note",
 )
-_FIT_TABLE = ("model", "mode", "precision", "peak_gib", "headroom_gib", "verdict", "note")
+# the parameter count is what the rows are ranked by; the model and verdict are never hidden
+# (the speed, when known, goes after the verdict: headroom is the first to go, peak and card say it)
+_FIT_TABLE = ("model", "params", "mode", "precision", "peak_gib", "verdict", "headroom_gib", "note")
+_FIT_KEPT = ("model", "verdict")
 _FIT_PLAIN = ("kind", "model", "mode", "precision", "peak_gib", "headroom_gib", "verdict", "source")
 _SPEED = "decode_tokens_per_s"
 SOURCE_FIELDS = ("path", "layer", "entries", "replaced")
@@ -51,9 +54,8 @@ def section_listing(
     decided = [key for key in added if key != "variant" and key.rsplit(".", 1)[-1] != "base"]
     if decided:  # what decided the selection comes right after who: a narrow terminal drops
         # columns from the right, and these are what `--vram` was asked for
-        who = 2 if "variant" in table else 1
-        rest = [c for c in table[who:] if c != "name"]
-        table = [*table[:who], *decided, *rest]
+        who = [c for c in table if c in info.kept_columns or c == "variant"]
+        table = [*who, *decided, *[c for c in table if c not in who]]
     return Listing(
         rows,
         lambda: [*records.field_names(section), *added],
@@ -61,6 +63,7 @@ def section_listing(
         (*info.plain_columns, *added),
         info.plural,
         notes=list(notes),
+        kept=info.kept_columns,
     )
 
 
@@ -79,6 +82,7 @@ def search_listing(hits) -> Listing:
         SEARCH_FIELDS,
         "entries",
         highlight=lambda row: spans[id(row)],
+        kept=("id", "match"),
     )
 
 
@@ -111,7 +115,7 @@ def fits_listing(
         plain,
         "models",
         title=f"{card.label} ({card.size}), batch {batch} x {tokens}{counted}",
-        notes=[f"card: {card.label}, {card.size}; batch {batch} x {tokens}{counted}"],
+        kept=_FIT_KEPT,
     )
 
 
@@ -123,7 +127,8 @@ def timeline_listing(timeline) -> Listing:
     notes = []
     if timeline.undated:
         notes.append(f"{timeline.undated} entries with no known date are left out.")
-    return Listing(timeline.rows, lambda: names, table, plain, "releases", notes=notes)
+    kept = (by, "count", "chart")
+    return Listing(timeline.rows, lambda: names, table, plain, "releases", notes=notes, kept=kept)
 
 
 def sources_listing(catalog: Catalog) -> Listing:
@@ -136,7 +141,8 @@ def sources_listing(catalog: Catalog) -> Listing:
             "replaced": list(source.replaced),
         }
         rows.append(records.Row(record, record))
-    return Listing(rows, lambda: SOURCE_FIELDS, SOURCE_FIELDS, SOURCE_FIELDS, "files")
+    fields = SOURCE_FIELDS
+    return Listing(rows, lambda: fields, fields, fields, "files", kept=("path",))
 
 
 def command_fields(command: str) -> Sequence[str]:

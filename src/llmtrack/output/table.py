@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from llmtrack.output.env import Env, console
@@ -21,24 +21,34 @@ def render_table(
     env: Env,
     title: str | None = None,
     highlights: Sequence[tuple[str, int, int] | None] | None = None,
+    kept: Sequence[str] = ("id",),
 ) -> str:
     """A rich table that fits the terminal: columns drop from the right until the rest read
-    well, the id never wraps, and short values (dates, numbers) stay on one line. Cells are
-    made safe by ``human_cell`` (no control characters), and the title here (as Text, so a
-    "[" in a GPU's name is not read as markup)."""
+    well, except the ``kept`` ones (id, name, verdict), and a dim line below says what was
+    hidden and how to see it. Numbers are right-aligned with one count of decimals per
+    column; a list that needs wrapping gets an item per line, never a break after a comma.
+    Cells are made safe by ``human_cell`` (no control characters), and the title here (as
+    Text, so a "[" in a GPU's name is not read as markup)."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    width = env.width
-    cells = {c: [human_cell(c, row.get(c), row) for row in rows] for c in columns}
+    numeric = {c for c in columns if _is_numeric(row.get(c) for row in rows)}
+    cells = {c: _column_cells(c, rows, c in numeric) for c in columns}
+    longest = {c: max((_widest(t) for t in cells[c]), default=0) for c in columns}
+    # a column that never wraps (the id, numbers, short values) needs its longest cell
+    whole = {c for c in columns if c in kept[:1] or c in numeric or longest[c] <= _SHORT_CELL}
     wanted = {
-        c: max(min(len(c), _SHORT_CELL), *(min(len(text), _WRAP_AT) for text in cells[c]))
+        c: max(min(len(c), _SHORT_CELL), longest[c] if c in whole else min(longest[c], _WRAP_AT))
         for c in columns
     }
-    shown = list(columns)
-    while len(shown) > 2 and sum(wanted[c] + 1 for c in shown) > width:
-        shown.pop()
+    shown = _fitting(list(columns), wanted, env.width, kept)
+    spare = env.width - sum(wanted[c] + 1 for c in shown)
+    for c in shown:  # room left: whole headers, left to right
+        if c in whole and spare > 0:
+            grown = min(len(c), wanted[c] + spare)
+            spare -= max(grown - wanted[c], 0)
+            wanted[c] = max(grown, wanted[c])
     # no cell padding (a space between columns comes from the box): padding wraps every cell
     # in another renderable, which costs a third of the rendering time
     table = Table(
@@ -50,12 +60,15 @@ def render_table(
         show_edge=False,
     )
     for column in shown:
-        short = column == "id" or max((len(t) for t in cells[column]), default=0) <= _SHORT_CELL
         table.add_column(
             column,
-            no_wrap=short,
-            overflow="ellipsis" if short else "fold",
-            min_width=min(len(column), _SHORT_CELL),
+            no_wrap=column in whole,
+            overflow="ellipsis" if column in whole else "fold",
+            # a whole column is as wide as its longest cell (a longer header is cut short);
+            # rich would otherwise size it by the header and then crop the values
+            width=wanted[column] if column in whole else None,
+            min_width=None if column in whole else min(len(column), _SHORT_CELL),
+            justify="right" if column in numeric else "left",
             style="cyan" if column == "id" else None,
         )
     for n in range(len(rows)):
@@ -67,7 +80,69 @@ def render_table(
         table.add_row(*line)
     out = console(env)
     out.print(table)
+    hidden = [c for c in columns if c not in shown]
+    if hidden:
+        out.print(Text(hidden_line(hidden), style="dim"))
     return out.file.getvalue()
+
+
+def hidden_line(hidden: Sequence[str]) -> str:
+    count = f"{len(hidden)} column{'s' if len(hidden) > 1 else ''}"
+    return f"{count} hidden to fit: {', '.join(hidden)} (--fields to pick, --format tsv for all)"
+
+
+def _fitting(columns: list[str], wanted: dict[str, int], width: int, kept: Sequence[str]):
+    """The columns that fit, dropping from the right any that is not kept."""
+    shown = list(columns)
+    while sum(wanted[c] + 1 for c in shown) > width:
+        droppable = [c for c in shown if c not in kept]
+        if not droppable or len(shown) <= 2:
+            break
+        shown.remove(droppable[-1])
+    return shown
+
+
+def _is_numeric(values: Iterable[Any]) -> bool:
+    present = [v for v in values if v is not None]
+    return bool(present) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in present
+    )
+
+
+def _column_cells(column: str, rows: Sequence[dict[str, Any]], numeric: bool) -> list[str]:
+    """The column's cells as shown: floats with the column's count of decimals (up to 2, as
+    many as its values have), lists too long for one line an item per line."""
+    if numeric and not column.endswith(_FORMATTED):
+        values = [row.get(column) for row in rows]
+        places = max((_decimals(v) for v in values if isinstance(v, float)), default=0)
+        return ["-" if v is None else f"{v:,.{places}f}" if places else _whole(v) for v in values]
+    cells = []
+    for row in rows:
+        value = row.get(column)
+        if isinstance(value, list | tuple) and len(value) > 1:
+            items = [human_cell(column, [item], row) for item in value]
+            joined = ", ".join(items)
+            cells.append(joined if len(joined) <= _WRAP_AT else "\n".join(items))
+        else:
+            cells.append(human_cell(column, value, row))
+    return cells
+
+
+# numeric columns human_cell writes in its own way: 6.74B parameters, $600
+_FORMATTED = ("params", "tokens", "usd", "usd_per_hour")
+
+
+def _decimals(value: float) -> int:
+    text = f"{value:.2f}".rstrip("0")
+    return len(text.partition(".")[2])
+
+
+def _whole(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) else str(value)
+
+
+def _widest(text: str) -> int:
+    return max(map(len, text.split("\n")))
 
 
 def _moved(value: Any, mark: tuple[str, int, int]) -> tuple[int, int]:

@@ -1,0 +1,95 @@
+"""Every screen as a person sees it on a terminal at 120, 80 and 60 columns: nothing that
+says which entry a row is, or whether it fits, is ever dropped; what is hidden is said."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from llmtrack.output.env import Env
+from llmtrack.output.table import render_table
+from tests.terminal import on_a_terminal, on_a_terminal_with_stderr, visible
+
+WIDTHS = [120, 80, 60]
+
+
+def header_of(screen: str) -> list[str]:
+    lines = visible(screen).splitlines()
+    rule = next(i for i, line in enumerate(lines) if line.startswith("─"))
+    return lines[rule - 1].split()
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+@pytest.mark.parametrize(
+    "args, kept",
+    [
+        (("list",), ["id", "name"]),
+        (("list", "--vram", "24GB"), ["id", "name"]),
+        (("fits", "--gpu", "RTX 4090"), ["model", "params", "verdict"]),
+        (("fits", "--vram", "24GB", "--all"), ["model", "verdict"]),
+        (("gpus",), ["id"]),
+        (("bases",), ["id", "params"]),
+        (("techniques",), ["id", "name"]),
+        (("search", "sharegpt"), ["id", "match"]),
+        (("timeline",), ["month", "count", "chart"]),
+    ],
+)
+def test_a_table_never_drops_what_says_which_row_it_is(args, kept, columns):
+    code, screen = on_a_terminal(*args, columns=columns)
+    assert code == 0
+    header = header_of(screen)
+    assert [c for c in kept if c in header] == kept, f"{args} at {columns}: {header}"
+    lines = visible(screen).splitlines()
+    assert all(len(line.rstrip()) <= columns for line in lines), "wider than the terminal"
+    hidden = [line for line in lines if "hidden to fit" in line]
+    if columns == 60 and args[0] in ("list", "fits", "gpus"):
+        assert hidden, "columns were dropped without a word"
+        assert "\x1b[2m" in screen  # the line is dim
+
+
+def test_the_hidden_line_names_the_columns_and_how_to_get_them():
+    rows = [{"id": "a", "name": "x", "wide_one": "y" * 30, "wide_two": "z" * 30}]
+    text = render_table(rows, ["id", "name", "wide_one", "wide_two"], Env(True, 20), kept=["id"])
+    said = " ".join(text.split())
+    assert "2 columns hidden to fit: wide_one, wide_two" in said
+    assert "--fields" in said and "--format tsv" in said
+
+
+def test_ids_are_never_cut_on_a_narrow_terminal():
+    code, screen = on_a_terminal("gpus", columns=60)
+    assert code == 0
+    from llmtrack import load_catalog
+
+    shown = visible(screen)
+    for gpu in load_catalog().gpus:
+        assert re.search(rf"^{re.escape(gpu.id)} ", shown, re.MULTILINE), gpu.id
+    assert "…" not in "".join(line.split()[0] for line in shown.splitlines()[2:] if line)
+
+
+def test_numbers_are_right_aligned_with_one_count_of_decimals():
+    rows = [{"id": "a", "peak": 21.15, "n": 7}, {"id": "b", "peak": 4.1, "n": 1024}]
+    text = render_table(rows, ["id", "peak", "n"], Env(True, 80))
+    lines = [line.rstrip() for line in text.splitlines() if line.startswith(("a ", "b "))]
+    assert lines[0].endswith("21.15    7") and lines[1].endswith(" 4.10 1024")
+
+
+def test_a_list_is_never_broken_at_a_comma():
+    rows = [{"id": "a", "methods": ["sft", "quantization", "continued-pretraining"]}]
+    text = render_table(rows, ["id", "methods"], Env(True, 30))
+    cells = [line[2:].strip() for line in text.splitlines()[2:] if line.strip()]
+    assert cells == ["sft", "quantization", "continued-pretraining"]
+    short = render_table(
+        [{"id": "a", "methods": ["sft", "lora"]}], ["id", "methods"], Env(True, 30)
+    )
+    assert "sft, lora" in short  # a short list stays on its line
+
+
+def test_fits_says_the_card_once_on_a_terminal_and_on_stderr_in_a_pipe(cli):
+    code, screen, stderr = on_a_terminal_with_stderr("fits", "--gpu", "RTX 4090", columns=120)
+    assert code == 0
+    assert "NVIDIA GeForce RTX 4090 (24 GiB)" in visible(screen)
+    assert "RTX 4090" not in stderr
+    piped = cli("fits", "--gpu", "RTX 4090")
+    assert "NVIDIA GeForce RTX 4090 (24 GiB)" in piped.stderr
+    assert piped.stderr.count("RTX 4090") == 1
