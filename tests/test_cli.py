@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -166,9 +167,14 @@ def test_show_json_is_one_object_with_derived_links(cli):
     assert "alpaca" in data["projects"]
 
 
-def test_show_prints_every_field_with_unknowns_marked(cli):
+def test_show_hides_empty_fields_and_all_shows_them_as_unknown(cli):
     text = cli("show", "gpt-4").stdout
-    assert "params" in text and "unknown" in text
+    fields = text.split("\nNotes\n")[0]
+    assert "\nparams " not in fields and "unknown" not in fields
+    assert "empty fields hidden (--all shows them)" in text
+    everything = cli("show", "gpt-4", "--all").stdout
+    assert re.search(r"^params +unknown$", everything, re.MULTILINE)
+    assert "hidden" not in everything.split("Notes")[0]
 
 
 # --- errors as the user sees them --------------------------------------------------

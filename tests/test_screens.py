@@ -93,3 +93,76 @@ def test_fits_says_the_card_once_on_a_terminal_and_on_stderr_in_a_pipe(cli):
     piped = cli("fits", "--gpu", "RTX 4090")
     assert "NVIDIA GeForce RTX 4090 (24 GiB)" in piped.stderr
     assert piped.stderr.count("RTX 4090") == 1
+
+
+# --- show and compare: pages of the right length ------------------------------------------
+
+
+def test_show_in_a_pipe_neither_wraps_nor_pads_and_keeps_urls_whole(cli):
+    text = cli("show", "phoenix", env={"COLUMNS": "60"}).stdout
+    lines = text.splitlines()
+    assert len(lines) < 70  # it was 104, most of them 'unknown'
+    assert not [line for line in lines if line != line.rstrip()], "a padded line"
+    from llmtrack import load_catalog
+
+    phoenix = load_catalog().get("phoenix")
+    for number, url in enumerate(phoenix.sources, 1):
+        assert f"{number}. {url}" in lines
+    assert any(len(line) > 60 for line in lines)  # prose is not wrapped to COLUMNS
+    order = [text.index(heading) for heading in ("\nNotes\n", "\nCorrections", "\nSources\n")]
+    assert order == sorted(order), "sources and corrections come last"
+
+
+@pytest.mark.parametrize("columns", [80, 60])
+def test_show_on_a_terminal_wraps_prose_and_links_urls_whole(columns):
+    code, screen = on_a_terminal("show", "phoenix", columns=columns)
+    assert code == 0
+    links = re.findall(r"\x1b\]8;[^;]*;([^\x1b]+)\x1b\\", screen)
+    assert "https://github.com/FreedomIntelligence/LLMZoo" in links  # a link (OSC 8), whole
+    plain = re.sub(r"\x1b\]8;[^\x1b]*\x1b\\", "", visible(screen))
+    long = [line for line in plain.splitlines() if len(line.rstrip()) > columns]
+    assert all("https://" in line for line in long), long  # only a URL may run past the edge
+    code, screen = on_a_terminal("show", "phoenix", columns=columns, env={"NO_COLOR": "1"})
+    assert "\x1b" not in screen  # no colour, no link escapes
+
+
+def test_show_gives_a_base_model_its_memory_at_a_glance(cli):
+    import json
+
+    text = cli("show", "llama-7b").stdout
+    block = text.split("\nMemory", 1)[1].split("\n\n", 1)[0]
+    estimate = json.loads(cli("estimate", "llama-7b", "--format", "json").stdout)
+    weights = estimate["components"]["weights"]
+    assert f"fp16 {weights:.1f} GiB" in block and "int8 " in block and "nf4 " in block
+    assert "GiB per 1,000 tokens" in block
+    assert "llmtrack estimate llama-7b --gpu NAME" in block
+    assert "\nMemory" not in cli("show", "gpt-4").stdout  # closed weights: no estimate
+
+
+@pytest.mark.parametrize("columns", [120, 80, 60])
+def test_compare_of_three_projects_is_a_page_not_hundreds_of_lines(columns):
+    code, screen = on_a_terminal("compare", "alpaca", "vicuna", "koala", columns=columns)
+    assert code == 0
+    lines = visible(screen).splitlines()
+    assert len(lines) < 100  # 445 at 80 columns before
+    assert all(len(line.rstrip()) <= columns for line in lines)
+    assert "--long shows it whole" in visible(screen)
+    code, whole = on_a_terminal("compare", "alpaca", "vicuna", "koala", "--long", columns=80)
+    assert len(whole.splitlines()) > 2 * len(lines)
+
+
+def test_compare_drops_rows_no_entry_has_and_picks_fields(cli):
+    tsv = cli("compare", "alpaca", "vicuna", "--format", "tsv").stdout
+    for line in tsv.splitlines()[1:]:
+        cells = line.split("\t")
+        assert any(cells[1:3]), f"a row neither entry has: {line}"
+    picked = cli("compare", "alpaca", "vicuna", "--fields", "org,methods", "--format", "tsv")
+    assert [line.split("\t")[0] for line in picked.stdout.splitlines()] == [
+        "field",
+        "org",
+        "methods",
+    ]
+    every = cli("compare", "alpaca", "vicuna", "--fields", "all", "--format", "tsv").stdout
+    assert len(every.splitlines()) > len(tsv.splitlines())
+    wrong = cli("compare", "alpaca", "vicuna", "--fields", "nosuch")
+    assert wrong.exit_code == 2 and "unknown field 'nosuch'" in wrong.stderr

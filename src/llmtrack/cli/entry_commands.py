@@ -61,12 +61,18 @@ def show(
     fmt: DetailFormatOption = None,
     output: OutputOption = None,
     force: ForceOption = False,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Also the empty fields, as unknown (text only).")
+    ] = False,
 ) -> None:
-    """Show one entry: every field, what it links to, corrections and sources.
+    """Show one entry: the fields it has a value for, what it links to, for a base model
+    its memory at a glance, then notes, corrections and sources.
 
     Examples:
 
       llmtrack show vicuna
+
+      llmtrack show phoenix --all
 
       llmtrack show "LLaMA 7B" --format json
 
@@ -87,7 +93,7 @@ def show(
         session.note(f"{entry.name} on {catalog.get(resolution.base).name}")
     write_detail(
         fmt,
-        lambda: render_detail(entry, catalog, env),
+        lambda: render_detail(entry, catalog, env, everything),
         lambda: detail_record(entry, catalog),
         output,
         force,
@@ -107,12 +113,27 @@ def compare(
     ] = None,
     output: OutputOption = None,
     force: ForceOption = False,
+    fields: Annotated[
+        str | None,
+        typer.Option(
+            "--fields",
+            metavar="LIST",
+            help="Comma-separated fields to compare, e.g. org,methods; all: every field "
+            "[default: those any of the entries has a value for].",
+        ),
+    ] = None,
+    long: Annotated[
+        bool, typer.Option("--long", help="Long text whole, not cut to one line (table).")
+    ] = False,
 ) -> None:
-    """Compare entries side by side: one row per field, differences highlighted.
+    """Compare entries side by side: one row per field any of them has a value for,
+    differences highlighted.
 
     Examples:
 
       llmtrack compare alpaca vicuna koala
+
+      llmtrack compare alpaca vicuna --fields org,methods,cost.total_usd
 
       llmtrack compare llama-7b pythia-6.9b --format markdown
     """
@@ -129,7 +150,8 @@ def compare(
     env = output_env(env, output)
     catalog = session.load()
     entries = [catalog.get(session.resolve(catalog, name, "name")) for name in names]
-    write_output(render_comparison(fmt, entries, comparison(entries), env), output, force)
+    rows = comparison(entries, fields)
+    write_output(render_comparison(fmt, entries, rows, env, long), output, force)
 
 
 def export(

@@ -36,6 +36,7 @@ ESTIMATOR_MODULES = tuple(
         "shapes",
         "speed",
         "stacks",
+        "summary",
         "training_time",
         "unified",
         "weights",

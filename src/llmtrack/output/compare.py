@@ -26,8 +26,9 @@ class FieldRow:
         return any(value != self.values[0] for value in self.values[1:])
 
 
-def comparison(entries: Sequence[schema.Entry]) -> list[FieldRow]:
-    """Every field any of the entries has, in schema order, with each entry's value."""
+def comparison(entries: Sequence[schema.Entry], fields: str | None = None) -> list[FieldRow]:
+    """The fields of the entries, in schema order, with each entry's value: those any of
+    them has a value for, or the ``fields`` asked for ('id,org', 'all': every one)."""
     sections = {entry.section for entry in entries}
     if len(sections) > 1:
         kinds = ", ".join(f"{e.id} ({SECTIONS[e.section].singular})" for e in entries)
@@ -36,11 +37,20 @@ def comparison(entries: Sequence[schema.Entry]) -> list[FieldRow]:
     keys: list[str] = []
     for flat in flats:
         keys += [key for key in flat if key not in keys]
-    return [FieldRow(key, tuple(flat.get(key) for flat in flats)) for key in keys]
+    rows = {key: FieldRow(key, tuple(flat.get(key) for flat in flats)) for key in keys}
+    if fields:
+        from llmtrack.query import parse_fields
+
+        return [rows[key] for key in parse_fields(fields, keys)]
+    return [row for row in rows.values() if any(v not in (None, []) for v in row.values)]
 
 
 def render_comparison(
-    fmt: str, entries: Sequence[schema.Entry], rows: Sequence[FieldRow], env: Env
+    fmt: str,
+    entries: Sequence[schema.Entry],
+    rows: Sequence[FieldRow],
+    env: Env,
+    long: bool = False,
 ) -> str:
     from llmtrack.output.formats import human_cell, markdown_cell, plain_cell
 
@@ -75,12 +85,13 @@ def render_comparison(
             cells = [markdown_cell(human_cell(r.field, v)) for v in r.values]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         return "\n".join(lines) + "\n"
-    return _table(ids, rows, env)
+    return _table(ids, rows, env, long)
 
 
-def _table(ids: Sequence[str], rows: Sequence[FieldRow], env: Env) -> str:
+def _table(ids: Sequence[str], rows: Sequence[FieldRow], env: Env, long: bool) -> str:
     """Cells are Text, not markup, and made safe by ``human_cell``/``plain_cell``: nothing
-    in an entry can drive the terminal or be read as rich markup."""
+    in an entry can drive the terminal or be read as rich markup. Prose is cut to one line
+    unless ``long``: three projects' notes side by side were hundreds of lines."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -91,11 +102,24 @@ def _table(ids: Sequence[str], rows: Sequence[FieldRow], env: Env) -> str:
     table.add_column("field", no_wrap=True)
     for entry_id in ids:
         table.add_column(Text(plain_cell(entry_id)), overflow="fold")
+    room = (env.width - max((len(r.field) for r in rows), default=5)) // max(len(ids), 1) - 3
+    cut = False
     for r in rows:
         style = "bold yellow" if r.differs else None
-        cells = [Text(plain_cell(r.field)), *(Text(human_cell(r.field, v)) for v in r.values)]
+        cells = [Text(plain_cell(r.field))]
+        for value in r.values:
+            text = human_cell(r.field, value)
+            if long or len(text) <= room:
+                cells.append(Text(text, overflow="fold"))
+                continue
+            if isinstance(value, list) and len(value) > 1:  # an item a line, each cut short
+                text = "\n".join(human_cell(r.field, [item]) for item in value)
+            cut = cut or any(len(line) > room for line in text.split("\n"))
+            cells.append(Text(text, no_wrap=True, overflow="ellipsis"))
         table.add_row(*cells, style=style)
     out = console(env)
     out.print(table)
     out.print("[dim]highlighted: fields that differ[/dim]")
+    if cut:
+        out.print("[dim]long text cut to one line (--long shows it whole)[/dim]")
     return out.file.getvalue()
