@@ -29,6 +29,9 @@ _USER_VARIABLES = (
     "COLUMNS",
     "LINES",
     "TERM",
+    "PAGER",
+    "LLMTRACK_PAGER",
+    "LESS",
     "PYTHONIOENCODING",
 )
 

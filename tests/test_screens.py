@@ -166,3 +166,113 @@ def test_compare_drops_rows_no_entry_has_and_picks_fields(cli):
     assert len(every.splitlines()) > len(tsv.splitlines())
     wrong = cli("compare", "alpaca", "vicuna", "--fields", "nosuch")
     assert wrong.exit_code == 2 and "unknown field 'nosuch'" in wrong.stderr
+
+
+# --- the pager ---------------------------------------------------------------------------
+
+PAGER_SCRIPT = """import os, sys
+text = sys.stdin.read()
+with open(os.environ["PAGED_TO"], "w", encoding="utf-8") as out:
+    out.write(text + "\\nARGS=" + repr(sys.argv[1:]) + " LESS=" + os.environ.get("LESS", "-"))
+"""
+
+
+@pytest.fixture
+def stub_pager(tmp_path):
+    import shlex
+    import sys
+
+    script = tmp_path / "pager.py"
+    script.write_text(PAGER_SCRIPT, encoding="utf-8")
+    paged = tmp_path / "paged.txt"
+    command = f"{shlex.quote(sys.executable)} {shlex.quote(str(script))} --flag"
+    return command, paged
+
+
+def test_output_taller_than_the_terminal_goes_through_the_pager(stub_pager):
+    command, paged = stub_pager
+    env = {"LLMTRACK_PAGER": command, "PAGED_TO": str(paged)}
+    code, screen = on_a_terminal("list", columns=80, rows=10, env=env)
+    assert code == 0
+    assert "alpaca" not in visible(screen)  # the pager showed it, not llmtrack
+    text = paged.read_text(encoding="utf-8")
+    assert "alpaca" in text and "\x1b[36m" in text  # colour kept for less -R
+    assert text.endswith("ARGS=['--flag'] LESS=FRX")  # split like a shell, LESS defaulted
+
+
+@pytest.mark.parametrize(
+    "args, env, rows",
+    [
+        (("list", "--no-pager"), {}, 10),  # asked not to
+        (("--no-pager", "show", "vicuna"), {}, 10),
+        (("show", "koala"), {}, 200),  # it fits the screen
+        (("list",), {"LLMTRACK_PAGER": ""}, 10),  # none wanted
+        (("list",), {"LLMTRACK_PAGER": "cat"}, 10),
+    ],
+)
+def test_no_pager_when_asked_not_to_or_when_it_fits(stub_pager, args, env, rows):
+    command, paged = stub_pager
+    code, screen = on_a_terminal(
+        *args, columns=80, rows=rows, env={"PAGER": command, "PAGED_TO": str(paged), **env}
+    )
+    assert code == 0
+    assert not paged.exists()
+    assert "─" in screen or "Sources" in screen
+
+
+def test_pager_is_chosen_as_gh_does():
+    from llmtrack.output.env import pager_command
+
+    assert pager_command({}) == "less -FRX"
+    assert pager_command({"PAGER": "most"}) == "most"
+    assert pager_command({"PAGER": "most", "LLMTRACK_PAGER": "less -S"}) == "less -S"
+    assert pager_command({"PAGER": " "}) is None
+
+
+def test_never_a_pager_in_a_pipe(stub_pager, tmp_path):
+    from tests.conftest import run
+
+    command, paged = stub_pager
+    result = run("list", "--format", "table", env={"PAGER": command, "PAGED_TO": str(paged),
+                                                   "LINES": "5"})  # fmt: skip
+    assert result.returncode == 0 and "alpaca" in result.stdout and not paged.exists()
+
+
+def test_a_pager_that_cannot_start_is_one_warning_and_the_output(tmp_path):
+    marker = tmp_path / "ran"
+    env = {"LLMTRACK_PAGER": f"no-such-pager-xyz; touch {marker}"}
+    code, screen, stderr = on_a_terminal_with_stderr("list", columns=80, rows=10, env=env)
+    assert code == 0
+    assert "alpaca" in visible(screen)
+    assert stderr.startswith("warning: cannot start the pager 'no-such-pager-xyz; touch")
+    assert len(stderr.splitlines()) == 1
+    assert not marker.exists()  # no shell ran the rest of the line
+
+
+# --- the timeline as a chart -------------------------------------------------------------
+
+
+def test_timeline_bars_fill_the_room_left_and_never_wrap():
+    longest = {}
+    for columns in WIDTHS:
+        code, screen = on_a_terminal("timeline", "--since", "2024", columns=columns)
+        assert code == 0
+        lines = visible(screen).splitlines()
+        assert all(len(line.rstrip()) <= columns for line in lines)
+        assert not [line for line in lines if line.strip() and set(line.strip()) == {"█"}]
+        rows = [line for line in lines if re.match(r"^\d{4}-\d\d ", line)]
+        matches = [re.match(r"^\S+\s+(\d+)", line) for line in rows]
+        assert all(matches)
+        assert len({m.end(1) for m in matches if m}) == 1, "counts are right-aligned"
+        longest[columns] = max(line.count("█") for line in rows)
+    assert longest[60] < longest[80] < longest[120]
+    assert any(line.split()[1] == "0" for line in rows)  # a quiet month is there, with 0
+
+
+def test_bars_are_sized_to_the_room_left():
+    rows = [{"m": "a", "n": 4}, {"m": "b", "n": 2}, {"m": "c", "n": 0}]
+    text = render_table(rows, ["m", "n", "bar"], Env(True, 40), kept=["m"], bars={"bar": "n"})
+    lines = [line.rstrip() for line in text.splitlines()[2:]]
+    assert lines[0].count("█") == 40 - len("a 4 ")  # the room the two columns leave
+    assert lines[1].count("█") == round(lines[0].count("█") / 2)
+    assert "█" not in lines[2]

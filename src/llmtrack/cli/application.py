@@ -161,11 +161,21 @@ def root(
     no_bundled: Annotated[
         bool, typer.Option("--no-bundled", help="Leave the bundled catalog out: only your files.")
     ] = False,
+    no_pager: Annotated[
+        bool,
+        typer.Option(
+            "--no-pager",
+            help="Never page output taller than the terminal (else LLMTRACK_PAGER, PAGER or "
+            "less -FRX).",
+        ),
+    ] = False,
 ) -> None:
     settings = session.current()
     settings.debug = debug
     settings.catalogs = list(catalog or ())
     settings.bundled = not no_bundled
+    if no_pager:
+        settings.env = settings.env.without_pager()
 
 
 # --- the commands, in the order help lists them: name -> (module in llmtrack.cli, function) ---
@@ -247,13 +257,13 @@ def main() -> None:
 _ROOT_VALUES = {"--catalog"}  # root options that take a value
 
 
-_ROOT_FLAGS = {"--debug", "--no-bundled"}
+_ROOT_FLAGS = {"--debug", "--no-bundled", "--no-pager"}
 
 
 def root_options_first(args: list[str]) -> list[str]:
-    """The root options (``--catalog FILE``, ``--no-bundled``, ``--debug``) moved before the
-    command when they are given after it (``llmtrack list --catalog mine.yaml``), as people
-    type them; everything after ``--`` stays where it is."""
+    """The root options (``--catalog FILE``, ``--no-bundled``, ``--no-pager``, ``--debug``)
+    moved before the command when they are given after it (``llmtrack list --catalog
+    mine.yaml``), as people type them; everything after ``--`` stays where it is."""
     command = _command_index(args)
     if command is None:
         return list(args)

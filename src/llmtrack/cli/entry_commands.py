@@ -97,6 +97,7 @@ def show(
         lambda: detail_record(entry, catalog),
         output,
         force,
+        env,
     )
 
 
@@ -151,7 +152,8 @@ def compare(
     catalog = session.load()
     entries = [catalog.get(session.resolve(catalog, name, "name")) for name in names]
     rows = comparison(entries, fields)
-    write_output(render_comparison(fmt, entries, rows, env, long), output, force)
+    paged = env if fmt == "table" else None
+    write_output(render_comparison(fmt, entries, rows, env, long), output, force, paged)
 
 
 def export(

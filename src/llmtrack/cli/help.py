@@ -25,7 +25,7 @@ _EXAMPLES = re.compile(r"^\s*Examples?:\s*$", re.MULTILINE)
 _DEFAULT_SAID = re.compile(r"\[default", re.IGNORECASE)
 
 # what every command also takes (the root's options, accepted after the command too)
-GLOBAL_OPTIONS = "--catalog FILE, --no-bundled, --debug (see llmtrack --help)"
+GLOBAL_OPTIONS = "--catalog FILE, --no-bundled, --no-pager, --debug (see llmtrack --help)"
 LEARN_MORE = (
     "Use `llmtrack help COMMAND` (or `llmtrack COMMAND --help`) for a command's options "
     "and examples."

@@ -251,6 +251,7 @@ def estimate_command(
         lambda: estimate_record(result, base.name, card, resolved_from, perf, serving),
         output,
         force,
+        env,
     )
 
 

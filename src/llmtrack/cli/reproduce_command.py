@@ -60,7 +60,7 @@ def reproduce_command(
     from llmtrack.match import NameIndex
     from llmtrack.memory.reproduce import render, reproduce
     from llmtrack.output.formats import check_format
-    from llmtrack.output.write import file_format, write_detail
+    from llmtrack.output.write import file_format, output_env, write_detail
     from llmtrack.units import parse_positive
 
     fmt = check_format(fmt or file_format(output, DETAIL_FORMATS, "text") or "text", DETAIL_FORMATS)
@@ -82,4 +82,5 @@ def reproduce_command(
     assert card is not None
     rate = parse_positive(usd_per_hour, "--usd-per-hour", 10**6) if usd_per_hour else None
     record = reproduce(catalog, entry, resolution.base, card, epochs, rate, stack, measure)
-    write_detail(fmt, lambda: render(record), lambda: record, output, force)
+    env = output_env(session.current().env, output)
+    write_detail(fmt, lambda: render(record), lambda: record, output, force, env)

@@ -121,7 +121,7 @@ def _lines(key: str, value: _Value, column: int, width: int | None, env: Env):
     ) or [""]
     yield Text.assemble((key.ljust(column), "bold"), (parts[0], style or ""))
     for part in parts[1:]:
-        yield Text(" " * column + part, style=style)
+        yield Text(" " * column + part, style=style or "")
 
 
 def _paragraph(out, prefix: str, text: str, width: int | None) -> None:

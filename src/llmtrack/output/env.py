@@ -23,6 +23,8 @@ class Env:
     width: int = DEFAULT_WIDTH
     colour: bool = False
     encoding: str = "utf-8"
+    rows: int = 0  # the terminal's height; 0: unknown (never paged)
+    pager: str | None = None  # the command output taller than the terminal goes through
 
     @classmethod
     def detect(cls, stdout: IO[str] | None = None, environ: Mapping[str, str] | None = None) -> Env:
@@ -41,24 +43,46 @@ class Env:
         else:
             colour = terminal and environ.get("TERM") != "dumb"
         encoding = getattr(stream, "encoding", None) or "utf-8"
-        return cls(terminal, _width(stream, environ), colour, encoding)
+        rows = _size(stream, environ, "LINES", "lines") if terminal else 0
+        pager = pager_command(environ) if terminal else None
+        return cls(terminal, _width(stream, environ), colour, encoding, rows, pager)
+
+    def without_pager(self) -> Env:
+        import dataclasses
+
+        return dataclasses.replace(self, pager=None)
 
     @property
     def unicode(self) -> bool:
         return "utf" in self.encoding.lower()
 
 
+def pager_command(environ: Mapping[str, str]) -> str | None:
+    """As gh and git choose it: LLMTRACK_PAGER, then PAGER, then ``less -FRX``; set empty
+    (or to cat) for none."""
+    for name in ("LLMTRACK_PAGER", "PAGER"):
+        if name in environ:
+            command = environ[name].strip()
+            return None if command in ("", "cat") else command
+    return "less -FRX"
+
+
 def _width(stream: Any, environ: Mapping[str, str]) -> int:
+    return _size(stream, environ, "COLUMNS", "columns") or DEFAULT_WIDTH
+
+
+def _size(stream: Any, environ: Mapping[str, str], variable: str, attribute: str) -> int:
+    """COLUMNS or LINES when set, else what the terminal says; 0 when neither knows."""
     try:
-        columns = int(environ["COLUMNS"])
-        if columns > 0:
-            return columns
+        size = int(environ[variable])
+        if size > 0:
+            return size
     except (KeyError, ValueError):
         pass
     try:
-        return os.get_terminal_size(stream.fileno()).columns
+        return getattr(os.get_terminal_size(stream.fileno()), attribute)
     except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
-        return DEFAULT_WIDTH
+        return 0
 
 
 def console(env: Env, width: int | None = None):

@@ -110,6 +110,7 @@ def render(
     highlights: Sequence[tuple[str, int, int] | None] | None = None,
     env=None,
     kept: Sequence[str] = ("id",),
+    bars: dict[str, str] | None = None,
 ) -> str:
     """Rows (flat dicts) in the given format. JSON/YAML print ``records`` (nested) when given;
     a table marks ``highlights`` (per row: column, start, end) in bold."""
@@ -148,7 +149,7 @@ def render(
         from llmtrack.output.env import Env
         from llmtrack.output.table import render_table
 
-        return render_table(rows, columns, env or Env.detect(), title, highlights, kept)
+        return render_table(rows, columns, env or Env.detect(), title, highlights, kept, bars)
     raise UsageError(f"unknown format {fmt!r}")
 
 

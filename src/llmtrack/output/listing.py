@@ -44,6 +44,7 @@ class Listing:
     highlight: Callable[[Row], Highlight | None] | None = None
     notes: list[str] = field(default_factory=list)  # said on stderr, before the rows
     kept: Sequence[str] = ("id",)  # table columns never dropped to fit the terminal
+    bars: dict[str, str] = field(default_factory=dict)  # a bar column -> the number it draws
 
 
 def emit(listing: Listing, out: OutputSpec, env: Env) -> None:
@@ -79,5 +80,6 @@ def emit(listing: Listing, out: OutputSpec, env: Env) -> None:
         marks,
         env,
         kept=[c for c in listing.kept if c in chosen],
+        bars=listing.bars,
     )
-    write_output(text, out.output, out.force)
+    write_output(text, out.output, out.force, env if fmt == "table" else None)

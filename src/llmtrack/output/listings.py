@@ -128,7 +128,16 @@ def timeline_listing(timeline) -> Listing:
     if timeline.undated:
         notes.append(f"{timeline.undated} entries with no known date are left out.")
     kept = (by, "count", "chart")
-    return Listing(timeline.rows, lambda: names, table, plain, "releases", notes=notes, kept=kept)
+    return Listing(
+        timeline.rows,
+        lambda: names,
+        table,
+        plain,
+        "releases",
+        notes=notes,
+        kept=kept,
+        bars={"chart": "count"},  # on a terminal, sized to the room the other columns leave
+    )
 
 
 def sources_listing(catalog: Catalog) -> Listing:

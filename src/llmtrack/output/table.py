@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from llmtrack.output.env import Env, console
@@ -13,6 +13,7 @@ from llmtrack.output.safe_text import safe_text
 _SHORT_CELL = 12
 # Longer cells wrap; a table needs about this much room per column to read well.
 _WRAP_AT = 16
+_BAR_MIN, _BAR_MAX = 10, 80  # a bar chart's longest bar, however narrow or wide the room
 
 
 def render_table(
@@ -22,13 +23,16 @@ def render_table(
     title: str | None = None,
     highlights: Sequence[tuple[str, int, int] | None] | None = None,
     kept: Sequence[str] = ("id",),
+    bars: Mapping[str, str] | None = None,
 ) -> str:
     """A rich table that fits the terminal: columns drop from the right until the rest read
     well, except the ``kept`` ones (id, name, verdict), and a dim line below says what was
     hidden and how to see it. Numbers are right-aligned with one count of decimals per
     column; a list that needs wrapping gets an item per line, never a break after a comma.
-    Cells are made safe by ``human_cell`` (no control characters), and the title here (as
-    Text, so a "[" in a GPU's name is not read as markup)."""
+    A column of ``bars`` (bar column -> the number it draws) is a bar chart sized to the
+    room the other columns leave. Cells are made safe by ``human_cell`` (no control
+    characters), and the title here (as Text, so a "[" in a GPU's name is not read as
+    markup)."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -42,7 +46,15 @@ def render_table(
         c: max(min(len(c), _SHORT_CELL), longest[c] if c in whole else min(longest[c], _WRAP_AT))
         for c in columns
     }
+    bars = {c: source for c, source in (bars or {}).items() if c in columns}
+    for c in bars:
+        whole.add(c)
+        wanted[c] = max(len(c), _BAR_MIN)
     shown = _fitting(list(columns), wanted, env.width, kept)
+    room = env.width - sum(wanted[c] + 1 for c in shown if c not in bars)
+    for c in bars:
+        wanted[c] = max(min(room, _BAR_MAX), wanted[c])
+        cells[c] = _bars([row.get(bars[c]) for row in rows], wanted[c])
     spare = env.width - sum(wanted[c] + 1 for c in shown)
     for c in shown:  # room left: whole headers, left to right
         if c in whole and spare > 0:
@@ -84,6 +96,13 @@ def render_table(
     if hidden:
         out.print(Text(hidden_line(hidden), style="dim"))
     return out.file.getvalue()
+
+
+def _bars(values: Sequence[Any], size: int) -> list[str]:
+    """A bar per value, the largest ``size`` long; a zero is no bar, anything else one at least."""
+    numbers = [v if isinstance(v, int | float) and v > 0 else 0 for v in values]
+    top = max(numbers, default=0) or 1
+    return ["█" * max(1, round(v * size / top)) if v else "" for v in numbers]
 
 
 def hidden_line(hidden: Sequence[str]) -> str:

@@ -77,11 +77,12 @@ def write_detail(
     record: Callable[[], Any],
     output: str | None = None,
     force: bool = False,
+    env: Env | None = None,
 ) -> None:
-    """A detail view (`show`, `estimate`): ``text()`` for a person, or ``record()`` as JSON
-    or YAML; each is made only when asked for."""
+    """A detail view (`show`, `estimate`): ``text()`` for a person (paged on a terminal when
+    ``env`` says so), or ``record()`` as JSON or YAML; each is made only when asked for."""
     if fmt == "text":
-        write_output(text(), output, force)
+        write_output(text(), output, force, env)
     elif fmt == "json":
         write_output(json.dumps(record(), indent=2, ensure_ascii=False) + "\n", output, force)
     else:
@@ -90,8 +91,11 @@ def write_detail(
         write_output(to_yaml(record()), output, force)
 
 
-def write_output(text: str | bytes, output: str | None, force: bool = False) -> None:
-    """Print to stdout, or write ``output``; an existing name needs ``force``.
+def write_output(
+    text: str | bytes, output: str | None, force: bool = False, env: Env | None = None
+) -> None:
+    """Print to stdout (through the pager when ``env`` has one and the text is taller than
+    the terminal), or write ``output``; an existing name needs ``force``.
 
     ``--force`` onto a symlink replaces the link, not what it points to, and onto a file
     keeps the file's permissions (and its owner, where it can; a note says when it cannot,
@@ -104,7 +108,10 @@ def write_output(text: str | bytes, output: str | None, force: bool = False) -> 
                 sys.stdout.buffer.write(text)
                 sys.stdout.buffer.flush()
             else:
-                sys.stdout.write(text)
+                from llmtrack.output.pager import page
+
+                if env is None or not page(text, env):
+                    sys.stdout.write(text)
             sys.stdout.flush()
         except BrokenPipeError:
             raise
