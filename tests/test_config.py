@@ -101,3 +101,32 @@ def test_no_card_anywhere_says_how_to_remember_one(cli):
     assert result.exit_code == 2
     assert "llmtrack config set gpu NAME" in result.stderr
     assert not os.listdir(os.environ["LLMTRACK_CONFIG_DIR"])
+
+
+def test_a_remembered_format_is_every_commands_default_that_has_it(cli, tmp_path):
+    assert cli("config", "set", "format", "JSON").exit_code == 0  # checked, kept as spelled here
+    assert cli("config", "get", "format").stdout == "json\n"
+    listed = cli("gpus", "--limit", "2")
+    assert json.loads(listed.stdout)[0]["id"] == "t4"
+    assert "format json: from your config" in listed.stderr
+    assert json.loads(cli("show", "vicuna").stdout)["id"] == "vicuna"  # detail views have json
+    assert cli("gpus", "--limit", "1", "--format", "tsv").stdout.startswith("id\t")  # given wins
+    target = tmp_path / "gpus.csv"
+    written = cli("gpus", "--limit", "1", "-o", str(target))
+    assert target.read_text().startswith("id,") and "from your config" not in written.stderr
+    assert cli("config", "set", "format", "tsv").exit_code == 0
+    shown = cli("show", "vicuna")  # show has no tsv: its own default, and nothing said
+    assert shown.stdout.startswith("Vicuna  vicuna") and "format" not in shown.stderr
+
+
+def test_list_fits_answers_for_the_remembered_card_and_only_when_asked(cli, catalog):
+    unasked = cli("list", "--fits")
+    assert unasked.exit_code == 2 and "--fits needs a card" in unasked.stderr
+    assert cli("config", "set", "gpu", "RTX 4090").exit_code == 0
+    everything = cli("list", "--fields", "id").stdout
+    projects = len(everything.splitlines()) - 1
+    assert projects == len(catalog.projects)  # a remembered card never narrows `list` unasked
+    remembered = cli("list", "--fits", "--fields", "id")
+    assert "card RTX 4090: from your config" in remembered.stderr
+    named = cli("list", "--gpu", "RTX 4090", "--fields", "id")
+    assert remembered.stdout == named.stdout and 0 < len(named.stdout.splitlines()) - 1 < projects

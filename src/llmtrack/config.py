@@ -1,6 +1,7 @@
-"""Settings a user keeps between runs: the card `estimate` and `fits` answer for when none is
-given, the engine and the system RAM. One TOML file, ``config.toml`` in the user config
-folder (``LLMTRACK_CONFIG_DIR`` or ``~/.config/llmtrack``), written by ``llmtrack config``.
+"""Settings a user keeps between runs: the card `estimate`, `fits` and `list --fits` answer
+for when none is given, the engine, the system RAM and the output format. One TOML file,
+``config.toml`` in the user config folder (``LLMTRACK_CONFIG_DIR`` or
+``~/.config/llmtrack``), written by ``llmtrack config``.
 
 Each value is checked when it is set, with the same parser its option uses, so a file that
 ``config set`` wrote never fails later; a file edited by hand is checked when read, and a
@@ -34,12 +35,19 @@ def _engine(value: str) -> str:
     return choose(value, ENGINE_NAMES, "engine")
 
 
+def _format(value: str) -> str:
+    from llmtrack.output.formats import FORMATS, check_format
+
+    return check_format(value, FORMATS)
+
+
 # key -> (what it is, the check a value passes)
 KEYS: dict[str, tuple[str, Callable[[str], str]]] = {
     "gpu": ("the card estimate and fits answer for, as --gpu takes it", _gpu),
     "vram": ("a bare card size instead of gpu, as --vram takes it", _memory),
     "ram": ("system RAM for layers that do not fit the GPU, as --ram takes it", _memory),
     "engine": ("what runs the model, as --engine takes it", _engine),
+    "format": ("the output format of every command that has it, as --format takes it", _format),
 }
 
 

@@ -19,6 +19,7 @@ from llmtrack.cli.options import (
     listing,
     section_option,
 )
+from llmtrack.errors import UsageError
 from llmtrack.output.listing import OutputSpec
 from llmtrack.timeline import PERIODS
 
@@ -107,6 +108,14 @@ def list_projects(
             autocompletion=complete_ids("gpus"),
         ),
     ] = None,
+    fits: Annotated[
+        bool,
+        typer.Option(
+            "--fits",
+            help="Only projects whose training recipe fits your card: the one `llmtrack "
+            "config` keeps, unless --vram or --gpu names another.",
+        ),
+    ] = False,
     *,
     out: OutputSpec,
 ) -> None:
@@ -121,6 +130,8 @@ def list_projects(
       llmtrack list --lang zh --max-cost 1000 --sort cost.total_usd
 
       llmtrack list --vram 24GB
+
+      llmtrack list --fits
     """
     from llmtrack.filters import ProjectFilter
     from llmtrack.units import parse_usd
@@ -138,9 +149,26 @@ def list_projects(
         max_cost_usd=parse_usd(max_cost) if max_cost else None,
         since=since,
         until=until,
-        card=session.card(catalog, vram, gpu),
+        card=_card_for_list(catalog, vram, gpu, fits),
     )
     _show_section("projects", wanted.select(catalog), catalog, out)
+
+
+def _card_for_list(catalog, vram: str | None, gpu: str | None, fits: bool):
+    """--vram or --gpu; with --fits and neither, the card ``llmtrack config`` keeps. A
+    remembered card never narrows `list` unasked: a listing that hid projects without a
+    word would be a wrong answer."""
+    if not fits or vram or gpu:
+        return session.card(catalog, vram, gpu)
+    from llmtrack import config
+
+    card = session.card(catalog, None, None, remembered=config.read())
+    if card is None:
+        raise UsageError(
+            '--fits needs a card: llmtrack config set gpu "RTX 4090" (or vram 24GB), '
+            "or give --gpu NAME or --vram SIZE"
+        )
+    return card
 
 
 @listing

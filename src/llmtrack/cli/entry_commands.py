@@ -80,10 +80,9 @@ def show(
     """
     from llmtrack.match import find
     from llmtrack.output.detail import detail_record, render_detail
-    from llmtrack.output.formats import check_format
-    from llmtrack.output.write import file_format, output_env, write_detail
+    from llmtrack.output.write import output_env, write_detail
 
-    fmt = check_format(fmt or file_format(output, DETAIL_FORMATS, "text") or "text", DETAIL_FORMATS)
+    fmt = session.output_format(fmt, output, DETAIL_FORMATS, "text")
     env = output_env(session.current().env, output)
     catalog = session.load()
     entry, resolution = find(catalog, name)
@@ -139,15 +138,12 @@ def compare(
       llmtrack compare llama-7b pythia-6.9b --format markdown
     """
     from llmtrack.output.compare import comparison, render_comparison
-    from llmtrack.output.formats import check_format, default_format
-    from llmtrack.output.write import file_format, output_env, write_output
+    from llmtrack.output.write import output_env, write_output
 
     if len(names) < 2:
         raise UsageError("compare needs at least two names")
     env = session.current().env
-    fmt = check_format(
-        fmt or file_format(output, COMPARE_FORMATS, "tsv") or default_format(env), COMPARE_FORMATS
-    )
+    fmt = session.output_format(fmt, output, COMPARE_FORMATS)
     env = output_env(env, output)
     catalog = session.load()
     entries = [catalog.get(session.resolve(catalog, name, "name")) for name in names]

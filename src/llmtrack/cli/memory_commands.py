@@ -199,10 +199,9 @@ def estimate_command(
     from llmtrack.memory.performance import Budget
     from llmtrack.memory.recipe import Recipe
     from llmtrack.output.estimate_view import estimate_record, render_estimate
-    from llmtrack.output.formats import check_format
-    from llmtrack.output.write import file_format, output_env, write_detail
+    from llmtrack.output.write import output_env, write_detail
 
-    fmt = check_format(fmt or file_format(output, DETAIL_FORMATS, "text") or "text", DETAIL_FORMATS)
+    fmt = session.output_format(fmt, output, DETAIL_FORMATS, "text")
     recipe = Recipe(
         mode=mode,
         precision=precision_name,

@@ -144,7 +144,10 @@ def listing(func):
 
     @functools.wraps(func)
     def command(**kwargs):
+        from llmtrack.cli.session import output_format
+
         out = OutputSpec(**{name: kwargs.pop(name) for name in names})
+        out = out._replace(fmt=output_format(out.fmt, out.output, FORMATS))
         return func(out=out, **kwargs)
 
     command.__signature__ = inspect.Signature([*own, *_OUTPUT_OPTIONS])  # type: ignore[attr-defined]

@@ -59,11 +59,10 @@ def reproduce_command(
     from llmtrack.errors import UsageError
     from llmtrack.match import NameIndex
     from llmtrack.memory.reproduce import render, reproduce
-    from llmtrack.output.formats import check_format
-    from llmtrack.output.write import file_format, output_env, write_detail
+    from llmtrack.output.write import output_env, write_detail
     from llmtrack.units import parse_positive
 
-    fmt = check_format(fmt or file_format(output, DETAIL_FORMATS, "text") or "text", DETAIL_FORMATS)
+    fmt = session.output_format(fmt, output, DETAIL_FORMATS, "text")
     catalog = session.load()
     resolution = NameIndex.build(catalog, ["projects"]).resolve(project, "project")
     if resolution.note:

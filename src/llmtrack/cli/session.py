@@ -6,6 +6,7 @@ renders."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import field
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,37 @@ def load() -> Catalog:
                 f"{shown}"
             )
     return catalog
+
+
+def output_format(
+    given: str | None, output: str | None, allowed: Sequence[str], default: str | None = None
+) -> str:
+    """The format to write in: --format, else what -o FILE's extension names, else the one
+    ``llmtrack config`` keeps (when this command has it), else ``default``; with no
+    ``default``, a table on a terminal and TSV in a pipe or a file, as listings do."""
+    from llmtrack.output.formats import check_format, default_format
+    from llmtrack.output.write import file_format, to_stdout
+
+    if given:
+        return check_format(given, allowed)
+    chosen = file_format(output, allowed, "") or remembered_format(allowed)
+    if chosen:
+        return chosen
+    if default is not None:
+        return default
+    return default_format(session.env) if to_stdout(output) else "tsv"
+
+
+def remembered_format(allowed: Sequence[str]) -> str | None:
+    """The format ``llmtrack config`` keeps, when this command has it (said on stderr); None
+    otherwise: a command without that format uses its own default."""
+    from llmtrack import config
+
+    fmt = config.read().get("format")
+    if fmt is None or fmt not in allowed:
+        return None
+    note(f"format {fmt}: from your config (`llmtrack config unset format` to forget it)")
+    return fmt
 
 
 def card(
