@@ -93,8 +93,7 @@ def test_help_fits_the_terminal_and_cuts_no_option(cli, command, width):
     args = [command] if command else []
     text = _help(cli, args, width)
     lines = text.splitlines()
-    examples = lines.index("EXAMPLES") if "EXAMPLES" in lines else len(lines)
-    for line in lines[:examples]:  # an example is a command to copy: never wrapped
+    for line in lines:  # a long example is continued with a backslash, as a shell reads it
         assert len(line) <= min(width, MAX_WIDTH), f"{line!r} is wider than {width}"
     assert "USAGE" in lines and "OPTIONS" in lines
     # no programmers' types, no {argument}, no space before a full stop
@@ -132,8 +131,8 @@ def test_every_command_shows_its_examples_in_one_style(cli):
     for command in COMMAND_NAMES:
         text = _help(cli, [command], 80)
         examples = text.split("\nEXAMPLES\n", 1)[1].splitlines()
-        assert examples and all(line.startswith(f"  $ llmtrack {command}") or
-                                line.startswith("  $ llmtrack --") for line in examples), command  # fmt: skip
+        assert examples and all(line.startswith((f"  $ llmtrack {command}", "  $ llmtrack --",
+                                                 "      ")) for line in examples), command  # fmt: skip
 
 
 def test_the_root_help_lists_every_command_once_under_a_heading(cli):
@@ -151,6 +150,18 @@ def test_the_root_help_lists_every_command_once_under_a_heading(cli):
 def test_help_headings_are_bold_on_a_colour_terminal_only(cli):
     assert "\x1b[1mOPTIONS\x1b[0m" in _help(cli, ["show"], 80, FORCE_COLOR="1")
     assert "\x1b[" not in _help(cli, ["show"], 80, NO_COLOR="1", FORCE_COLOR="1")
+
+
+def test_a_long_example_is_continued_so_it_still_runs(cli):
+    import shlex
+
+    text = _help(cli, ["export"], 60)
+    examples = text.split("\nEXAMPLES\n", 1)[1]
+    joined = examples.replace(" \\\n      ", " ").splitlines()
+    assert "  $ llmtrack export --format markdown --section projects -o model-spec.md" in joined
+    for line in joined:  # every continued example is the command as written, word for word
+        shlex.split(line.removeprefix("  $ "), comments=True)
+    assert " \\\n      -o model-spec.md" in examples  # an option keeps its value
 
 
 def test_a_docstrings_line_breaks_are_not_the_readers(cli):

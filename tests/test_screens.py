@@ -276,3 +276,22 @@ def test_bars_are_sized_to_the_room_left():
     assert lines[0].count("█") == 40 - len("a 4 ")  # the room the two columns leave
     assert lines[1].count("█") == round(lines[0].count("█") / 2)
     assert "█" not in lines[2]
+
+
+@pytest.mark.parametrize("columns", [80, 60])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("reproduce", "alpaca", "--gpu", "RTX 4090"),
+        ("estimate", "llama-3-8b", "--precision", "q4_k_m", "--gpu", "RTX 4090"),
+        ("show", "llama-7b"),
+        ("refs",),
+        ("stages",),
+    ],
+)
+def test_every_view_reads_at_the_terminals_width(args, columns):
+    code, screen = on_a_terminal(*args, columns=columns)
+    assert code == 0
+    plain = re.sub(r"\x1b\]8;[^\x1b]*\x1b\\", "", visible(screen))
+    long = [line for line in plain.splitlines() if len(line.rstrip()) > columns]
+    assert all("https://" in line for line in long), long

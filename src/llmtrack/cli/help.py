@@ -54,8 +54,55 @@ def command_help(ctx: Any, command: Any, width: int, bold: bool) -> str:
     sections.append(("OPTIONS", two_columns([option_row(o) for o in options], width)))
     sections.append(("GLOBAL OPTIONS", wrapped(GLOBAL_OPTIONS, width, INDENT)))
     if examples:
-        sections.append(("EXAMPLES", [f"{INDENT}$ {line}" for line in examples]))
+        sections.append(("EXAMPLES", example_lines(examples, width)))
     return render(sections, bold)
+
+
+def example_lines(examples: Sequence[str], width: int) -> list[str]:
+    """``  $ llmtrack ...``, one per example; one too long for the terminal is continued on
+    the next line with a backslash, between words (never inside quotes, never between an
+    option and its value, never inside a comment), so what a person copies still runs."""
+    lines: list[str] = []
+    for example in examples:
+        first = f"{INDENT}$ "
+        if len(first) + len(example) <= width:
+            lines.append(first + example)
+            continue
+        units = _example_units(example)
+        line = first + units[0]
+        for unit in units[1:]:
+            if len(line) + 1 + len(unit) + 2 > width:
+                lines.append(line + " \\")
+                line = INDENT * 3 + unit
+            else:
+                line = f"{line} {unit}"
+        lines.append(line)
+    return lines
+
+
+def _example_units(example: str) -> list[str]:
+    """The words of a command line that a line break may go between."""
+    import shlex
+
+    lexer = shlex.shlex(example, posix=False)
+    lexer.whitespace_split = True
+    lexer.commenters = ""  # a '# comment' is kept, as one unit below
+    words = list(lexer)
+    units: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word.startswith("#"):  # a comment runs to the end: a backslash in it would not
+            units.append(" ".join(words[i:]))
+            break
+        following = words[i + 1] if i + 1 < len(words) else None
+        if word.startswith("-") and following and not following.startswith(("-", "#", "&", "|")):
+            units.append(f"{word} {following}")  # an option keeps its value
+            i += 2
+        else:
+            units.append(word)
+            i += 1
+    return units
 
 
 def group_help(
@@ -85,7 +132,7 @@ def group_help(
     options = [p for p in group.get_params(ctx) if p.param_type_name == "option" and not p.hidden]
     sections.append(("OPTIONS", two_columns([option_row(o) for o in options], width)))
     if examples:
-        sections.append(("EXAMPLES", [f"{INDENT}$ {line}" for line in examples]))
+        sections.append(("EXAMPLES", example_lines(examples, width)))
     sections.append(("LEARN MORE", wrapped(LEARN_MORE, width, INDENT)))
     return render(sections, bold)
 

@@ -58,7 +58,8 @@ def reproduce_command(
     from llmtrack.catalog.schema import Project
     from llmtrack.errors import UsageError
     from llmtrack.match import NameIndex
-    from llmtrack.memory.reproduce import render, reproduce
+    from llmtrack.memory.reproduce import reproduce
+    from llmtrack.output.reproduce_view import render_reproduction
     from llmtrack.output.write import output_env, write_detail
     from llmtrack.units import parse_positive
 
@@ -82,4 +83,4 @@ def reproduce_command(
     rate = parse_positive(usd_per_hour, "--usd-per-hour", 10**6) if usd_per_hour else None
     record = reproduce(catalog, entry, resolution.base, card, epochs, rate, stack, measure)
     env = output_env(session.current().env, output)
-    write_detail(fmt, lambda: render(record), lambda: record, output, force, env)
+    write_detail(fmt, lambda: render_reproduction(record, env), lambda: record, output, force, env)

@@ -10,7 +10,6 @@ from llmtrack.catalog import schema
 from llmtrack.catalog.store import Catalog
 from llmtrack.errors import UsageError
 from llmtrack.memory.fits import Card, can_estimate, estimate_base, project_recipe
-from llmtrack.memory.measure import DEFAULT_MEASURE
 from llmtrack.memory.performance import Budget, performance
 from llmtrack.memory.recipe import TRAINING_SEQ_LEN
 
@@ -108,34 +107,3 @@ def _reported(project: schema.Project, variant) -> dict[str, Any]:
         "cost_bound": cost.total_bound if cost else None,
         "source": source,
     }
-
-
-def render(record: dict[str, Any]) -> str:
-    """The comparison for a person, plain lines."""
-    card = record["card"]
-    counted = "" if record["measure"] == DEFAULT_MEASURE else f" ({record['measure']})"
-    lines = [
-        f"{record['project']} on {record['base_model']}: {record['recipe']}",
-        f"on {card['gpus']} x {card['name']} ({card['memory_gib']:g} GiB): "
-        f"{record['verdict']}, peak{counted} {record['peak_gib']:.2f} GiB",
-    ]
-    if "train_hours" in record:
-        cost = f", ${record['train_usd']:,.0f}" if "train_usd" in record else ""
-        when = "would take" if record["verdict"] != "no" else "does not fit; on cards that held it,"
-        lines.append(
-            f"{when} about {record['train_hours']:,.1f} h ({record['gpu_hours']:,.1f} "
-            f"GPU-hours){cost}"
-        )
-    reported = record["reported"]
-    hardware = (
-        f"{reported['gpu_count'] or '?'} x {reported['gpu'] or 'unknown GPU'}"
-        if reported["gpu"] or reported["gpu_count"]
-        else "hardware not reported"
-    )
-    hours = f", {reported['hours']:g} h" if reported["hours"] is not None else ""
-    cost = f", ${reported['cost_usd']:,.0f}" if reported["cost_usd"] is not None else ""
-    lines.append(f"reported: {hardware}{hours}{cost} ({reported['source']})")
-    lines += ["", "Assumptions", *(f"- {line}" for line in record["assumptions"])]
-    from llmtrack.output.safe_text import safe_text  # catalog text: shown, never obeyed
-
-    return "\n".join(safe_text(line, keep_lines=False) for line in lines) + "\n"

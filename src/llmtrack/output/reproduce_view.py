@@ -1,0 +1,53 @@
+"""`reproduce`'s text: what redoing a project's recipe takes on a card, beside what the
+project reported; wrapped to a terminal (an assumption's later lines under its text, a URL
+never broken), as written in a pipe or a file."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from llmtrack.memory.measure import DEFAULT_MEASURE
+from llmtrack.output.env import Env
+from llmtrack.output.safe_text import safe_text  # catalog text: shown, never obeyed
+
+
+def render_reproduction(record: dict[str, Any], env: Env) -> str:
+    """The comparison for a person, plain lines."""
+    card = record["card"]
+    counted = "" if record["measure"] == DEFAULT_MEASURE else f" ({record['measure']})"
+    lines = [
+        f"{record['project']} on {record['base_model']}: {record['recipe']}",
+        f"on {card['gpus']} x {card['name']} ({card['memory_gib']:g} GiB): "
+        f"{record['verdict']}, peak{counted} {record['peak_gib']:.2f} GiB",
+    ]
+    if "train_hours" in record:
+        cost = f", ${record['train_usd']:,.0f}" if "train_usd" in record else ""
+        when = "would take" if record["verdict"] != "no" else "does not fit; on cards that held it,"
+        lines.append(
+            f"{when} about {record['train_hours']:,.1f} h ({record['gpu_hours']:,.1f} "
+            f"GPU-hours){cost}"
+        )
+    reported = record["reported"]
+    hardware = (
+        f"{reported['gpu_count'] or '?'} x {reported['gpu'] or 'unknown GPU'}"
+        if reported["gpu"] or reported["gpu_count"]
+        else "hardware not reported"
+    )
+    hours = f", {reported['hours']:g} h" if reported["hours"] is not None else ""
+    cost = f", ${reported['cost_usd']:,.0f}" if reported["cost_usd"] is not None else ""
+    lines.append(f"reported: {hardware}{hours}{cost} ({reported['source']})")
+    lines += ["", "Assumptions", *(f"- {line}" for line in record["assumptions"])]
+    width = env.width if env.is_terminal else None
+    shown: list[str] = []
+    for line in lines:
+        text = safe_text(line, keep_lines=False)
+        indent = "  " if text.startswith("- ") else "    "
+        shown += _wrapped(text, width, indent) if width and text else [text]
+    return "\n".join(shown) + "\n"
+
+
+def _wrapped(text: str, width: int, indent: str) -> list[str]:
+    return textwrap.wrap(
+        text, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
+    )
