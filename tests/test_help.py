@@ -9,7 +9,8 @@ import pytest
 import typer
 
 from llmtrack.cli import app
-from llmtrack.cli.application import COMMANDS, help_as_option, root_options_first
+from llmtrack.cli.application import COMMANDS
+from llmtrack.cli.arguments import help_as_option, root_options_first
 from tests.conftest import run
 
 

@@ -17,6 +17,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from llmtrack import __version__
 from llmtrack.cli import session, shell_completion
+from llmtrack.cli.arguments import ROOT_VALUES, help_as_option, root_options_first
 from llmtrack.cli.coercion import skip_known_coercions
 from llmtrack.errors import EXIT_ERROR, EXIT_INTERRUPTED, LlmtrackError
 from llmtrack.output.env import Env
@@ -250,59 +251,8 @@ def __dir__() -> list[str]:
 
 def main() -> None:
     """The console script and ``python -m llmtrack``."""
-    args = help_as_option(root_options_first(sys.argv[1:]))
+    args = help_as_option(root_options_first(sys.argv[1:]))  # as people type them
     only_the_invoked_command(args)(args=args)
-
-
-_ROOT_VALUES = {"--catalog"}  # root options that take a value
-
-
-_ROOT_FLAGS = {"--debug", "--no-bundled", "--no-pager"}
-
-
-def root_options_first(args: list[str]) -> list[str]:
-    """The root options (``--catalog FILE``, ``--no-bundled``, ``--no-pager``, ``--debug``)
-    moved before the command when they are given after it (``llmtrack list --catalog
-    mine.yaml``), as people type them; everything after ``--`` stays where it is."""
-    command = _command_index(args)
-    if command is None:
-        return list(args)
-    moved: list[str] = []
-    kept: list[str] = []
-    rest = iter(args[command + 1 :])
-    for word in rest:
-        if word == "--":
-            kept += [word, *rest]
-            break
-        if word in _ROOT_FLAGS or word.startswith("--catalog="):
-            moved.append(word)
-        elif word in _ROOT_VALUES:
-            moved += [word, *[value for value in [next(rest, None)] if value is not None]]
-        else:
-            kept.append(word)
-    return [*args[:command], *moved, args[command], *kept]
-
-
-def _command_index(args: list[str]) -> int | None:
-    """Where the command's name is: the first word that is neither an option nor the value
-    of a root option."""
-    i = 0
-    while i < len(args):
-        if args[i] in _ROOT_VALUES:
-            i += 2
-        elif args[i].startswith("-"):
-            i += 1
-        else:
-            return i
-    return None
-
-
-def help_as_option(args: list[str]) -> list[str]:
-    """``llmtrack help [COMMAND]`` as ``llmtrack [COMMAND] --help``, as git and gh read it."""
-    i = _command_index(args)
-    if i is None or args[i] != "help":
-        return list(args)
-    return [*args[:i], *args[i + 1 :], "--help"]
 
 
 def only_the_invoked_command(args: list[str]) -> typer.Typer:
@@ -314,7 +264,7 @@ def only_the_invoked_command(args: list[str]) -> typer.Typer:
         return full_app()
     words = iter(args)
     for word in words:
-        if word in _ROOT_VALUES:
+        if word in ROOT_VALUES:
             next(words, None)
         elif not word.startswith("-"):
             return build_app([word]) if word in COMMANDS else full_app()
