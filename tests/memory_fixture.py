@@ -32,6 +32,8 @@ _RECIPE_KEYS = (
     "fsdp",
     "group_size",
     "packed",
+    "reduce_bucket_size",
+    "overlap_comm",
 )
 # what a row's figure counts, as --measure names it: the fixture's `compare` field, and for
 # memory right after loading its `measure` (nvidia-smi's figure unless PyTorch's own)

@@ -213,7 +213,29 @@ def test_full_fine_tuning_is_16_bytes_per_parameter_and_zero_shards_it(catalog):
     assert zero1["optimizer"] == pytest.approx(single.components["optimizer"] / 8, rel=1e-6)
     assert zero1["weights"] == single.components["weights"]
     assert zero3["weights"] == pytest.approx(single.components["weights"] / 8, rel=1e-6)
-    assert fsdp == zero3
+    assert fsdp == {k: v for k, v in zero3.items() if k != "zero_buckets"}
+
+
+def test_zero_holds_its_gradient_buckets_as_deepspeed_allocates_them(catalog):
+    """stage_1_and_2.py backward: reduce_bucket_size elements in the trained dtype, twice
+    with overlap_comm; stage 3 one flat buffer; DeepSpeed's defaults 5e8 and overlap off
+    below stage 3."""
+    from llmtrack.errors import UsageError
+
+    def buckets(**recipe):
+        return estimate(catalog, mode="full", gpus=8, **recipe).components.get("zero_buckets")
+
+    assert buckets(zero=2) == 500_000_000 * 2
+    assert buckets(zero=1, overlap_comm=True) == 2 * 500_000_000 * 2
+    assert buckets(zero=3) == 500_000_000 * 2  # one buffer, though overlap_comm is on
+    assert buckets(zero=2, reduce_bucket_size=200_000_000, overlap_comm=True) == 8 * 10**8
+    assert buckets(zero=2, precision="fp32") == 500_000_000 * 4
+    assert buckets(zero=0) is None and buckets(fsdp=True) is None and buckets() is None
+    lora = estimate(catalog, mode="lora", zero=2).components["zero_buckets"]
+    assert lora == 500_000_000 * 2  # the bucket's size, not the adapter's
+    for wrong in ({"reduce_bucket_size": 10**8}, {"overlap_comm": True}):
+        with pytest.raises(UsageError, match="give --mode and --zero"):
+            estimate(catalog, mode="full", **wrong)
 
 
 def test_gradient_checkpointing_cuts_activations(catalog):

@@ -65,3 +65,21 @@ KvCacheOption = Annotated[
         after=" [default: the compute dtype, 16-bit].",
     ),
 ]
+ReduceBucketOption = Annotated[
+    int | None,
+    typer.Option(
+        "--reduce-bucket-size",
+        metavar="N",
+        min=1,
+        help="DeepSpeed ZeRO's reduce_bucket_size, in elements (with --zero) "
+        "[default: 500000000, DeepSpeed's].",
+    ),
+]
+OverlapCommOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--overlap-comm/--no-overlap-comm",
+        help="DeepSpeed ZeRO's overlap_comm: a second gradient bucket in stages 1-2 "
+        "[default: on for --zero 3 only, as DeepSpeed].",
+    ),
+]

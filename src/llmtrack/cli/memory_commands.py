@@ -12,6 +12,8 @@ from llmtrack.cli.estimator_options import (
     EngineOption,
     KvCacheOption,
     MeasureOption,
+    OverlapCommOption,
+    ReduceBucketOption,
     StackOption,
     TflopsOption,
 )
@@ -106,6 +108,8 @@ def estimate_command(
             "--zero", metavar="STAGE", help="DeepSpeed ZeRO stage 0-3 for multi-GPU training."
         ),
     ] = None,
+    reduce_bucket_size: ReduceBucketOption = None,
+    overlap_comm: OverlapCommOption = None,
     fsdp: Annotated[
         bool, typer.Option("--fsdp", help="PyTorch FSDP full sharding (like ZeRO-3).")
     ] = False,
@@ -221,6 +225,8 @@ def estimate_command(
         stack=stack,
         measure=measure,
         packed=packed,
+        reduce_bucket_size=reduce_bucket_size,
+        overlap_comm=overlap_comm,
     )
     catalog = session.load()
     from llmtrack import config

@@ -158,6 +158,11 @@ def estimate(
             components["adapter"] = trainable * plan.adapter_bytes
         components["gradients"] = grads
         components["optimizer"] = states
+        from llmtrack.memory.zero import zero_buckets
+
+        buckets = zero_buckets(recipe, 4 if prec.name == "fp32" else 2, notes)
+        if buckets:
+            components["zero_buckets"] = buckets
     if not recipe.flash_attention:
         notes.append(
             "eager attention: the attention probabilities are kept in fp32 and the compute dtype"

@@ -50,6 +50,10 @@ class Recipe:
     # what the peak counts (memory/measure.py): None is what nvidia-smi shows
     measure: str | None = None
     packed: bool = False  # training: every batch packed to seq_len, so all of one shape
+    # DeepSpeed ZeRO's gradient buckets (memory/zero.py): elements per bucket, and whether
+    # a second one overlaps communication; None: DeepSpeed's defaults
+    reduce_bucket_size: int | None = None
+    overlap_comm: bool | None = None
 
     def __post_init__(self):
         from llmtrack.choices import choose
@@ -91,6 +95,15 @@ class Recipe:
             raise UsageError("--zero must be 0, 1, 2 or 3")
         if self.zero is not None and self.fsdp:
             raise UsageError("choose --zero or --fsdp, not both")
+        if (self.reduce_bucket_size is not None or self.overlap_comm is not None) and not (
+            self.training and self.zero
+        ):
+            raise UsageError(
+                "--reduce-bucket-size and --overlap-comm size DeepSpeed ZeRO's gradient "
+                "buckets: give --mode and --zero 1, 2 or 3"
+            )
+        if self.reduce_bucket_size is not None and not 1 <= self.reduce_bucket_size <= 10**12:
+            raise UsageError("--reduce-bucket-size must be between 1 and 1,000,000,000,000")
 
     @property
     def training(self) -> bool:

@@ -40,6 +40,7 @@ ESTIMATOR_MODULES = tuple(
         "training_time",
         "unified",
         "weights",
+        "zero",
     )
 )
 
