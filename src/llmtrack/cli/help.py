@@ -126,9 +126,10 @@ def group_help(
         for name in members:
             command = group.get_command(ctx, name)
             if command is not None:
-                summary = command.get_short_help_str(limit=max(width - column - 4, 30))
+                summary = command.get_short_help_str(limit=max(width - column - len(INDENT), 20))
                 rows.append((name, summary))
-        sections.append((heading.upper(), two_columns(rows, width, column=column)))
+        # command names are short: a line each, its summary cut to fit, however narrow
+        sections.append((heading.upper(), two_columns(rows, width, column, stack=False)))
     options = [p for p in group.get_params(ctx) if p.param_type_name == "option" and not p.hidden]
     sections.append(("OPTIONS", two_columns([option_row(o) for o in options], width)))
     if examples:
@@ -220,7 +221,7 @@ def default_text(option: Any) -> str | None:
 
 
 def two_columns(
-    rows: Iterable[tuple[str, str]], width: int, column: int | None = None
+    rows: Iterable[tuple[str, str]], width: int, column: int | None = None, stack: bool = True
 ) -> list[str]:
     """Names on the left, descriptions wrapped on the right; a name too long for the column
     has the line to itself, and on a narrow terminal every description goes under its name."""
@@ -228,7 +229,7 @@ def two_columns(
     if column is None:
         fitting = [len(name) for name, _ in rows if len(name) <= NAME_COLUMN_MAX]
         column = (max(fitting) if fitting else 0) + 2
-    stacked = width < STACKED_BELOW
+    stacked = stack and width < STACKED_BELOW
     pad = INDENT + " " * column
     lines: list[str] = []
     for name, text in rows:
