@@ -34,6 +34,7 @@ _RECIPE_KEYS = (
     "packed",
     "reduce_bucket_size",
     "overlap_comm",
+    "unquantized",
 )
 # what a row's figure counts, as --measure names it: the fixture's `compare` field, and for
 # memory right after loading its `measure` (nvidia-smi's figure unless PyTorch's own)

@@ -238,6 +238,25 @@ def test_zero_holds_its_gradient_buckets_as_deepspeed_allocates_them(catalog):
             estimate(catalog, mode="full", **wrong)
 
 
+def test_what_a_quantizer_leaves_unquantized_can_be_fp32(catalog):
+    """GPTQ-for-LLaMa's scripts quantize the blocks' linear layers of an fp32 checkpoint and
+    save the rest as it was: BLOOM's 1.03B-parameter embedding then takes 4 bytes each."""
+    from llmtrack.errors import UsageError
+
+    def weights(**recipe):
+        return estimate(catalog, "bloomz-7b1-mt", precision="gptq-8bit", **recipe).components[
+            "weights"
+        ]
+
+    embedding = catalog.get("bloomz-7b1-mt").architecture.vocab_size * 4096
+    assert weights(unquantized="fp32") - weights() == pytest.approx(2 * embedding, rel=0.02)
+    assert weights(unquantized="FP16") == weights()  # 16-bit is the default, in any case
+    with pytest.raises(UsageError, match="quantizes nothing"):
+        estimate(catalog, "bloomz-7b1-mt", precision="fp16", unquantized="fp32")
+    with pytest.raises(UsageError, match="unknown unquantized dtype"):
+        estimate(catalog, "bloomz-7b1-mt", precision="gptq-8bit", unquantized="int4")
+
+
 def test_gradient_checkpointing_cuts_activations(catalog):
     off = estimate(catalog, mode="lora", gradient_checkpointing=False).components["activations"]
     on = estimate(catalog, mode="lora", gradient_checkpointing=True).components["activations"]

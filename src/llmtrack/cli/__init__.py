@@ -1,8 +1,8 @@
 """The command line: `application` (the typer app, its error policy, every command
 registered in one block, the entry point), `options` (shared options, declared once),
 `session` (what one run shares), and one module per command group: `catalog_commands` (the
-listings), `entry_commands` (search, show, compare, export), `memory_commands`,
-`user_commands`.
+listings), `entry_commands` (search, show, compare, export), `memory_commands` (estimate),
+`fits_command`, `reproduce_command`, `config_command`, `user_commands`.
 
 ``app`` and ``main`` are imported from `application` on first use, so importing a command
 module (or `options`, for the docs) does not build the whole app."""

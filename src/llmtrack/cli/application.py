@@ -194,7 +194,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("entry_commands", "export"),
     "timeline": ("catalog_commands", "timeline_command"),
     "estimate": ("memory_commands", "estimate_command"),
-    "fits": ("memory_commands", "fits_command"),
+    "fits": ("fits_command", "fits_command"),
     "reproduce": ("reproduce_command", "reproduce_command"),
     "sources": ("user_commands", "sources_command"),
     "validate": ("user_commands", "validate_command"),

@@ -11,6 +11,7 @@ from llmtrack.cli.options import choice_option
 from llmtrack.memory.engines import ENGINE_NAMES
 from llmtrack.memory.kvcache import KV_CACHE_TYPES
 from llmtrack.memory.measure import DEFAULT_MEASURE, MEASURES
+from llmtrack.memory.recipe import UNQUANTIZED_DTYPES
 from llmtrack.memory.stacks import DEFAULT_STACK, STACK_NAMES
 
 BandwidthOption = Annotated[
@@ -81,5 +82,15 @@ OverlapCommOption = Annotated[
         "--overlap-comm/--no-overlap-comm",
         help="DeepSpeed ZeRO's overlap_comm: a second gradient bucket in stages 1-2 "
         "[default: on for --zero 3 only, as DeepSpeed].",
+    ),
+]
+UnquantizedOption = Annotated[
+    str | None,
+    choice_option(
+        "--unquantized-dtype",
+        values=UNQUANTIZED_DTYPES,
+        before="With a quantized --precision: the dtype of what it leaves unquantized "
+        "(embeddings, norms, head), as the checkpoint stores it: ",
+        after=" [default: 16-bit].",
     ),
 ]

@@ -54,6 +54,9 @@ class Recipe:
     # a second one overlaps communication; None: DeepSpeed's defaults
     reduce_bucket_size: int | None = None
     overlap_comm: bool | None = None
+    # the dtype of what a quantized format leaves unquantized (embeddings, norms, head);
+    # None: 16-bit. GPTQ-for-LLaMa's scripts keep an fp32 checkpoint's in fp32
+    unquantized: str | None = None
 
     def __post_init__(self):
         from llmtrack.choices import choose
@@ -102,6 +105,9 @@ class Recipe:
                 "--reduce-bucket-size and --overlap-comm size DeepSpeed ZeRO's gradient "
                 "buckets: give --mode and --zero 1, 2 or 3"
             )
+        if self.unquantized is not None:
+            dtype = choose(self.unquantized, UNQUANTIZED_DTYPES, "unquantized dtype")
+            object.__setattr__(self, "unquantized", dtype)
         if self.reduce_bucket_size is not None and not 1 <= self.reduce_bucket_size <= 10**12:
             raise UsageError("--reduce-bucket-size must be between 1 and 1,000,000,000,000")
 
@@ -110,6 +116,7 @@ class Recipe:
         return self.mode != "inference"
 
 
+UNQUANTIZED_DTYPES = ("fp32", "fp16", "bf16")
 DEFAULT_PRECISION = {"inference": "fp16", "lora": "fp16", "qlora": "nf4-dq", "full": "bf16"}
 DEFAULT_LORA = {"lora": (8, "attention"), "qlora": (64, "all-linear")}
 TRAINING_SEQ_LEN = 512
@@ -180,6 +187,14 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
             notes.append(f"gradient checkpointing {state} ({why})")
 
     act_bytes, kept_bytes, adapter_bytes = (4, 4, 4) if prec.name == "fp32" else (2, 2, 4)
+    if recipe.unquantized is not None:
+        if prec.bits >= 16:
+            raise UsageError(
+                f"--unquantized-dtype is for a quantized --precision; {prec.name} quantizes nothing"
+            )
+        kept_bytes = 4 if recipe.unquantized == "fp32" else 2
+        notes.append(f"what {prec.name} leaves unquantized (embeddings, norms, head) in "
+                     f"{recipe.unquantized}")  # fmt: skip
     if kbit_lora and not stack.upcast_kbit:
         notes.append(f"LoRA on a quantized base in {stack.name}: no fp32 cast, 16-bit activations")
     elif kbit_lora and prec.name.startswith("gptq"):
