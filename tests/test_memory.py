@@ -346,7 +346,7 @@ def test_memory_command_errors(cli, args, code, message):
 def test_fits_on_24gb_lists_what_fits_best_first_and_what_projects_report(cli):
     result = cli("fits", "--vram", "24GB", "--format", "json")
     rows = json.loads(result.stdout)
-    assert "24GiB card (24 GiB), batch 1" in result.stderr
+    assert "a 24 GiB card, batch 1" in result.stderr
     estimates = [r for r in rows if r["kind"] == "estimate"]
     assert estimates and all(r["fits"] and r["peak_gib"] <= 24 for r in estimates)
     verdicts = [r["verdict"] for r in estimates]

@@ -75,10 +75,18 @@ def test_numbers_are_right_aligned_with_one_count_of_decimals():
 
 
 def test_a_list_is_never_broken_at_a_comma():
-    rows = [{"id": "a", "methods": ["sft", "quantization", "continued-pretraining"]}]
-    text = render_table(rows, ["id", "methods"], Env(True, 30))
-    cells = [line[2:].strip() for line in text.splitlines()[2:] if line.strip()]
-    assert cells == ["sft", "quantization", "continued-pretraining"]
+    """A list wraps between its items; the column is never narrower than an item and its
+    comma, so no item is cut and no line starts with the comma (what rich's fold did)."""
+    items = ["sft", "quantization", "continued-pretraining", "lora"]
+    rows = [{"id": "a", "methods": items, "note": "x " * 40}]
+    for width in (30, 40, 60):
+        text = render_table(rows, ["id", "methods", "note"], Env(True, width))
+        lines = text.splitlines()
+        start, end = lines[0].index("methods"), lines[0].find("note")
+        rows_shown = [line for line in lines[2:] if line.startswith(("a ", "   "))]
+        column = [line[start : end if end > 0 else None].strip() for line in rows_shown]
+        assert " ".join(part for part in column if part) == ", ".join(items), text
+        assert not [part for part in column if part.startswith(",")]
     short = render_table(
         [{"id": "a", "methods": ["sft", "lora"]}], ["id", "methods"], Env(True, 30)
     )

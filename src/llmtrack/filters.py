@@ -110,7 +110,7 @@ class ProjectFilter(_Dated):
             from llmtrack.memory.fits import project_fit
 
             card = self.card
-            notes.append(f"card: {card.label}, {card.size}; each run by its own recipe, on one GPU")
+            notes.append(f"card: {card.described}; each run by its own recipe, on one GPU")
 
             def fitting(run: Any) -> bool:
                 found = project_fit(catalog, run, card)

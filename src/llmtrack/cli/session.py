@@ -138,7 +138,7 @@ def _card(catalog: Catalog, vram: str | None, gpu: str | None, gpus: int) -> Car
         raise UsageError("give --vram or --gpu, not both")
     if vram:
         gib = parse_memory_gib(vram)
-        return Card(f"{format_gib(gib)} card", gib, gpus)
+        return Card(f"{format_gib(gib)} card", gib, gpus, preset=False)
     if gpu and gpu.strip().lower() == "auto":
         return _detected_card(catalog, gpus)
     entry, size = _gpu_and_size(catalog, gpu or "")

@@ -40,11 +40,17 @@ class Card(NamedTuple):
     price_label: str | None = None  # who charges it and when
     unified: bool = False  # Apple Silicon and other shared-memory chips
     half_accumulate: float = 1.0  # GeForce: FP16-accumulate tensor rate over tflops
+    preset: bool = True  # False: a bare --vram size, whose label is only its size
 
     @property
     def size(self) -> str:
         """'24 GiB', or '80 GiB x 8 GPUs'."""
         return f"{self.memory_gib:g} GiB" + (f" x {self.gpus} GPUs" if self.gpus > 1 else "")
+
+    @property
+    def described(self) -> str:
+        """'NVIDIA GeForce RTX 4090 (24 GiB)'; a bare size is said once: 'a 24 GiB card'."""
+        return f"{self.label} ({self.size})" if self.preset else f"a {self.size} card"
 
 
 @lazy_dataclass()

@@ -130,8 +130,9 @@ def render_estimate(
         verdict = result.verdict(card.memory_gib)
         free = card.memory_gib - result.peak_gib
         colour = {"fits": "green", "tight": "yellow", "no": "red"}[verdict]
+        named = f"{_inert(card.label)}, {card.memory_gib:g} GiB" if card.preset else card.described
         out.print(
-            f"card: {_inert(card.label)}, {card.memory_gib:g} GiB -> "
+            f"card: {named} -> "
             f"[bold {colour}]{verdict}[/bold {colour}] "
             + (
                 f"({free:.2f} GiB free, {free / card.memory_gib:.0%})"

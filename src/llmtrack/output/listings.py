@@ -114,7 +114,7 @@ def fits_listing(
         table,
         plain,
         "models",
-        title=f"{card.label} ({card.size}), batch {batch} x {tokens}{counted}",
+        title=f"{card.described}, batch {batch} x {tokens}{counted}",
         kept=_FIT_KEPT,
     )
 

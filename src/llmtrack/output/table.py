@@ -28,7 +28,7 @@ def render_table(
     """A rich table that fits the terminal: columns drop from the right until the rest read
     well, except the ``kept`` ones (id, name, verdict), and a dim line below says what was
     hidden and how to see it. Numbers are right-aligned with one count of decimals per
-    column; a list that needs wrapping gets an item per line, never a break after a comma.
+    column; a list wraps between its items, never inside one.
     A column of ``bars`` (bar column -> the number it draws) is a bar chart sized to the
     room the other columns leave. Cells are made safe by ``human_cell`` (no control
     characters), and the title here (as Text, so a "[" in a GPU's name is not read as
@@ -43,9 +43,16 @@ def render_table(
     # a column that never wraps (the id, numbers, short values) needs its longest cell
     whole = {c for c in columns if c in kept[:1] or c in numeric or longest[c] <= _SHORT_CELL}
     wanted = {
-        c: max(min(len(c), _SHORT_CELL), longest[c] if c in whole else min(longest[c], _WRAP_AT))
+        c: max(
+            min(len(c), _SHORT_CELL),
+            longest[c] if c in whole else min(longest[c], _WRAP_AT),
+            _longest_item(c, rows),
+        )
         for c in columns
     }
+    for c in kept:  # a kept column that wraps (a name) wraps between words, never inside one
+        if c in wanted and c not in whole:
+            wanted[c] = max(wanted[c], max((_longest_word(t) for t in cells[c]), default=0))
     bars = {c: source for c, source in (bars or {}).items() if c in columns}
     for c in bars:
         whole.add(c)
@@ -55,12 +62,21 @@ def render_table(
     for c in bars:
         wanted[c] = max(min(room, _BAR_MAX), wanted[c])
         cells[c] = _bars([row.get(bars[c]) for row in rows], wanted[c])
+    # the room left goes to the wrapping columns' text first, then to whole headers; every
+    # column then has an exact width: rich, left to size them, squeezed a list below its
+    # longest item and cut the comma after it
     spare = env.width - sum(wanted[c] + 1 for c in shown)
-    for c in shown:  # room left: whole headers, left to right
-        if c in whole and spare > 0:
+    flexible = [c for c in shown if c not in whole]
+    while spare > 0 and any(wanted[c] < longest[c] for c in flexible):
+        for c in flexible:  # a character each in turn: no column takes all the room
+            if spare > 0 and wanted[c] < longest[c]:
+                wanted[c] += 1
+                spare -= 1
+    for c in shown:
+        if c in whole and spare > 0 and len(c) > wanted[c]:
             grown = min(len(c), wanted[c] + spare)
-            spare -= max(grown - wanted[c], 0)
-            wanted[c] = max(grown, wanted[c])
+            spare -= grown - wanted[c]
+            wanted[c] = grown
     # no cell padding (a space between columns comes from the box): padding wraps every cell
     # in another renderable, which costs a third of the rendering time
     table = Table(
@@ -76,10 +92,8 @@ def render_table(
             column,
             no_wrap=column in whole,
             overflow="ellipsis" if column in whole else "fold",
-            # a whole column is as wide as its longest cell (a longer header is cut short);
-            # rich would otherwise size it by the header and then crop the values
-            width=wanted[column] if column in whole else None,
-            min_width=None if column in whole else min(len(column), _SHORT_CELL),
+            # a whole column is as wide as its longest cell (a longer header is cut short)
+            width=wanted[column],
             justify="right" if column in numeric else "left",
             style="cyan" if column == "id" else None,
         )
@@ -130,21 +144,24 @@ def _is_numeric(values: Iterable[Any]) -> bool:
 
 def _column_cells(column: str, rows: Sequence[dict[str, Any]], numeric: bool) -> list[str]:
     """The column's cells as shown: floats with the column's count of decimals (up to 2, as
-    many as its values have), lists too long for one line an item per line."""
+    many as its values have); the rest as ``human_cell`` writes them."""
     if numeric and not column.endswith(_FORMATTED):
         values = [row.get(column) for row in rows]
         places = max((_decimals(v) for v in values if isinstance(v, float)), default=0)
         return ["-" if v is None else f"{v:,.{places}f}" if places else _whole(v) for v in values]
-    cells = []
-    for row in rows:
-        value = row.get(column)
-        if isinstance(value, list | tuple) and len(value) > 1:
-            items = [human_cell(column, [item], row) for item in value]
-            joined = ", ".join(items)
-            cells.append(joined if len(joined) <= _WRAP_AT else "\n".join(items))
-        else:
-            cells.append(human_cell(column, value, row))
-    return cells
+    return [human_cell(column, row.get(column), row) for row in rows]
+
+
+def _longest_item(column: str, rows: Sequence[dict[str, Any]]) -> int:
+    """The longest item of the column's lists, with its comma: the column is never narrower,
+    so a list wraps between items and never breaks one (',' starting a line)."""
+    lengths = [
+        len(human_cell(column, [item], row)) + 1
+        for row in rows
+        if isinstance(row.get(column), list | tuple)
+        for item in row[column]
+    ]
+    return max(lengths, default=0)
 
 
 # numeric columns human_cell writes in its own way: 6.74B parameters, $600
@@ -158,6 +175,10 @@ def _decimals(value: float) -> int:
 
 def _whole(value: Any) -> str:
     return str(int(value)) if isinstance(value, float) else str(value)
+
+
+def _longest_word(text: str) -> int:
+    return max(map(len, text.split()), default=0)
 
 
 def _widest(text: str) -> int:
