@@ -303,3 +303,11 @@ def test_every_view_reads_at_the_terminals_width(args, columns):
     plain = re.sub(r"\x1b\]8;[^\x1b]*\x1b\\", "", visible(screen))
     long = [line for line in plain.splitlines() if len(line.rstrip()) > columns]
     assert all("https://" in line for line in long), long
+
+
+def test_show_keeps_a_space_after_a_key_longer_than_its_column(cli):
+    text = cli("show", "vicuna").stdout
+    long = [
+        line for line in text.splitlines() if line.startswith("variants[1].cost.training_bound")
+    ]
+    assert long and long[0].startswith("variants[1].cost.training_bound  ")

@@ -111,7 +111,7 @@ def _lines(key: str, value: _Value, column: int, width: int | None, env: Env):
 
     text, style = value
     if _is_url(text):
-        yield Text.assemble((key.ljust(column), "bold"), _url(text, env))
+        yield Text.assemble((_label(key, column), "bold"), _url(text, env))
         return
     room = (width - column) if width else None
     parts = (
@@ -119,9 +119,14 @@ def _lines(key: str, value: _Value, column: int, width: int | None, env: Env):
         if room and room > 20
         else [text]
     ) or [""]
-    yield Text.assemble((key.ljust(column), "bold"), (parts[0], style or ""))
+    yield Text.assemble((_label(key, column), "bold"), (parts[0], style or ""))
     for part in parts[1:]:
         yield Text(" " * column + part, style=style or "")
+
+
+def _label(key: str, column: int) -> str:
+    """The key padded to the column; a key longer than the column keeps two spaces after it."""
+    return key.ljust(column) if len(key) + 2 <= column else key + "  "
 
 
 def _paragraph(out, prefix: str, text: str, width: int | None) -> None:
