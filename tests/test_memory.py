@@ -251,8 +251,13 @@ def test_what_a_quantizer_leaves_unquantized_can_be_fp32(catalog):
     embedding = catalog.get("bloomz-7b1-mt").architecture.vocab_size * 4096
     assert weights(unquantized="fp32") - weights() == pytest.approx(2 * embedding, rel=0.02)
     assert weights(unquantized="FP16") == weights()  # 16-bit is the default, in any case
+    said = estimate(catalog, "bloomz-7b1-mt", precision="gptq-8bit", unquantized="fp32")
+    weights_line = next(a for a in said.assumptions if a.startswith("weights:"))
+    assert "lm_head fp32" in weights_line and "16-bit" not in weights_line  # said once, right
     with pytest.raises(UsageError, match="quantizes nothing"):
         estimate(catalog, "bloomz-7b1-mt", precision="fp16", unquantized="fp32")
+    with pytest.raises(UsageError, match="PEFT casts"):  # LoRA on bitsandbytes: fp32 anyway
+        estimate(catalog, "bloomz-7b1-mt", mode="lora", precision="nf4", unquantized="bf16")
     with pytest.raises(UsageError, match="unknown unquantized dtype"):
         estimate(catalog, "bloomz-7b1-mt", precision="gptq-8bit", unquantized="int4")
 

@@ -45,7 +45,8 @@ class OneErrorPolicy(TyperGroup):
 
     def _run(self, args, prog_name, extra) -> int:
         try:
-            if completion := shell_completion.requested(list(args or sys.argv[1:])):
+            given = sys.argv[1:] if args is None else list(args)  # None: click reads argv too
+            if completion := shell_completion.requested(given):
                 shell_completion.run(completion)  # before click: it takes an optional SHELL
                 return 0
             code = super().main(args, prog_name or "llmtrack", **extra)

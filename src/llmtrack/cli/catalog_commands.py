@@ -160,9 +160,8 @@ def _card_for_list(catalog, vram: str | None, gpu: str | None, fits: bool):
     word would be a wrong answer."""
     if not fits or vram or gpu:
         return session.card(catalog, vram, gpu)
-    from llmtrack import config
 
-    card = session.card(catalog, None, None, remembered=config.read())
+    card = session.card(catalog, None, None, remembered=session.settings())
     if card is None:
         raise UsageError(
             '--fits needs a card: llmtrack config set gpu "RTX 4090" (or vram 24GB), '

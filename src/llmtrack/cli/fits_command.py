@@ -88,9 +88,8 @@ def fits_command(
     if measure is not None:
         measure = measure_named(measure)  # as spelled here, for the caption
     catalog = session.load()
-    from llmtrack import config
 
-    card = session.card(catalog, vram, gpu, gpus, remembered=config.read())
+    card = session.card(catalog, vram, gpu, gpus, remembered=session.settings())
     if model:
         rows = _fits_of_models(
             catalog, card, model, mode, precision_name, seq_len, batch, kv_cache, measure

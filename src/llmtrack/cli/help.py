@@ -12,9 +12,10 @@ description goes under its option.
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+from llmtrack.output.wrapping import wrap_words
 
 INDENT = "  "
 NAME_COLUMN_MAX = 28  # a longer option name gets its own line, its description below
@@ -52,7 +53,7 @@ def command_help(ctx: Any, command: Any, width: int, bold: bool) -> str:
         rows = [(argument_name(a), getattr(a, "help", None) or "") for a in arguments]
         sections.append(("ARGUMENTS", two_columns(rows, width)))
     sections.append(("OPTIONS", two_columns([option_row(o) for o in options], width)))
-    sections.append(("GLOBAL OPTIONS", wrapped(GLOBAL_OPTIONS, width, INDENT)))
+    sections.append(("GLOBAL OPTIONS", wrap_words(GLOBAL_OPTIONS, width, INDENT)))
     if examples:
         sections.append(("EXAMPLES", example_lines(examples, width)))
     return render(sections, bold)
@@ -134,7 +135,7 @@ def group_help(
     sections.append(("OPTIONS", two_columns([option_row(o) for o in options], width)))
     if examples:
         sections.append(("EXAMPLES", example_lines(examples, width)))
-    sections.append(("LEARN MORE", wrapped(LEARN_MORE, width, INDENT)))
+    sections.append(("LEARN MORE", wrap_words(LEARN_MORE, width, INDENT)))
     return render(sections, bold)
 
 
@@ -153,20 +154,8 @@ def paragraphs(text: str, width: int) -> list[str]:
         if paragraph.strip():
             if lines:
                 lines.append("")
-            lines += wrapped(" ".join(paragraph.split()), width, "")
+            lines += wrap_words(" ".join(paragraph.split()), width, "")
     return lines
-
-
-def wrapped(text: str, width: int, indent: str, first: str | None = None) -> list[str]:
-    """Wrapped at spaces only: option names, URLs and values such as q4_k_m stay whole."""
-    return textwrap.wrap(
-        text,
-        width=width,
-        initial_indent=indent if first is None else first,
-        subsequent_indent=indent,
-        break_long_words=False,
-        break_on_hyphens=False,
-    ) or [(indent if first is None else first).rstrip()]
 
 
 def argument_name(argument: Any) -> str:
@@ -236,13 +225,13 @@ def two_columns(
         if stacked:
             lines.append(INDENT + name)
             if text:
-                lines += wrapped(text, width, INDENT * 3)
+                lines += wrap_words(text, width, INDENT * 3)
         elif len(name) + 2 > column:
             lines.append(INDENT + name)
             if text:
-                lines += wrapped(text, width, pad)
+                lines += wrap_words(text, width, pad)
         else:
-            lines += wrapped(text, width, pad, first=INDENT + name.ljust(column))
+            lines += wrap_words(text, width, pad, first=INDENT + name.ljust(column))
     return lines
 
 

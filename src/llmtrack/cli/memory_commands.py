@@ -229,9 +229,8 @@ def estimate_command(
         unquantized=unquantized,
     )
     catalog = session.load()
-    from llmtrack import config
 
-    settings = config.read()  # once: the card, the engine and the RAM it remembers
+    settings = session.settings()  # the card, the engine and the RAM it remembers
     card = session.card(catalog, vram, gpu, gpus, bandwidth, tflops, remembered=settings)
     engine, ram = _remembered_engine_and_ram(engine, ram, settings)
     chosen = model_to_estimate(catalog, model)

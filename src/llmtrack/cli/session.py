@@ -26,6 +26,7 @@ class Session:
     catalogs: list[str] = field(default_factory=list)  # --catalog FILE, in order
     bundled: bool = True  # False with --no-bundled
     env: Env = field(default_factory=Env)
+    settings: dict[str, str] | None = None  # config.toml, read when first asked for
 
 
 session = Session()  # reset by the error policy at the start of every run
@@ -39,6 +40,15 @@ def start(env: Env) -> None:
 
 def current() -> Session:
     return session
+
+
+def settings() -> dict[str, str]:
+    """What `llmtrack config` keeps, read once per run (the format, the card, the engine)."""
+    if session.settings is None:
+        from llmtrack import config
+
+        session.settings = config.read()
+    return session.settings
 
 
 def load() -> Catalog:
@@ -86,9 +96,7 @@ def output_format(
 def remembered_format(allowed: Sequence[str]) -> str | None:
     """The format ``llmtrack config`` keeps, when this command has it (said on stderr); None
     otherwise: a command without that format uses its own default."""
-    from llmtrack import config
-
-    fmt = config.read().get("format")
+    fmt = settings().get("format")
     if fmt is None or fmt not in allowed:
         return None
     note(f"format {fmt}: from your config (`llmtrack config unset format` to forget it)")

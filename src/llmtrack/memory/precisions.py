@@ -54,6 +54,9 @@ def _grouped(kind: str, bits: int, group: int) -> Precision:
     )
 
 
+# what a quantized format's description says of the tensors it leaves alone, by default
+KEPT_16_BIT = "embeddings and lm_head stay 16-bit"
+
 _FIXED: dict[str, Precision] = {
     p.name: p
     for p in (

@@ -8,7 +8,7 @@ from typing import Literal
 
 from llmtrack.errors import NotApplicable, UsageError
 from llmtrack.lazyclass import lazy_dataclass
-from llmtrack.memory.precisions import ALIASES, Precision, precision
+from llmtrack.memory.precisions import ALIASES, KEPT_16_BIT, Precision, precision
 from llmtrack.memory.stacks import stack_named
 
 Mode = Literal["inference", "lora", "qlora", "full"]
@@ -163,7 +163,13 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
         )
     if prec.ggml and mode != "inference":
         raise NotApplicable(f"{prec.name} is a llama.cpp inference format; it cannot be trained")
-    notes.append(f"weights: {prec.description}")
+    described = prec.description
+    if recipe.unquantized is not None:  # the checkpoint's own dtype for what is not quantized
+        said = f"embeddings, norms and lm_head {recipe.unquantized} (--unquantized-dtype)"
+        described = described.replace(KEPT_16_BIT, said)
+        if said not in described:
+            described += f"; {said}"
+    notes.append(f"weights: {described}")
 
     seq_len = recipe.seq_len
     if seq_len is None:
@@ -193,8 +199,6 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
                 f"--unquantized-dtype is for a quantized --precision; {prec.name} quantizes nothing"
             )
         kept_bytes = 4 if recipe.unquantized == "fp32" else 2
-        notes.append(f"what {prec.name} leaves unquantized (embeddings, norms, head) in "
-                     f"{recipe.unquantized}")  # fmt: skip
     if kbit_lora and not stack.upcast_kbit:
         notes.append(f"LoRA on a quantized base in {stack.name}: no fp32 cast, 16-bit activations")
     elif kbit_lora and prec.name.startswith("gptq"):
@@ -204,6 +208,11 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
     elif kbit_lora:
         # PEFT's prepare_model_for_kbit_training casts every unquantized parameter to fp32, and
         # bitsandbytes layers return their input's dtype: the residual stream becomes fp32
+        if recipe.unquantized not in (None, "fp32"):
+            raise UsageError(
+                f"--unquantized-dtype {recipe.unquantized}: PEFT casts what {prec.name} leaves "
+                "unquantized to fp32 for LoRA, whatever the checkpoint stores"
+            )
         act_bytes, kept_bytes = 4, 4
         notes.append(
             "LoRA on a quantized base as PEFT prepares it: embeddings, lm_head and norms in fp32, "

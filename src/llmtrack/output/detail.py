@@ -105,20 +105,16 @@ def _rows(entry: schema.Entry, catalog: Catalog, everything: bool) -> tuple[list
 
 def _lines(key: str, value: _Value, column: int, width: int | None, env: Env):
     """The key in bold and its value, wrapped at spaces to the terminal (never a URL)."""
-    import textwrap
-
     from rich.text import Text
+
+    from llmtrack.output.wrapping import wrap_words
 
     text, style = value
     if _is_url(text):
         yield Text.assemble((_label(key, column), "bold"), _url(text, env))
         return
     room = (width - column) if width else None
-    parts = (
-        textwrap.wrap(text, room, break_long_words=False, break_on_hyphens=False)
-        if room and room > 20
-        else [text]
-    ) or [""]
+    parts = wrap_words(text, room) if room and room > 20 else [text]
     yield Text.assemble((_label(key, column), "bold"), (parts[0], style or ""))
     for part in parts[1:]:
         yield Text(" " * column + part, style=style or "")
@@ -131,16 +127,13 @@ def _label(key: str, column: int) -> str:
 
 def _paragraph(out, prefix: str, text: str, width: int | None) -> None:
     """Prose after a prefix, its later lines under the prose (wrapped only on a terminal)."""
-    import textwrap
-
     from rich.text import Text
+
+    from llmtrack.output.wrapping import wrap_words
 
     lines = [prefix + text]
     if width and text:
-        lines = textwrap.wrap(
-            text, width, initial_indent=prefix, subsequent_indent=" " * len(prefix),
-            break_long_words=False, break_on_hyphens=False,
-        )  # fmt: skip
+        lines = wrap_words(text, width, " " * len(prefix), first=prefix)
     for line in lines:
         out.print(Text(line), soft_wrap=True)
 

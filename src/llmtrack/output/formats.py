@@ -60,6 +60,20 @@ def plain_cell(value: Any) -> str:
     return safe_text(" ".join(str(value).split()), keep_lines=False)
 
 
+_COUNTS = ("params", "active_params", "training_tokens")  # 6.74B
+
+
+def _is_money(leaf: str) -> bool:
+    return leaf.endswith("usd") or leaf == "usd_per_hour"
+
+
+def human_number(key: str) -> bool:
+    """Whether ``human_cell`` writes this key's numbers its own way (6.74B, $600), not as
+    plain figures a table can align by their decimals."""
+    leaf = key.rsplit(".", 1)[-1]
+    return leaf in _COUNTS or _is_money(leaf)
+
+
 def human_cell(key: str, value: Any, row: dict[str, Any] | None = None) -> str:
     """Tables for people: 6.74B, $600, lists with commas; a cost with its bound from the row
     (``cost.total_usd`` with ``cost.total_bound``: '≤$600', '~$300'). Text is made safe
@@ -67,11 +81,11 @@ def human_cell(key: str, value: Any, row: dict[str, Any] | None = None) -> str:
     if value is None or value == []:
         return "-"
     leaf = key.rsplit(".", 1)[-1]
-    if leaf in ("params", "active_params", "training_tokens"):
+    if leaf in _COUNTS:
         return format_params(value)
     if leaf.endswith("_usd") and row is not None:
         return format_cost(value, row.get(key.removesuffix("_usd") + "_bound"))
-    if leaf.endswith("usd") or leaf == "usd_per_hour":
+    if _is_money(leaf):
         return format_usd(value)
     if isinstance(value, bool):
         return "yes" if value else "no"

@@ -4,12 +4,12 @@ never broken), as written in a pipe or a file."""
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
 from llmtrack.memory.measure import DEFAULT_MEASURE
 from llmtrack.output.env import Env
 from llmtrack.output.safe_text import safe_text  # catalog text: shown, never obeyed
+from llmtrack.output.wrapping import wrap_words
 
 
 def render_reproduction(record: dict[str, Any], env: Env) -> str:
@@ -43,11 +43,5 @@ def render_reproduction(record: dict[str, Any], env: Env) -> str:
     for line in lines:
         text = safe_text(line, keep_lines=False)
         indent = "  " if text.startswith("- ") else "    "
-        shown += _wrapped(text, width, indent) if width and text else [text]
+        shown += wrap_words(text, width, indent, first="") if width and text else [text]
     return "\n".join(shown) + "\n"
-
-
-def _wrapped(text: str, width: int, indent: str) -> list[str]:
-    return textwrap.wrap(
-        text, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
-    )

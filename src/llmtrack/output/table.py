@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from llmtrack.output.env import Env, console
-from llmtrack.output.formats import human_cell
+from llmtrack.output.formats import human_cell, human_number
 from llmtrack.output.safe_text import safe_text
 
 # Cells up to this wide are never wrapped in a table (ids, dates, numbers).
@@ -145,7 +145,7 @@ def _is_numeric(values: Iterable[Any]) -> bool:
 def _column_cells(column: str, rows: Sequence[dict[str, Any]], numeric: bool) -> list[str]:
     """The column's cells as shown: floats with the column's count of decimals (up to 2, as
     many as its values have); the rest as ``human_cell`` writes them."""
-    if numeric and not column.endswith(_FORMATTED):
+    if numeric and not human_number(column):
         values = [row.get(column) for row in rows]
         places = max((_decimals(v) for v in values if isinstance(v, float)), default=0)
         return ["-" if v is None else f"{v:,.{places}f}" if places else _whole(v) for v in values]
@@ -162,10 +162,6 @@ def _longest_item(column: str, rows: Sequence[dict[str, Any]]) -> int:
         for item in row[column]
     ]
     return max(lengths, default=0)
-
-
-# numeric columns human_cell writes in its own way: 6.74B parameters, $600
-_FORMATTED = ("params", "tokens", "usd", "usd_per_hour")
 
 
 def _decimals(value: float) -> int:
