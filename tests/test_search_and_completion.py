@@ -52,7 +52,37 @@ def test_search_reaches_corrections_titles_and_authors(cli):
 
 
 def test_search_forgives_a_typo_when_nothing_contains_it(cli):
-    assert "vicuna" in found(cli("search", "vicunna"))
+    result = cli("search", "vicunna")
+    assert "vicuna" in found(result)
+    assert result.stderr == "nothing holds 'vicunna'; showing 'vicuna' instead\n"
+
+
+@pytest.mark.parametrize(
+    ("query", "meant", "expected"),
+    [("sharegtp", "sharegpt", "vicuna"), ("lamma 7b", "llama 7b", "llama-7b"),
+     ("ShareGTP rtx", "sharegpt rtx", "vicuna"), ("deepsek", "deepseek", "deepseek-llm-7b")],
+)  # fmt: skip
+def test_a_misspelt_word_is_respelt_to_one_the_catalog_holds_and_said(cli, query, meant, expected):
+    """The guess is the closest word some entry holds, the commonest among equals ("lamma"
+    is LLaMA, not Gamma); every hit holds the respelt words, and stderr says it is a guess."""
+    result = cli("search", query, "--format", "json")
+    hits = json.loads(result.stdout)
+    assert expected in {hit["id"] for hit in hits}
+    assert result.stderr == f"nothing holds {query!r}; showing {meant!r} instead\n"
+
+
+@pytest.mark.parametrize("query", ["zzzzqqq", "sharegtpzzzz", "qqqwqq"])
+def test_a_query_no_name_resembles_finds_nothing_rather_than_a_short_name_inside_it(cli, query):
+    """partial_ratio finds "TP" and "qwq" inside such queries at 100 and 80: no guess."""
+    result = cli("search", query, "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout) == []
+    assert result.stderr == "No entries match.\n"
+
+
+def test_close_names_are_said_to_be_guesses(cli):
+    result = cli("search", "vicuna-v1.55", "--format", "json")
+    assert "vicuna-v1.5" in {hit["id"] for hit in json.loads(result.stdout)}
+    assert result.stderr == "nothing holds 'vicuna-v1.55'; these names are close to it\n"
 
 
 def test_search_with_nothing_found(cli):
@@ -80,8 +110,8 @@ def test_search_skipping_entries_by_their_stored_text_changes_no_hit(query):
     skipping = load_catalog()
     everything = load_catalog()
     list(everything)  # every entry decoded: nothing left to skip
-    assert [h.record() for h in search(skipping, query)] == [
-        h.record() for h in search(everything, query)
+    assert [h.record() for h in search(skipping, query).hits] == [
+        h.record() for h in search(everything, query).hits
     ]
 
 

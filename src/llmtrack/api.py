@@ -70,10 +70,15 @@ def find(name: str, catalog: Catalog | None = None) -> Entry:
 
 
 def search(query: str, catalog: Catalog | None = None, sections: Iterable[str] | None = None):
-    """Ranked hits (section, entry id, field, snippet, score) for every word of ``query``."""
+    """Ranked hits (section, entry id, field, snippet, score) for every word of ``query``.
+    Where nothing holds the words and the hits are a guess (a word respelt, close names),
+    a UserWarning says so, as the command line says it on stderr."""
     from llmtrack.textsearch import search as run
 
-    return run(catalog or load_catalog(), query, sections)
+    found = run(catalog or load_catalog(), query, sections)
+    if found.note:
+        warnings.warn(found.note, UserWarning, stacklevel=2)
+    return found.hits
 
 
 def estimate(model: str, catalog: Catalog | None = None, **recipe: Any) -> Estimate:

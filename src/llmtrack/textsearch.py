@@ -2,13 +2,20 @@
 
 Every word of the query must occur (case-insensitively) in some field of an entry. A word
 found in an id, name or alias counts most, in a title, organisation, family or author list
-next, in a description, note or correction least. When nothing contains the words,
-rapidfuzz looks for names close to the query instead, so a typo still finds something.
+next, in a description, note or correction least.
+
+When nothing contains the words, a typo still finds something, and the answer says it is a
+guess (``Results.note``): a word no text holds is replaced by the closest word that some
+text does hold ("sharegtp" finds ShareGPT), and failing that rapidfuzz looks for names close
+to the whole query. A short name is never "close" to a longer query because the query
+contains it: "TP" is not a guess for "sharegtp".
 """
 
 from __future__ import annotations
 
 import functools
+import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from llmtrack.catalog import schema
@@ -18,6 +25,7 @@ from llmtrack.lazyclass import lazy_dataclass
 
 _CONTEXT = 40  # characters of the field shown each side of the match
 _FUZZY_CUTOFF = 80
+_WORD = re.compile(r"\w{4,}")  # words a misspelt query word may be corrected to
 
 
 @lazy_dataclass(frozen=True)
@@ -39,6 +47,14 @@ class Hit:
             "match": self.snippet,
             "score": self.score,
         }
+
+
+@lazy_dataclass(frozen=True)
+class Results:
+    hits: list[Hit]
+    # None when every hit holds the query's words; else what the hits are instead, said
+    # beside them so that a guess never reads as a match
+    note: str | None = None
 
 
 def texts(entry: schema.Entry) -> Iterator[tuple[str, str]]:
@@ -85,18 +101,56 @@ def _snippet(text: str, start: int, end: int) -> tuple[str, tuple[int, int]]:
     return f"{prefix}{piece}{suffix}", (len(prefix) + at, len(prefix) + at + len(needle))
 
 
-def search(catalog: Catalog, query: str, sections: Iterable[str] | None = None) -> list[Hit]:
+def search(catalog: Catalog, query: str, sections: Iterable[str] | None = None) -> Results:
     wanted = set(sections) if sections else set(schema.SECTIONS)
     terms = query.casefold().split()
     if not terms:
-        return []
+        return Results([])
     chosen = [name for name in schema.SECTIONS if name in wanted]
     candidates = [e for name in chosen for e in catalog.section(name).that_may_hold(terms)]
     hits = [hit for entry in candidates if (hit := _match(entry, query, terms))]
-    if not hits:
-        hits = _fuzzy([entry for name in chosen for entry in catalog.section(name)], query)
-    hits.sort(key=lambda h: (-h.score, h.section, h.entry_id))
-    return hits
+    if hits:
+        return Results(_ranked(hits))
+    entries = [entry for name in chosen for entry in catalog.section(name)]
+    return _guess(entries, query, terms)
+
+
+def _ranked(hits: list[Hit]) -> list[Hit]:
+    return sorted(hits, key=lambda h: (-h.score, h.section, h.entry_id))
+
+
+def _guess(entries: list[schema.Entry], query: str, terms: list[str]) -> Results:
+    """What a query no entry holds most likely meant, said as a guess."""
+    corrected = _respelt(entries, terms)
+    if corrected != terms:
+        spelt = " ".join(corrected)
+        hits = [hit for entry in entries if (hit := _match(entry, spelt, corrected))]
+        if hits:
+            return Results(_ranked(hits), f"nothing holds {query!r}; showing {spelt!r} instead")
+    hits = _ranked(_fuzzy(entries, query))
+    if hits:
+        return Results(hits, f"nothing holds {query!r}; these names are close to it")
+    return Results([])
+
+
+def _respelt(entries: list[schema.Entry], terms: list[str]) -> list[str]:
+    """Each word no text holds replaced by the closest word some text holds (or kept);
+    among words equally close, the most common one ("lamma" is LLaMA, not Gamma)."""
+    from rapidfuzz import fuzz, process
+
+    held = [text.casefold() for entry in entries for _, text in texts(entry)]
+    counts = Counter(word for text in held for word in _WORD.findall(text))
+    respelt = []
+    for term in terms:
+        if any(term in text for text in held):
+            respelt.append(term)
+            continue
+        close = process.extract(
+            term, counts.keys(), scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, limit=None
+        )
+        best = max(close, key=lambda found: (found[1], counts[found[0]]), default=None)
+        respelt.append(best[0] if best else term)
+    return respelt
 
 
 def _match(entry: schema.Entry, query: str, terms: list[str]) -> Hit | None:
@@ -126,25 +180,22 @@ def _match(entry: schema.Entry, query: str, terms: list[str]) -> Hit | None:
 def _fuzzy(entries: list[schema.Entry], query: str) -> list[Hit]:
     from rapidfuzz import fuzz
 
+    wanted = query.casefold()
+
+    def closeness(name: str) -> float:
+        # partial_ratio finds the shorter string inside the longer: right for a query
+        # that is part of a long name ("vicunna" in "Vicuna v1.5"), wrong the other way
+        name = name.casefold()
+        scorer = fuzz.partial_ratio if len(wanted) <= len(name) else fuzz.ratio
+        return scorer(wanted, name)
+
     hits = []
     for entry in entries:
-        best = max(
-            (
-                (fuzz.partial_ratio(query.casefold(), name.casefold()), name)
-                for name in (entry.id, entry.name, *entry.aliases)
-            ),
+        score, name = max(
+            (closeness(name), name) for name in (entry.id, entry.name, *entry.aliases)
         )
-        if best[0] >= _FUZZY_CUTOFF:
-            snippet = best[1]
+        if score >= _FUZZY_CUTOFF:
             hits.append(
-                Hit(
-                    entry.section,
-                    entry.id,
-                    entry.name,
-                    "name",
-                    snippet,
-                    (0, 0),
-                    round(best[0] * 0.6),
-                )
+                Hit(entry.section, entry.id, entry.name, "name", name, (0, 0), round(score * 0.6))
             )
     return hits

@@ -32,7 +32,9 @@ def search_command(
     out: OutputSpec,
 ) -> None:
     """Search every text field of every section: names, orgs, data, notes, corrections,
-    titles and authors. Ranked, with the field that matched.
+    titles and authors. Ranked, with the field that matched. When nothing holds the words,
+    a misspelt word is corrected to one the catalog holds, or close names are shown, and
+    stderr says it is a guess.
 
     Examples:
 
@@ -46,8 +48,10 @@ def search_command(
     from llmtrack.textsearch import search
 
     sections = [choose_section(name) for name in section] if section else None
-    hits = search(session.load(), query, sections)
-    emit(search_listing(hits), out, session.current().env)
+    found = search(session.load(), query, sections)
+    if found.note:
+        session.note(found.note)
+    emit(search_listing(found.hits), out, session.current().env)
 
 
 def show(
