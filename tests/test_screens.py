@@ -311,3 +311,51 @@ def test_show_keeps_a_space_after_a_key_longer_than_its_column(cli):
         line for line in text.splitlines() if line.startswith("variants[1].cost.training_bound")
     ]
     assert long and long[0].startswith("variants[1].cost.training_bound  ")
+
+
+def _words(text: str) -> set[str]:
+    cells = (cell for line in text.splitlines() for cell in re.split(r"\t| \| ", line))
+    return {word.strip("|*") for cell in cells for word in cell.split()}
+
+
+@pytest.mark.parametrize("columns", [80, 60])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("techniques",),
+        ("list",),
+        ("stages",),
+        ("compare", "alpaca", "vicuna", "koala"),
+        ("compare", "llama-7b", "llama-2-7b", "mistral-7b"),
+    ],
+)
+def test_no_column_folds_a_word(cli, args, columns):
+    """Every word on the screen is a word of the data (or cut with an ellipsis): a column
+    too narrow for a word ("parameter-efficien|t", "text-davinci-00|3") is widened or
+    dropped, never folded."""
+    code, screen = on_a_terminal(*args, columns=columns)
+    assert code == 0
+    data = _words(cli(*args, "--format", "markdown").stdout)
+    if args[0] != "compare":
+        data |= _words(cli(*args, "--format", "markdown", "--fields", "all").stdout)
+    notes = (" hidden to fit:", "highlighted: fields", "long text cut")  # the dim lines below
+    lines = visible(screen).splitlines()
+    lines = lines[: next((i for i, line in enumerate(lines) if any(n in line for n in notes)), None)]
+    shown = {word.rstrip(",") for line in lines for word in line.split()}
+    folded = {
+        word
+        for word in shown
+        if "…" not in word and "─" not in word and word != "*"
+        and word not in data and f"{word}," not in data and len(word) < 30
+    }  # fmt: skip
+    assert not folded, f"{args} at {columns}: {sorted(folded)[:10]}"
+
+
+def test_compare_marks_what_differs_with_and_without_colour():
+    code, coloured = on_a_terminal("compare", "alpaca", "vicuna", columns=80)
+    assert code == 0 and "\x1b[1;33m" in coloured and "highlighted: fields that differ" in coloured
+    code, plain = on_a_terminal("compare", "alpaca", "vicuna", columns=80, env={"NO_COLOR": "1"})
+    lines = visible(plain).splitlines()
+    assert "\x1b[" not in plain and "* marks the fields that differ" in plain
+    assert any(line.startswith("* org ") for line in lines)  # the two orgs differ
+    assert any(line.startswith("  methods ") for line in lines)  # both are sft

@@ -98,28 +98,41 @@ def _table(ids: Sequence[str], rows: Sequence[FieldRow], env: Env, long: bool) -
 
     from llmtrack.output.formats import human_cell, plain_cell
 
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
-    table.add_column("field", no_wrap=True)
+    # without colour a differing field is marked with a "*" (its bold yellow is the mark
+    # with colour): a note that says "highlighted" over nothing highlighted misleads
+    mark = "" if env.colour else "* "
+    names = [("" if not mark else mark if r.differs else "  ") + plain_cell(r.field) for r in rows]
+    field_width = max((len(name) for name in names), default=5)
+    # every entry column gets the same exact width, so a cell cut to fit it is never folded
+    # by rich ("text-davinci-00|3"); a word longer than it is cut with an ellipsis
+    room = max((env.width - field_width) // max(len(ids), 1) - 1, 8)
+    # one space between columns, from the box; no padding and no edges, so the widths add up
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", padding=0, show_edge=False)
+    table.add_column("field", no_wrap=True, width=field_width)
     for entry_id in ids:
-        table.add_column(Text(plain_cell(entry_id)), overflow="fold")
-    room = (env.width - max((len(r.field) for r in rows), default=5)) // max(len(ids), 1) - 3
+        table.add_column(Text(plain_cell(entry_id)), width=room, overflow="ellipsis")
     cut = False
-    for r in rows:
+    for r, name in zip(rows, names, strict=True):
         style = "bold yellow" if r.differs else None
-        cells = [Text(plain_cell(r.field))]
+        cells = [Text(name)]
         for value in r.values:
             text = human_cell(r.field, value)
-            if long or len(text) <= room:
+            if long:
                 cells.append(Text(text, overflow="fold"))
                 continue
-            if isinstance(value, list) and len(value) > 1:  # an item a line, each cut short
-                text = "\n".join(human_cell(r.field, [item]) for item in value)
+            if isinstance(value, list) and len(value) > 1 and len(text) > room:
+                text = "\n".join(human_cell(r.field, [item]) for item in value)  # an item a line
             cut = cut or any(len(line) > room for line in text.split("\n"))
             cells.append(Text(text, no_wrap=True, overflow="ellipsis"))
         table.add_row(*cells, style=style)
     out = console(env)
     out.print(table)
-    out.print("[dim]highlighted: fields that differ[/dim]")
+    out.print(
+        Text(
+            "* marks the fields that differ" if mark else "highlighted: fields that differ",
+            style="dim",
+        )
+    )
     if cut:
-        out.print("[dim]long text cut to one line (--long shows it whole)[/dim]")
+        out.print(Text("long text cut to one line (--long shows it whole)", style="dim"))
     return out.file.getvalue()

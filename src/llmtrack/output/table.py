@@ -14,6 +14,9 @@ _SHORT_CELL = 12
 # Longer cells wrap; a table needs about this much room per column to read well.
 _WRAP_AT = 16
 _BAR_MIN, _BAR_MAX = 10, 80  # a bar chart's longest bar, however narrow or wide the room
+# A wrapping column is never narrower than its longest word up to this long, so a word is
+# never folded ("parameter-efficien|t"); a longer one (a URL) folds rather than take a row.
+_LONGEST_WORD_KEPT = 30
 
 
 def render_table(
@@ -50,9 +53,11 @@ def render_table(
         )
         for c in columns
     }
-    for c in kept:  # a kept column that wraps (a name) wraps between words, never inside one
-        if c in wanted and c not in whole:
-            wanted[c] = max(wanted[c], max((_longest_word(t) for t in cells[c]), default=0))
+    for c in columns:  # a column that wraps wraps between words, never inside one
+        if c not in whole:
+            word = max((_longest_word(t) for t in cells[c]), default=0)
+            # a kept column (a name) is never dropped, so it is as wide as any of its words
+            wanted[c] = max(wanted[c], word if c in kept else min(word, _LONGEST_WORD_KEPT))
     bars = {c: source for c, source in (bars or {}).items() if c in columns}
     for c in bars:
         whole.add(c)
