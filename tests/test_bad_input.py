@@ -106,7 +106,7 @@ MATRIX = [
         "packed inference",
         ["estimate", "llama-7b", "--packed"],
         2,
-        "Error: --packed says how training batches are built: give --mode",
+        "Error: --packed says how a fine-tune trains: give --mode lora, qlora or full",
     ),
 ]
 

@@ -234,8 +234,32 @@ def test_zero_holds_its_gradient_buckets_as_deepspeed_allocates_them(catalog):
     lora = estimate(catalog, mode="lora", zero=2).components["zero_buckets"]
     assert lora == 500_000_000 * 2  # the bucket's size, not the adapter's
     for wrong in ({"reduce_bucket_size": 10**8}, {"overlap_comm": True}):
-        with pytest.raises(UsageError, match="give --mode and --zero"):
-            estimate(catalog, mode="full", **wrong)
+        with pytest.raises(UsageError, match="buckets: give --zero 1, 2 or 3$"):
+            estimate(catalog, mode="full", **wrong)  # only what is missing is asked for
+        with pytest.raises(UsageError, match="give --mode lora, qlora or full$"):
+            estimate(catalog, zero=2, **wrong)
+
+
+@pytest.mark.parametrize(
+    "options, named",
+    [({"zero": 3}, "--zero says"), ({"optimizer": "sgd", "lora_rank": 4}, "--lora-rank and --optimizer say"),
+     ({"gradient_checkpointing": False}, "--gradient-checkpointing says"), ({"fsdp": True}, "--fsdp says"),
+     ({"stack": "torchtune"}, "--stack says"), ({"packed": True}, "--packed says"),
+     ({"lora_targets": "all-linear"}, "--lora-targets says")],
+)  # fmt: skip
+def test_a_fine_tuning_option_without_a_training_mode_is_refused_never_ignored(
+    catalog, options, named
+):
+    """An inference estimate that dropped --zero 3 without a word answered a question
+    nobody asked."""
+    with pytest.raises(UsageError, match=f"^{named} how a fine-tune trains: give --mode"):
+        estimate(catalog, **options)
+
+
+def test_lora_options_with_a_full_fine_tune_are_refused(catalog):
+    for options in ({"lora_rank": 16}, {"lora_targets": "attention"}):
+        with pytest.raises(UsageError, match="--mode full trains every weight"):
+            estimate(catalog, mode="full", **options)
 
 
 def test_what_a_quantizer_leaves_unquantized_can_be_fp32(catalog):

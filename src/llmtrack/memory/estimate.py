@@ -183,7 +183,7 @@ def estimate(
         recipe,
         precision=prec.name,
         seq_len=seq_len,
-        optimizer=plan.optimizer,
+        optimizer=plan.optimizer if recipe.training else None,
         gradient_checkpointing=plan.checkpointing if recipe.training else None,
         measure=measure,
     )

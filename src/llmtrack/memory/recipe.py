@@ -72,16 +72,12 @@ class Recipe:
             if self.mode != "inference":
                 raise UsageError("--kv-cache sizes generation's cache; training keeps none")
             object.__setattr__(self, "kv_cache", kv_cache_type(self.kv_cache))
-        if self.stack is not None:
-            if self.mode == "inference":
-                raise UsageError("--stack names the software a fine-tune trains with: give --mode")
+        if self.stack is not None and self.mode != "inference":
             object.__setattr__(self, "stack", stack_named(self.stack).name)
         if self.measure is not None:
             from llmtrack.memory.measure import measure_named
 
             object.__setattr__(self, "measure", measure_named(self.measure))
-        if self.packed and self.mode == "inference":
-            raise UsageError("--packed says how training batches are built: give --mode")
         if self.lora_targets is not None:
             targets = choose(self.lora_targets, LORA_TARGETS, "LoRA targets")
             object.__setattr__(self, "lora_targets", targets)
@@ -98,22 +94,57 @@ class Recipe:
             raise UsageError("--zero must be 0, 1, 2 or 3")
         if self.zero is not None and self.fsdp:
             raise UsageError("choose --zero or --fsdp, not both")
-        if (self.reduce_bucket_size is not None or self.overlap_comm is not None) and not (
-            self.training and self.zero
-        ):
+        if (self.reduce_bucket_size is not None or self.overlap_comm is not None) and not self.zero:
             raise UsageError(
                 "--reduce-bucket-size and --overlap-comm size DeepSpeed ZeRO's gradient "
-                "buckets: give --mode and --zero 1, 2 or 3"
+                "buckets: give --zero 1, 2 or 3"
             )
         if self.unquantized is not None:
             dtype = choose(self.unquantized, UNQUANTIZED_DTYPES, "unquantized dtype")
             object.__setattr__(self, "unquantized", dtype)
         if self.reduce_bucket_size is not None and not 1 <= self.reduce_bucket_size <= 10**12:
             raise UsageError("--reduce-bucket-size must be between 1 and 1,000,000,000,000")
+        self._refuse_options_of_another_mode()
 
     @property
     def training(self) -> bool:
         return self.mode != "inference"
+
+    def _refuse_options_of_another_mode(self) -> None:
+        """An option the mode has no use for is an error, never ignored: an inference
+        estimate that quietly dropped --zero 3 would answer a question not asked."""
+        if self.mode == "inference":
+            given = [option for option, value in _TRAINING_OPTIONS.items() if _set(self, value)]
+            if given:
+                raise UsageError(
+                    f"{' and '.join(given)} {'say' if len(given) > 1 else 'says'} how a "
+                    "fine-tune trains: give --mode lora, qlora or full"
+                )
+        elif self.mode == "full" and (self.lora_rank is not None or self.lora_targets):
+            raise UsageError(
+                "--lora-rank and --lora-targets size a LoRA adapter; --mode full trains "
+                "every weight: give --mode lora or qlora"
+            )
+
+
+# what each fine-tuning option sets, as (field, its value when not given)
+_TRAINING_OPTIONS = {
+    "--gradient-checkpointing": ("gradient_checkpointing", None),
+    "--lora-rank": ("lora_rank", None),
+    "--lora-targets": ("lora_targets", None),
+    "--optimizer": ("optimizer", None),
+    "--zero": ("zero", None),
+    "--fsdp": ("fsdp", False),
+    "--packed": ("packed", False),
+    "--stack": ("stack", None),
+    "--reduce-bucket-size": ("reduce_bucket_size", None),
+    "--overlap-comm": ("overlap_comm", None),
+}
+
+
+def _set(recipe: Recipe, field_and_default: tuple[str, object]) -> bool:
+    field, default = field_and_default
+    return getattr(recipe, field) != default
 
 
 UNQUANTIZED_DTYPES = ("fp32", "fp16", "bf16")
