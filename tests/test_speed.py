@@ -228,8 +228,15 @@ def test_reproduce_puts_the_prediction_beside_the_report(cli):
     result = cli("reproduce", "alpaca", "--gpu", "RTX 4090")
     assert result.exit_code == 0
     assert "reported: 8 x a100-80gb, 3 h" in result.stdout
-    assert "does not fit" in result.stdout  # full fine-tuning of 7B in 24 GiB
-    assert "3 epoch(s) (as the project ran)" in result.stdout
+    assert "does not fit, so no time or cost" in result.stdout  # full 7B in 24 GiB
+    assert " h (" not in result.stdout.split("reported:")[0]  # no hours for it, nor dollars
+    record = json.loads(cli("reproduce", "alpaca", "--gpu", "RTX 4090", "--format", "json").stdout)
+    assert record["verdict"] == "no" and "train_hours" not in record and "train_usd" not in record
+    assert any(line.startswith("no time or cost: the run does not fit 1 x 24 GiB") for line in
+               record["assumptions"])  # fmt: skip
+    lora = cli("reproduce", "alpaca-lora", "--gpu", "RTX 4090")
+    assert "would take about" in lora.stdout
+    assert "tokens: the count the catalog gives for the run" in lora.stdout
 
 
 def test_reproduce_counts_the_tokens_a_run_pushed_through(cli):

@@ -60,7 +60,13 @@ def reproduce(
     tokens = training.tokens if training else None
     if tokens and epochs is not None:  # the run's tokens, per epoch, times the epochs asked
         tokens = round(tokens / (ran or 1) * epochs)
-    if tokens is None and data is None:
+    if record["verdict"] == "no":
+        # a time and a price for a run that cannot start would read like a quote
+        notes.append(
+            f"no time or cost: the run does not fit {card.gpus} x {card.memory_gib:g} GiB "
+            "(more --gpus, --mode lora or qlora, or a larger --gpu)"
+        )
+    elif tokens is None and data is None:
         notes.append(f"{project.name} publishes no example count: the run cannot be sized")
     else:
         chosen_epochs = epochs or ran or 1.0

@@ -23,10 +23,13 @@ def render_reproduction(record: dict[str, Any], env: Env) -> str:
     ]
     if "train_hours" in record:
         cost = f", ${record['train_usd']:,.0f}" if "train_usd" in record else ""
-        when = "would take" if record["verdict"] != "no" else "does not fit; on cards that held it,"
         lines.append(
-            f"{when} about {record['train_hours']:,.1f} h ({record['gpu_hours']:,.1f} "
+            f"would take about {record['train_hours']:,.1f} h ({record['gpu_hours']:,.1f} "
             f"GPU-hours){cost}"
+        )
+    elif record["verdict"] == "no":
+        lines.append(
+            "does not fit, so no time or cost (more --gpus, --mode lora or qlora, or a larger --gpu)"
         )
     reported = record["reported"]
     hardware = (
