@@ -292,3 +292,48 @@ def test_a_narrow_dumb_colourless_terminal():
     assert "\x1b[" not in screen
     assert all(len(line.rstrip()) <= 40 for line in screen.splitlines())
     assert "\x1b[3" not in run("list", env={"NO_COLOR": "1"}).stdout
+
+
+@pytest.mark.parametrize(
+    "args, guess",
+    [(["estimate", "llama-7b", "--precision", "q4km"], "did you mean q4_k_m?"),
+     (["estimate", "llama-7b", "--precision", "Q5-KM"], "did you mean q5_k_m?"),
+     (["list", "--format", "jsn"], "did you mean json?"),
+     (["estimate", "llama-7b", "--mode", "qlor"], "did you mean qlora?")],
+)  # fmt: skip
+def test_a_misspelt_choice_gets_a_did_you_mean(cli, args, guess):
+    result = cli(*args)
+    assert result.exit_code == 2 and guess in result.stderr
+
+
+@pytest.mark.parametrize("value", ["q5km", "q4_k_x9", "fp61", "nf5"])
+def test_other_digits_are_never_a_typo_of_a_choice(cli, value):
+    """q5km may be q5_k_m, never q4_k_m; fp61 is neither fp16 nor fp32."""
+    result = cli("estimate", "llama-7b", "--precision", value)
+    assert result.exit_code == 2
+    guessed = result.stderr.partition("did you mean ")[2].partition("?")[0]
+    digits = "".join(ch for ch in value if ch.isdigit())
+    assert not guessed or "".join(ch for ch in guessed if ch.isdigit()) == digits
+
+
+def test_a_sort_by_a_column_no_row_has_is_said(cli):
+    result = cli("fits", "--vram", "24GB", "--sort", "tokens_per_s", "--limit", "3")
+    assert result.exit_code == 0
+    assert "no row has decode_tokens_per_s, so --sort decode_tokens_per_s orders nothing" in (
+        result.stderr
+    )
+    assert "--gpu NAME or --bandwidth" in result.stderr
+    fine = cli("fits", "--gpu", "RTX 4090", "--sort", "-tokens_per_s", "--limit", "3")
+    assert "orders nothing" not in fine.stderr
+
+
+def test_a_partial_entry_says_entries_are_read_whole(cli, tmp_path):
+    """A file that changes one field of a bundled entry fails validation (entries replace,
+    they do not merge); the problems say so and where to copy the whole entry from."""
+    partial = tmp_path / "mine.yaml"
+    partial.write_text("projects:\n- id: vicuna\n  training:\n    hours: 30\n", encoding="utf-8")
+    result = cli("--catalog", str(partial), "show", "vicuna")
+    assert result.exit_code == 1
+    assert "vicuna.name: required field is missing" in result.stderr
+    assert "an entry is read whole" in result.stderr
+    assert "llmtrack export --format yaml --section projects" in result.stderr

@@ -36,6 +36,7 @@ def test_set_list_unset_and_the_file(cli, _isolated_environment):
     assert cli("config", "set", "ram", "64GB").exit_code == 0
     assert cli("config", "set", "Engine", "VLLM").exit_code == 0  # as spelled here: vllm
     assert cli("config", "list").stdout == "ram\t64GB\nengine\tvllm\n"
+    assert cli("config").stdout == "ram\t64GB\nengine\tvllm\n"  # list is the default action
     path = _isolated_environment / "config.toml"
     assert cli("config", "path").stdout.strip() == str(path)
     assert tomllib.loads(path.read_text()) == {"ram": "64GB", "engine": "vllm"}

@@ -234,9 +234,9 @@ def test_zero_holds_its_gradient_buckets_as_deepspeed_allocates_them(catalog):
     lora = estimate(catalog, mode="lora", zero=2).components["zero_buckets"]
     assert lora == 500_000_000 * 2  # the bucket's size, not the adapter's
     for wrong in ({"reduce_bucket_size": 10**8}, {"overlap_comm": True}):
-        with pytest.raises(UsageError, match="buckets: give --zero 1, 2 or 3$"):
+        with pytest.raises(UsageError, match=r"buckets: give --zero 1, 2 or 3$"):
             estimate(catalog, mode="full", **wrong)  # only what is missing is asked for
-        with pytest.raises(UsageError, match="give --mode lora, qlora or full$"):
+        with pytest.raises(UsageError, match=r"give --mode lora, qlora or full$"):
             estimate(catalog, zero=2, **wrong)
 
 

@@ -340,7 +340,9 @@ def test_no_column_folds_a_word(cli, args, columns):
         data |= _words(cli(*args, "--format", "markdown", "--fields", "all").stdout)
     notes = (" hidden to fit:", "highlighted: fields", "long text cut")  # the dim lines below
     lines = visible(screen).splitlines()
-    lines = lines[: next((i for i, line in enumerate(lines) if any(n in line for n in notes)), None)]
+    lines = lines[
+        : next((i for i, line in enumerate(lines) if any(n in line for n in notes)), None)
+    ]
     shown = {word.rstrip(",") for line in lines for word in line.split()}
     folded = {
         word
@@ -359,3 +361,15 @@ def test_compare_marks_what_differs_with_and_without_colour():
     assert "\x1b[" not in plain and "* marks the fields that differ" in plain
     assert any(line.startswith("* org ") for line in lines)  # the two orgs differ
     assert any(line.startswith("  methods ") for line in lines)  # both are sft
+
+
+def test_estimate_wraps_an_assumption_under_its_text_on_a_terminal(cli):
+    code, screen = on_a_terminal("estimate", "qwen-7b", columns=80)
+    assert code == 0
+    lines = visible(screen).splitlines()
+    below = lines[lines.index("Assumptions") + 1 :]
+    assert all(len(line) <= 80 for line in below)
+    assert all(line.startswith(("- ", "  ")) for line in below if line.strip())
+    assert any(line.startswith("  ") and line.strip() for line in below)  # something wrapped
+    piped = cli("estimate", "qwen-7b").stdout
+    assert all(line.startswith("- ") for line in piped.split("Assumptions\n")[1].splitlines())

@@ -29,7 +29,30 @@ def choose(
     for alias, option in (aliases or {}).items():
         if _key(alias) == key:
             return option
-    raise UsageError(f"unknown {what} {value!r}; choose from: {', '.join(allowed)}")
+    raise UsageError(
+        f"unknown {what} {value!r};{did_you_mean(value, allowed)} choose from: {', '.join(allowed)}"
+    )
+
+
+def did_you_mean(value: str, allowed: Sequence[str]) -> str:
+    """' did you mean X?' for the one allowed value ``value`` most likely misspells, or ''.
+    A value with other digits is never a typo of it: q4km may be q4_k_m, never q5_k_m."""
+    from rapidfuzz import fuzz
+
+    def bare(text: str) -> str:
+        return re.sub(r"[\W_]+", "", text.casefold())
+
+    def digits(text: str) -> str:
+        return re.sub(r"\D", "", text)
+
+    wanted = bare(value)
+    close = sorted(
+        (fuzz.ratio(wanted, bare(option)), option)
+        for option in allowed
+        if digits(option) == digits(value)
+    )
+    best = [option for score, option in close if score >= 80 and score == close[-1][0]]
+    return f" did you mean {best[0]}?" if len(best) == 1 else ""
 
 
 def section_aliases() -> dict[str, str]:

@@ -205,7 +205,7 @@ class SortKey(NamedTuple):
         return cls(resolve_key(name, valid, "sort key"), descending)
 
 
-def _missing(value: Any) -> bool:
+def missing(value: Any) -> bool:
     return value is None or value == [] or value == ()
 
 
@@ -224,10 +224,10 @@ def sort_rows(rows: Sequence[Row], keys: Sequence[SortKey]) -> list[Row]:
     """Stable multi-key sort; missing values (None, empty lists) always go last."""
     ordered = list(rows)
     for key in reversed(keys):
-        present = [r for r in ordered if not _missing(r.flat.get(key.field))]
-        missing = [r for r in ordered if _missing(r.flat.get(key.field))]
+        present = [r for r in ordered if not missing(r.flat.get(key.field))]
+        absent = [r for r in ordered if missing(r.flat.get(key.field))]
         present.sort(key=lambda r: _comparable(r.flat[key.field]), reverse=key.descending)
-        ordered = present + missing
+        ordered = present + absent
     return ordered
 
 

@@ -76,6 +76,13 @@ class Loaded:
     warnings: list[Problem]
 
 
+_WHOLE = (
+    "an entry is read whole: one whose id the catalog has replaces it, never merges into it "
+    "(copy the whole entry from `llmtrack export --format yaml --section {}`, which loads "
+    "back as a catalog)"
+)
+
+
 def validate_file(
     parsed: ParsedFile, checks, report=None, refused: list | None = None
 ) -> tuple[list[Placed], list[Problem]]:
@@ -123,6 +130,22 @@ def validate_file(
                     where = ".".join(str(part) for part in loc) or None
                     problems.append(
                         Problem(parsed.name, line, column, label, where, message_of(error))
+                    )
+                if label == raw.get("id") and any(
+                    e["loc"] == ("name",) and message_of(e) == "required field is missing"
+                    for e in errors
+                ):  # most likely a change to one field of an entry the catalog has
+                    line, column = parsed.locate(path)
+                    problems.append(
+                        Problem(
+                            parsed.name,
+                            line,
+                            column,
+                            label,
+                            None,
+                            _WHOLE.format(section),
+                            "warning",
+                        )
                     )
                 if refused is not None:  # its references are checked with the others
                     refused.append((raw, section, parsed, path, label))

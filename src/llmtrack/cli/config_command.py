@@ -17,7 +17,9 @@ _EXCLUSIVE = {"gpu": "vram", "vram": "gpu"}
 
 
 def config_command(
-    action: Annotated[str, choice_argument(values=CONFIG_ACTIONS)],
+    action: Annotated[
+        str, choice_argument(values=CONFIG_ACTIONS, after=" [default: list].")
+    ] = "list",
     key: Annotated[
         str | None,
         typer.Argument(
@@ -39,7 +41,7 @@ def config_command(
 
       llmtrack config set gpu "RTX 4090"
 
-      llmtrack config list
+      llmtrack config list      # or just: llmtrack config
 
       llmtrack config get gpu
 

@@ -176,8 +176,11 @@ def precision(name: str, group_size: int = 128) -> Precision:
     try:
         return _FIXED[key]
     except KeyError:
+        from llmtrack.choices import did_you_mean
+
         choices = ", ".join([*PRECISIONS, *EXL_FORMS])
-        raise UsageError(f"unknown precision {name!r}; choose from: {choices}") from None
+        guess = did_you_mean(name, PRECISIONS)
+        raise UsageError(f"unknown precision {name!r};{guess} choose from: {choices}") from None
 
 
 def _exllama(kind: str, bits: float, name: str) -> Precision:

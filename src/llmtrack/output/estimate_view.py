@@ -151,8 +151,14 @@ def render_estimate(
         for line in speed_lines(perf):
             out.print(line)
     out.print("\n[bold]Assumptions[/bold]")
+    # on a terminal at spaces, later lines under the text; in a pipe or a file, unwrapped
+    from llmtrack.output.wrapping import wrap_words
+
     for line in [*result.assumptions, *(perf.assumptions if perf else ())]:
-        out.print(f"- {_inert(line)}")
+        text = _inert(line)
+        lines = wrap_words(text, env.width, "  ", first="- ") if env.is_terminal else [f"- {text}"]
+        for shown in lines:
+            out.print(shown, soft_wrap=True)
     return out.file.getvalue()
 
 

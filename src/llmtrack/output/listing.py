@@ -47,6 +47,12 @@ class Listing:
     bars: dict[str, str] = field(default_factory=dict)  # a bar column -> the number it draws
 
 
+# why a column that can be sorted by is empty in a run, where that is known
+_SORT_HINTS = {
+    "decode_tokens_per_s": " (speed needs the card's bandwidth: --gpu NAME or --bandwidth)"
+}
+
+
 def emit(listing: Listing, out: OutputSpec, env: Env) -> None:
     from llmtrack import query
     from llmtrack.output.formats import FORMATS, check_format, default_format, render
@@ -63,6 +69,10 @@ def emit(listing: Listing, out: OutputSpec, env: Env) -> None:
     rows = query.shape(listing.rows, sort_keys, out.limit)
     for message in listing.notes:
         note(message)
+    for key in sort_keys:  # a sort that cannot order anything is said, not silently a no-op
+        if listing.rows and all(query.missing(row.flat.get(key.field)) for row in listing.rows):
+            hint = _SORT_HINTS.get(key.field, "")
+            note(f"no row has {key.field}, so --sort {key.field} orders nothing{hint}")
     if listing.title and fmt != "table":  # a table shows it as its title: said once
         note(listing.title)
     if not rows:

@@ -29,7 +29,8 @@ def render_reproduction(record: dict[str, Any], env: Env) -> str:
         )
     elif record["verdict"] == "no":
         lines.append(
-            "does not fit, so no time or cost (more --gpus, --mode lora or qlora, or a larger --gpu)"
+            "does not fit, so no time or cost "
+            "(more --gpus, --mode lora or qlora, or a larger --gpu)"
         )
     reported = record["reported"]
     hardware = (
