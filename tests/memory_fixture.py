@@ -35,6 +35,8 @@ _RECIPE_KEYS = (
     "reduce_bucket_size",
     "overlap_comm",
     "unquantized",
+    "new_tokens",
+    "legacy_cache",
 )
 # what a row's figure counts, as --measure names it: the fixture's `compare` field, and for
 # memory right after loading its `measure` (nvidia-smi's figure unless PyTorch's own)

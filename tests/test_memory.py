@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import urlparse
 
 import pytest
@@ -486,3 +487,54 @@ def test_stack_is_a_training_option(cli):
     assert default["stack"] == "transformers"
     inference = json.loads(cli("estimate", "llama-7b", "--format", "json").stdout)
     assert "stack" not in inference
+
+
+def test_generation_peaks_at_the_prompt_pass_or_the_last_token(catalog):
+    """--new-tokens splits --seq-len into a prompt and what is generated: the peak is the
+    larger of the prompt pass (the prompt's cache, activations and logits) and the last
+    step (the whole cache, one token's activations)."""
+    from llmtrack.memory.kvcache import cache_size
+
+    arch = catalog.get("qwen-7b").architecture
+    whole = cache_size(arch, 1, 8193, 16).kv
+    generated = estimate(catalog, "qwen-7b", precision="bf16", seq_len=8193, new_tokens=8192)
+    parts = generated.components
+    assert parts["kv_cache"] == whole and "kv_cache_copy" not in parts
+    assert parts["activations"] < 2**20  # one token's: the prompt is a single token
+    prompt = estimate(catalog, "qwen-7b", precision="bf16", seq_len=8193)  # all of it prompt
+    assert prompt.components["activations"] > 2**30 and prompt.peak_bytes > generated.peak_bytes
+    # a long prompt and two new tokens: the prompt pass is the peak, with the prompt's cache
+    read = estimate(catalog, "qwen-7b", seq_len=8192, new_tokens=2, all_logits=True)
+    assert read.components["kv_cache"] == cache_size(arch, 1, 8190, 16).kv
+    assert any("the peak is the prompt pass" in line for line in read.assumptions)
+
+
+def test_a_legacy_cache_holds_the_previous_cache_beside_the_new_one(catalog):
+    """Qwen's own profile of generating 8,192 tokens from one in BF16 (22.53 GiB allocated
+    for Qwen-7B, 38.94 for Qwen-14B) is the weights and two caches."""
+    for model, measured in (("qwen-7b", 22.53), ("qwen-14b", 38.94)):
+        result = estimate(catalog, model, precision="bf16", seq_len=8193, new_tokens=8192,
+                          legacy_cache=True, measure="allocated")  # fmt: skip
+        parts = result.components
+        assert parts["kv_cache_copy"] == parts["kv_cache"]
+        assert abs(result.peak_gib / measured - 1) < 0.01
+        assert any(line.startswith("legacy cache (--legacy-cache)") for line in result.assumptions)
+
+
+@pytest.mark.parametrize(
+    "recipe, message",
+    [({"seq_len": 100, "new_tokens": 100}, "--new-tokens 100 leaves no prompt"),
+     ({"new_tokens": 0}, "--new-tokens must be at least 1"),
+     ({"mode": "lora", "new_tokens": 5}, "training keeps none: give --mode inference"),
+     ({"mode": "full", "legacy_cache": True}, "training keeps none"),
+     ({"precision": "q4_k_m", "legacy_cache": True}, "llama.cpp allocates its own")],
+)  # fmt: skip
+def test_generation_options_that_cannot_apply_are_refused(catalog, recipe, message):
+    with pytest.raises(UsageError, match=re.escape(message)):
+        estimate(catalog, **recipe)
+
+
+def test_vllm_refuses_the_options_of_transformers_generate(cli):
+    result = cli("estimate", "qwen-7b", "--engine", "vllm", "--gpu", "A100 80GB",
+                 "--new-tokens", "5")  # fmt: skip
+    assert result.exit_code == 2 and "vLLM sizes its cache pool" in result.stderr

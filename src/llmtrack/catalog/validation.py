@@ -131,22 +131,6 @@ def validate_file(
                     problems.append(
                         Problem(parsed.name, line, column, label, where, message_of(error))
                     )
-                if label == raw.get("id") and any(
-                    e["loc"] == ("name",) and message_of(e) == "required field is missing"
-                    for e in errors
-                ):  # most likely a change to one field of an entry the catalog has
-                    line, column = parsed.locate(path)
-                    problems.append(
-                        Problem(
-                            parsed.name,
-                            line,
-                            column,
-                            label,
-                            None,
-                            _WHOLE.format(section),
-                            "warning",
-                        )
-                    )
                 if refused is not None:  # its references are checked with the others
                     refused.append((raw, section, parsed, path, label))
                 continue
@@ -187,6 +171,16 @@ def _dangling(merged: Sequence[Placed], refused: Sequence = ()) -> Iterator[Prob
                 what = SECTIONS[target].singular
                 message = f"unknown {what} id {ref!r}"
                 yield Problem(parsed.name, line, column, label, where, message)
+
+
+def _partial_replacements(merged: Sequence[Placed], refused: Sequence = ()) -> Iterator[Problem]:
+    """An entry without a name under an id the catalog has is most likely a change to one
+    field of it; say that entries are read whole, and where to copy one from."""
+    held = {item.entry.id for item in merged}
+    for raw, section, parsed, path, label in refused:
+        if label in held and raw.get("id") == label and "name" not in raw:
+            line, column = parsed.locate(path)
+            yield Problem(parsed.name, line, column, label, None, _WHOLE.format(section), "warning")
 
 
 def _stray_variants(merged: Sequence[Placed]) -> Iterator[Problem]:
@@ -320,6 +314,7 @@ def load_layers(
             merged[item.entry.id] = item  # a replacement keeps the replaced entry's place
     everything = list(merged.values())
     problems += _dangling(everything, refused)
+    problems += _partial_replacements(everything, refused)
     problems += _stray_variants(everything)
     problems += _impossible_architectures(everything)
     new = [item for item in everything if item.path]  # base entries were checked before

@@ -94,3 +94,21 @@ UnquantizedOption = Annotated[
         after=" [default: 16-bit].",
     ),
 ]
+NewTokensOption = Annotated[
+    int | None,
+    typer.Option(
+        "--new-tokens",
+        metavar="N",
+        help="Inference: how many of --seq-len's tokens are generated; the rest is the prompt "
+        "[default: none, the whole --seq-len is the prompt].",
+    ),
+]
+LegacyCacheOption = Annotated[
+    bool,
+    typer.Option(
+        "--legacy-cache",
+        help="Inference: the KV cache is a tuple each step concatenates onto, so the step "
+        "holds the old and the new one (transformers before 4.36, remote-code models such as "
+        "Qwen, ChatGLM and MOSS).",
+    ),
+]

@@ -11,7 +11,9 @@ from llmtrack.cli.estimator_options import (
     BandwidthOption,
     EngineOption,
     KvCacheOption,
+    LegacyCacheOption,
     MeasureOption,
+    NewTokensOption,
     OverlapCommOption,
     ReduceBucketOption,
     StackOption,
@@ -132,6 +134,8 @@ def estimate_command(
             "(older transformers releases).",
         ),
     ] = False,
+    new_tokens: NewTokensOption = None,
+    legacy_cache: LegacyCacheOption = False,
     vram: VramOption = None,
     gpu: GpuOption = None,
     bandwidth: BandwidthOption = None,
@@ -227,6 +231,8 @@ def estimate_command(
         reduce_bucket_size=reduce_bucket_size,
         overlap_comm=overlap_comm,
         unquantized=unquantized,
+        new_tokens=new_tokens,
+        legacy_cache=legacy_cache,
     )
     catalog = session.load()
 

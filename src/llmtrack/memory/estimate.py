@@ -19,8 +19,7 @@ from dataclasses import field, replace
 from llmtrack.catalog.schema import Architecture
 from llmtrack.errors import NotApplicable
 from llmtrack.lazyclass import lazy_dataclass
-from llmtrack.memory.activations import training_activations, widest_layer
-from llmtrack.memory.kvcache import KV_CACHE_BITS, KV_CACHE_NOTES, cache_size
+from llmtrack.memory.activations import training_activations
 from llmtrack.memory.layers import has_ffn, layer_groups
 from llmtrack.memory.measure import (
     CUDA_CONTEXT_BYTES,
@@ -119,30 +118,9 @@ def estimate(
     components["weights"] = weights / _weight_shards(recipe, notes)
 
     if recipe.mode == "inference":
-        kv_bits = KV_CACHE_BITS[recipe.kv_cache] if recipe.kv_cache else 8 * plan.act_bytes
-        cache = cache_size(arch, batch, seq_len, kv_bits)
-        components["kv_cache"] = cache.kv / recipe.gpus
-        if cache.state:
-            components["state"] = cache.state / recipe.gpus
-        kv_label = recipe.kv_cache or f"{8 * plan.act_bytes}-bit"
-        notes.append(f"KV cache for batch {batch} x {seq_len} tokens in {kv_label}")
-        if recipe.kv_cache in KV_CACHE_NOTES:
-            notes.append(KV_CACHE_NOTES[recipe.kv_cache])
-        notes.extend(cache.notes)
-        if prec.ggml:  # llama.cpp works in a fixed compute buffer and keeps the last logits only
-            components["logits"] = batch * vocab * 4
-        else:
-            components["activations"] = widest_layer(
-                arch, batch, seq_len, plan.act_bytes, recipe.flash_attention
-            )
-            positions = seq_len if recipe.all_logits else 1
-            components["logits"] = batch * positions * vocab * 4
-            notes.append(
-                "logits over the vocabulary for every prompt position, in fp32 (--all-logits)"
-                if recipe.all_logits
-                else "logits for the last position only, in fp32, as generation computes them "
-                "(--all-logits for code that scores every prompt position)"
-            )
+        from llmtrack.memory.generation import inference_components
+
+        components.update(inference_components(arch, recipe, plan, seq_len, notes))
     else:
         components["activations"] = training_activations(
             arch, batch, seq_len, plan.act_bytes, recipe.flash_attention, plan.checkpointing
@@ -191,7 +169,7 @@ def estimate(
 
 
 # what is allocated and freed as a run goes, so leaves blocks in the allocator's cache
-_TRANSIENT = ("activations", "logits", "kv_cache")
+_TRANSIENT = ("activations", "logits", "kv_cache", "kv_cache_copy")
 
 
 def _allocator_and_context(

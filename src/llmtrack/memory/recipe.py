@@ -24,6 +24,7 @@ _MOST = {
     "batch": 10**6,
     "lora_rank": 10**6,
     "gpus": 10**6,
+    "new_tokens": 10**8,
 }
 
 
@@ -57,6 +58,10 @@ class Recipe:
     # the dtype of what a quantized format leaves unquantized (embeddings, norms, head);
     # None: 16-bit. GPTQ-for-LLaMa's scripts keep an fp32 checkpoint's in fp32
     unquantized: str | None = None
+    # inference: how many of seq_len's tokens are generated (None: all of it is the prompt),
+    # and whether the cache is a tuple each step concatenates onto (memory/generation.py)
+    new_tokens: int | None = None
+    legacy_cache: bool = False
 
     def __post_init__(self):
         from llmtrack.choices import choose
@@ -120,6 +125,11 @@ class Recipe:
                     f"{' and '.join(given)} {'say' if len(given) > 1 else 'says'} how a "
                     "fine-tune trains: give --mode lora, qlora or full"
                 )
+        elif self.new_tokens is not None or self.legacy_cache:
+            raise UsageError(
+                "--new-tokens and --legacy-cache describe generation's cache; training keeps "
+                "none: give --mode inference"
+            )
         elif self.mode == "full" and (self.lora_rank is not None or self.lora_targets):
             raise UsageError(
                 "--lora-rank and --lora-targets size a LoRA adapter; --mode full trains "

@@ -21,6 +21,7 @@ ESTIMATOR_MODULES = tuple(
         "engines",
         "estimate",
         "fits",
+        "generation",
         "gguf_types",
         "kvcache",
         "layers",

@@ -62,6 +62,11 @@ def on_vllm(
     recipe = result.recipe
     if recipe.mode != "inference":
         raise NotApplicable("vLLM serves models; for fine-tuning choose --stack")
+    if recipe.new_tokens is not None or recipe.legacy_cache:
+        raise NotApplicable(
+            "vLLM sizes its cache pool from the card and --seq-len; --new-tokens and "
+            "--legacy-cache describe transformers' generate"
+        )
     parts = result.components
     if "compute_buffers" in parts:
         raise NotApplicable("a llama.cpp format: vLLM runs 16-bit, GPTQ, AWQ, FP8 or MXFP4 weights")

@@ -1,0 +1,110 @@
+"""What inference holds at its peak: the prompt pass, or the last generated token.
+
+A run that reads a prompt of P tokens and generates N more has two candidate peaks. The
+prompt pass holds the cache of P tokens, one layer's activations for all P and the logits;
+the last generation step holds the cache of P + N tokens and the activations and logits of
+one token. Without ``--new-tokens`` the whole ``--seq-len`` is the prompt, and the cache of
+all of it is counted beside the prompt pass's activations: the larger figure, as before.
+
+A cache kept as a tuple that each step concatenates onto (``--legacy-cache``) costs a second
+copy at the last step: the attention code builds ``torch.cat((past_key, key))`` for every
+layer while the previous step's tuple is still referenced by the generate loop, so at the
+last layer both the old cache and the new one are alive. That is how transformers' models
+kept their cache before its ``DynamicCache`` (4.36) and how remote-code models of 2023
+(Qwen, ChatGLM, Baichuan, MOSS) keep it: Qwen's ``QWenAttention.forward`` concatenates
+``layer_past`` and returns ``present = (key, value)``. Qwen's own profile of generating
+8,192 tokens from one (BF16, 22.53 GiB for Qwen-7B, 38.94 for Qwen-14B) is the weights and
+two caches to within 1 %.
+"""
+
+from __future__ import annotations
+
+from llmtrack.catalog.schema import Architecture
+from llmtrack.errors import UsageError
+from llmtrack.memory.activations import widest_layer
+from llmtrack.memory.kvcache import KV_CACHE_BITS, KV_CACHE_NOTES, cache_size
+from llmtrack.memory.recipe import Plan, Recipe
+
+
+def inference_components(
+    arch: Architecture, recipe: Recipe, plan: Plan, seq_len: int, notes: list[str]
+) -> dict[str, float]:
+    """KV cache (and state), activations and logits at inference's peak, per GPU."""
+    batch, vocab = recipe.batch, arch.vocab_size or 0
+    kv_bits = KV_CACHE_BITS[recipe.kv_cache] if recipe.kv_cache else 8 * plan.act_bytes
+    kv_label = recipe.kv_cache or f"{8 * plan.act_bytes}-bit"
+    new = recipe.new_tokens
+    if new is not None and new >= seq_len:
+        raise UsageError(
+            f"--new-tokens {new:,} leaves no prompt in --seq-len {seq_len:,} (which counts "
+            "the prompt and the generated tokens): give a longer --seq-len"
+        )
+    prompt = seq_len - new if new else seq_len
+
+    def cache(tokens: int) -> dict[str, float]:
+        size = cache_size(arch, batch, tokens, kv_bits)
+        parts = {"kv_cache": size.kv / recipe.gpus}
+        if size.state:
+            parts["state"] = size.state / recipe.gpus
+        return parts
+
+    if plan.prec.ggml:
+        if recipe.legacy_cache:
+            raise UsageError("--legacy-cache is transformers' cache; llama.cpp allocates its own")
+        notes.append(f"KV cache for batch {batch} x {seq_len} tokens in {kv_label}")
+        _cache_notes(arch, recipe, seq_len, kv_bits, notes)
+        if new:
+            notes.append("llama.cpp allocates the cache for the whole context at start")
+        # a fixed compute buffer, and the last position's logits only
+        return {**cache(seq_len), "logits": batch * vocab * 4}
+
+    positions = prompt if recipe.all_logits else 1
+    prefill = {
+        **cache(prompt),
+        "activations": widest_layer(arch, batch, prompt, plan.act_bytes, recipe.flash_attention),
+        "logits": batch * positions * vocab * 4,
+    }
+    decode = cache(seq_len)
+    if recipe.legacy_cache:
+        decode["kv_cache_copy"] = decode["kv_cache"]  # the previous step's, still referenced
+    decode["activations"] = widest_layer(arch, batch, 1, plan.act_bytes, recipe.flash_attention)
+    decode["logits"] = batch * vocab * 4
+    if not new:  # the whole --seq-len is the prompt: its cache is counted with its pass
+        prefill.update(cache(seq_len))
+    at_prompt = sum(prefill.values()) >= sum(decode.values())
+    if not new:
+        notes.append(f"KV cache for batch {batch} x {seq_len} tokens in {kv_label}")
+    else:
+        tokens = "token" if prompt == 1 else "tokens"
+        peak = (
+            f"the prompt pass, with a KV cache of batch {batch} x {prompt:,} {tokens}"
+            if at_prompt
+            else f"the last one, with a KV cache of batch {batch} x {seq_len:,} tokens"
+        )
+        notes.append(
+            f"a prompt of {prompt:,} {tokens}, then {new:,} generated (--new-tokens): the peak "
+            f"is {peak} in {kv_label}"
+        )
+    _cache_notes(arch, recipe, seq_len, kv_bits, notes)
+    if recipe.legacy_cache:
+        notes.append(_LEGACY)
+    notes.append(
+        "logits over the vocabulary for every prompt position, in fp32 (--all-logits)"
+        if recipe.all_logits
+        else "logits for the last position only, in fp32, as generation computes them "
+        "(--all-logits for code that scores every prompt position)"
+    )
+    return prefill if at_prompt else decode
+
+
+def _cache_notes(arch: Architecture, recipe: Recipe, seq_len: int, bits: float, notes: list[str]):
+    if recipe.kv_cache in KV_CACHE_NOTES:
+        notes.append(KV_CACHE_NOTES[recipe.kv_cache])
+    notes.extend(cache_size(arch, recipe.batch, seq_len, bits).notes)
+
+
+_LEGACY = (
+    "legacy cache (--legacy-cache): a tuple each step concatenates onto, so the last step "
+    "holds the previous cache beside the new one (transformers before 4.36; remote-code "
+    "models such as Qwen, ChatGLM, MOSS)"
+)
