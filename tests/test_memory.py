@@ -538,3 +538,18 @@ def test_vllm_refuses_the_options_of_transformers_generate(cli):
     result = cli("estimate", "qwen-7b", "--engine", "vllm", "--gpu", "A100 80GB",
                  "--new-tokens", "5")  # fmt: skip
     assert result.exit_code == 2 and "vLLM sizes its cache pool" in result.stderr
+
+
+def test_the_cuda_context_can_be_what_the_users_card_shows(cli):
+    """The Transformers docs' V100 shows 1,343 MiB once a tiny tensor is on it; BERT-large
+    loaded in fp32 is 2,631 MiB: the weights and that context."""
+    record = json.loads(cli("estimate", "bert-large", "--precision", "fp32", "--cuda-context",
+                            "1343MiB", "--format", "json").stdout)  # fmt: skip
+    assert record["components"]["cuda_context"] * 1024 == pytest.approx(1343, abs=0.5)
+    loaded = record["components"]["weights"] + record["components"]["cuda_context"]
+    assert loaded * 1024 == pytest.approx(2631, rel=0.01)
+    for wrong, message in ((["--cuda-context", "banana"], "invalid memory size 'banana'"),
+                           (["--cuda-context", "1GB", "--measure", "allocated"], "outside what"),
+                           (["--cuda-context", "100GB"], "between 0 and 64 GiB")):  # fmt: skip
+        result = cli("estimate", "bert-large", *wrong)
+        assert result.exit_code == 2 and message in result.stderr, result.stderr

@@ -112,3 +112,12 @@ LegacyCacheOption = Annotated[
         "Qwen, ChatGLM and MOSS).",
     ),
 ]
+CudaContextOption = Annotated[
+    str | None,
+    typer.Option(
+        "--cuda-context",
+        metavar="SIZE",
+        help="What your card shows in nvidia-smi once a process has touched CUDA and loaded "
+        "nothing, e.g. 1343MiB [default: 0.5GiB].",
+    ),
+]

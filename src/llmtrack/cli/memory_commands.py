@@ -9,6 +9,7 @@ import typer
 from llmtrack.cli import session
 from llmtrack.cli.estimator_options import (
     BandwidthOption,
+    CudaContextOption,
     EngineOption,
     KvCacheOption,
     LegacyCacheOption,
@@ -136,6 +137,7 @@ def estimate_command(
     ] = False,
     new_tokens: NewTokensOption = None,
     legacy_cache: LegacyCacheOption = False,
+    cuda_context: CudaContextOption = None,
     vram: VramOption = None,
     gpu: GpuOption = None,
     bandwidth: BandwidthOption = None,
@@ -233,6 +235,7 @@ def estimate_command(
         unquantized=unquantized,
         new_tokens=new_tokens,
         legacy_cache=legacy_cache,
+        cuda_context=_bytes_of(cuda_context, "--cuda-context"),
     )
     catalog = session.load()
 
@@ -292,3 +295,16 @@ def _performance(base, result, card, engine, ram, ram_bandwidth, budget, usd_per
         parse_bandwidth(ram_bandwidth) if ram_bandwidth else None,
         parse_positive(usd_per_hour, "--usd-per-hour", 10**6) if usd_per_hour else None,
     )
+
+
+def _bytes_of(size: str | None, option: str) -> int | None:
+    """A memory size as the user writes it (1343MiB, 1.3GB), in bytes."""
+    if size is None:
+        return None
+    from llmtrack.errors import UsageError
+    from llmtrack.units import parse_memory_gib
+
+    try:
+        return round(parse_memory_gib(size) * 1024**3)
+    except (ValueError, UsageError) as error:
+        raise UsageError(f"{option}: {error}") from None

@@ -190,10 +190,13 @@ def _allocator_and_context(
         )
         notes.append(f"allocator cache: blocks PyTorch keeps for reuse, for {shapes}")
     if "cuda_context" not in skipped:
-        components["cuda_context"] = CUDA_CONTEXT_BYTES
+        context = CUDA_CONTEXT_BYTES if recipe.cuda_context is None else recipe.cuda_context
+        components["cuda_context"] = context
         notes.append(
-            f"CUDA context {CUDA_CONTEXT_BYTES / GIB:.2f} GiB: its kernels, cuBLAS' "
-            "workspace, the driver's share"
+            f"CUDA context {context / GIB:.2f} GiB (--cuda-context): as your card shows it"
+            if recipe.cuda_context is not None
+            else f"CUDA context {context / GIB:.2f} GiB: its kernels, cuBLAS' workspace, the "
+            "driver's share (--cuda-context SIZE for what your card shows before loading)"
         )
     others = " or ".join(m for m in MEASURES if m != measure)
     notes.append(f"peak as {MEASURE_LABEL[measure]} (--measure {others} for the others)")

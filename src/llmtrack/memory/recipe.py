@@ -62,6 +62,9 @@ class Recipe:
     # and whether the cache is a tuple each step concatenates onto (memory/generation.py)
     new_tokens: int | None = None
     legacy_cache: bool = False
+    # bytes of the CUDA context as the user's card shows it before anything is loaded;
+    # None: memory/measure.py's CUDA_CONTEXT_BYTES
+    cuda_context: int | None = None
 
     def __post_init__(self):
         from llmtrack.choices import choose
@@ -109,7 +112,21 @@ class Recipe:
             object.__setattr__(self, "unquantized", dtype)
         if self.reduce_bucket_size is not None and not 1 <= self.reduce_bucket_size <= 10**12:
             raise UsageError("--reduce-bucket-size must be between 1 and 1,000,000,000,000")
+        if self.cuda_context is not None:
+            self._check_cuda_context()
         self._refuse_options_of_another_mode()
+
+    def _check_cuda_context(self) -> None:
+        from llmtrack.memory.measure import DEFAULT_MEASURE, MEASURE_LABEL
+
+        if not 0 <= (self.cuda_context or 0) <= 64 * 1024**3:
+            raise UsageError("--cuda-context must be between 0 and 64 GiB")
+        measure = self.measure or DEFAULT_MEASURE
+        if measure != DEFAULT_MEASURE:
+            raise UsageError(
+                f"--cuda-context is outside what --measure {measure} counts "
+                f"({MEASURE_LABEL[measure]})"
+            )
 
     @property
     def training(self) -> bool:

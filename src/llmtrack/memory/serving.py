@@ -85,7 +85,7 @@ def on_vllm(
         "activations": round(activations),
         "logits": round(logits),
         "vllm_margin": round(margin),
-        "cuda_context": CUDA_CONTEXT_BYTES,
+        "cuda_context": parts.get("cuda_context", CUDA_CONTEXT_BYTES),
     }
     cache = parts["kv_cache"] + parts.get("state", 0)
     others = sum(components.values()) - cache
