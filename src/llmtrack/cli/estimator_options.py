@@ -121,3 +121,11 @@ CudaContextOption = Annotated[
         "nothing, e.g. 1343MiB [default: 0.5GiB].",
     ),
 ]
+FuseLayersOption = Annotated[
+    bool,
+    typer.Option(
+        "--fuse-layers",
+        help="Inference on AWQ weights loaded by AutoAWQ with fuse_layers=True: loading holds "
+        "each layer's q, k and v twice for a moment.",
+    ),
+]

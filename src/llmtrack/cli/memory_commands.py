@@ -11,6 +11,7 @@ from llmtrack.cli.estimator_options import (
     BandwidthOption,
     CudaContextOption,
     EngineOption,
+    FuseLayersOption,
     KvCacheOption,
     LegacyCacheOption,
     MeasureOption,
@@ -138,6 +139,7 @@ def estimate_command(
     new_tokens: NewTokensOption = None,
     legacy_cache: LegacyCacheOption = False,
     cuda_context: CudaContextOption = None,
+    fuse_layers: FuseLayersOption = False,
     vram: VramOption = None,
     gpu: GpuOption = None,
     bandwidth: BandwidthOption = None,
@@ -236,6 +238,7 @@ def estimate_command(
         new_tokens=new_tokens,
         legacy_cache=legacy_cache,
         cuda_context=_bytes_of(cuda_context, "--cuda-context"),
+        fuse_layers=fuse_layers,
     )
     catalog = session.load()
 

@@ -169,7 +169,7 @@ def estimate(
 
 
 # what is allocated and freed as a run goes, so leaves blocks in the allocator's cache
-_TRANSIENT = ("activations", "logits", "kv_cache", "kv_cache_copy")
+_TRANSIENT = ("activations", "logits", "kv_cache", "kv_cache_copy", "fused_qkv_copy")
 
 
 def _allocator_and_context(

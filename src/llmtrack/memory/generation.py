@@ -15,6 +15,12 @@ kept their cache before its ``DynamicCache`` (4.36) and how remote-code models o
 ``layer_past`` and returns ``present = (key, value)``. Qwen's own profile of generating
 8,192 tokens from one (BF16, 22.53 GiB for Qwen-7B, 38.94 for Qwen-14B) is the weights and
 two caches to within 1 %.
+
+AutoAWQ's ``fuse_layers=True`` (``--fuse-layers``) adds a third candidate, loading: its
+fuser (``awq/models/llama.py``, ``mistral.py``) concatenates each layer's q, k and v into a
+new fused matrix while the unfused ones stay referenced until the last layer is fused, so
+loading holds every q, k and v twice; a figure of the whole run (its benchmark never resets
+the peak) is the larger of that and the run's own.
 """
 
 from __future__ import annotations
@@ -94,7 +100,34 @@ def inference_components(
         else "logits for the last position only, in fp32, as generation computes them "
         "(--all-logits for code that scores every prompt position)"
     )
-    return prefill if at_prompt else decode
+    run = prefill if at_prompt else decode
+    if recipe.fuse_layers:
+        return _fused_loading(arch, plan, run, notes)
+    return run
+
+
+def _fused_loading(arch: Architecture, plan: Plan, run: dict[str, float], notes: list[str]):
+    """AutoAWQ's fused loader: every layer's q, k and v twice, for a moment."""
+    from llmtrack.memory.layers import layer_groups
+    from llmtrack.memory.shapes import mixer_linears
+
+    if not plan.prec.name.startswith("awq"):
+        raise UsageError(
+            f"--fuse-layers is AutoAWQ's loader for AWQ weights; {plan.prec.name} is not one"
+        )
+    qkv = sum(
+        group.count * sum(m.inputs * m.outputs * m.count for m in mixer_linears(arch, group.kind)
+                          if m.role in ("q", "k", "v", "qkv"))
+        for group in layer_groups(arch)
+    )  # fmt: skip
+    copy = qkv * plan.prec.bits / 8
+    loading = copy > sum(run.values())
+    notes.append(
+        f"AutoAWQ's fuse_layers (--fuse-layers): loading holds every layer's q, k and v twice "
+        f"({copy / 2**30:.2f} GiB more), "
+        + ("more than the run itself: the peak is the loading" if loading else "less than the run")
+    )
+    return {"fused_qkv_copy": copy} if loading else run
 
 
 def _cache_notes(arch: Architecture, recipe: Recipe, seq_len: int, bits: float, notes: list[str]):

@@ -65,6 +65,8 @@ class Recipe:
     # bytes of the CUDA context as the user's card shows it before anything is loaded;
     # None: memory/measure.py's CUDA_CONTEXT_BYTES
     cuda_context: int | None = None
+    # inference on an AWQ model loaded by AutoAWQ with fuse_layers=True (memory/generation.py)
+    fuse_layers: bool = False
 
     def __post_init__(self):
         from llmtrack.choices import choose
@@ -142,10 +144,10 @@ class Recipe:
                     f"{' and '.join(given)} {'say' if len(given) > 1 else 'says'} how a "
                     "fine-tune trains: give --mode lora, qlora or full"
                 )
-        elif self.new_tokens is not None or self.legacy_cache:
+        elif self.new_tokens is not None or self.legacy_cache or self.fuse_layers:
             raise UsageError(
-                "--new-tokens and --legacy-cache describe generation's cache; training keeps "
-                "none: give --mode inference"
+                "--new-tokens, --legacy-cache and --fuse-layers describe inference: give "
+                "--mode inference"
             )
         elif self.mode == "full" and (self.lora_rank is not None or self.lora_targets):
             raise UsageError(

@@ -62,10 +62,10 @@ def on_vllm(
     recipe = result.recipe
     if recipe.mode != "inference":
         raise NotApplicable("vLLM serves models; for fine-tuning choose --stack")
-    if recipe.new_tokens is not None or recipe.legacy_cache:
+    if recipe.new_tokens is not None or recipe.legacy_cache or recipe.fuse_layers:
         raise NotApplicable(
-            "vLLM sizes its cache pool from the card and --seq-len; --new-tokens and "
-            "--legacy-cache describe transformers' generate"
+            "vLLM sizes its cache pool from the card and --seq-len; --new-tokens, "
+            "--legacy-cache and --fuse-layers describe transformers' generate and AutoAWQ"
         )
     parts = result.components
     if "compute_buffers" in parts:
