@@ -1,10 +1,11 @@
 """What inference holds at its peak: the prompt pass, or the last generated token.
 
 A run that reads a prompt of P tokens and generates N more has two candidate peaks. The
-prompt pass holds the cache of P tokens, one layer's activations for all P and the logits;
-the last generation step holds the cache of P + N tokens and the activations and logits of
-one token. Without ``--new-tokens`` the whole ``--seq-len`` is the prompt, and the cache of
-all of it is counted beside the prompt pass's activations: the larger figure, as before.
+prompt pass holds one layer's activations for all P tokens and the logits; the last
+generation step holds the activations and logits of one token. Both are counted with the
+cache of all P + N tokens, which is what a cache allocated up front (ExLlama's, a static
+cache) holds at the prompt pass, and a little more than a growing one does. Without
+``--new-tokens`` the whole ``--seq-len`` is the prompt: the larger figure.
 
 A cache kept as a tuple that each step concatenates onto (``--legacy-cache``) costs a second
 copy at the last step: the attention code builds ``torch.cat((past_key, key))`` for every
@@ -47,51 +48,44 @@ def inference_components(
         )
     prompt = seq_len - new if new else seq_len
 
-    def cache(tokens: int) -> dict[str, float]:
-        size = cache_size(arch, batch, tokens, kv_bits)
-        parts = {"kv_cache": size.kv / recipe.gpus}
-        if size.state:
-            parts["state"] = size.state / recipe.gpus
-        return parts
+    size = cache_size(arch, batch, seq_len, kv_bits)
+    whole = {"kv_cache": size.kv / recipe.gpus}
+    if size.state:
+        whole["state"] = size.state / recipe.gpus
 
     if plan.prec.ggml:
         if recipe.legacy_cache:
             raise UsageError("--legacy-cache is transformers' cache; llama.cpp allocates its own")
         notes.append(f"KV cache for batch {batch} x {seq_len} tokens in {kv_label}")
-        _cache_notes(arch, recipe, seq_len, kv_bits, notes)
+        _cache_notes(recipe, size.notes, notes)
         if new:
             notes.append("llama.cpp allocates the cache for the whole context at start")
         # a fixed compute buffer, and the last position's logits only
-        return {**cache(seq_len), "logits": batch * vocab * 4}
+        return {**whole, "logits": batch * vocab * 4}
 
     positions = prompt if recipe.all_logits else 1
+    # the prompt pass is counted with the cache of the whole --seq-len: what a cache that is
+    # allocated up front (ExLlama's, a static cache) holds then, and a little more than a
+    # growing one does, never less
     prefill = {
-        **cache(prompt),
+        **whole,
         "activations": widest_layer(arch, batch, prompt, plan.act_bytes, recipe.flash_attention),
         "logits": batch * positions * vocab * 4,
     }
-    decode = cache(seq_len)
+    decode = dict(whole)
     if recipe.legacy_cache:
         decode["kv_cache_copy"] = decode["kv_cache"]  # the previous step's, still referenced
     decode["activations"] = widest_layer(arch, batch, 1, plan.act_bytes, recipe.flash_attention)
     decode["logits"] = batch * vocab * 4
-    if not new:  # the whole --seq-len is the prompt: its cache is counted with its pass
-        prefill.update(cache(seq_len))
     at_prompt = sum(prefill.values()) >= sum(decode.values())
-    if not new:
-        notes.append(f"KV cache for batch {batch} x {seq_len} tokens in {kv_label}")
-    else:
+    notes.append(f"KV cache for batch {batch} x {seq_len} tokens in {kv_label}")
+    if new:
         tokens = "token" if prompt == 1 else "tokens"
-        peak = (
-            f"the prompt pass, with a KV cache of batch {batch} x {prompt:,} {tokens}"
-            if at_prompt
-            else f"the last one, with a KV cache of batch {batch} x {seq_len:,} tokens"
-        )
         notes.append(
             f"a prompt of {prompt:,} {tokens}, then {new:,} generated (--new-tokens): the peak "
-            f"is {peak} in {kv_label}"
+            f"is {'the prompt pass' if at_prompt else 'the last generated token'}"
         )
-    _cache_notes(arch, recipe, seq_len, kv_bits, notes)
+    _cache_notes(recipe, size.notes, notes)
     if recipe.legacy_cache:
         notes.append(_LEGACY)
     notes.append(
@@ -130,10 +124,10 @@ def _fused_loading(arch: Architecture, plan: Plan, run: dict[str, float], notes:
     return {"fused_qkv_copy": copy} if loading else run
 
 
-def _cache_notes(arch: Architecture, recipe: Recipe, seq_len: int, bits: float, notes: list[str]):
+def _cache_notes(recipe: Recipe, cache_notes: list[str], notes: list[str]) -> None:
     if recipe.kv_cache in KV_CACHE_NOTES:
         notes.append(KV_CACHE_NOTES[recipe.kv_cache])
-    notes.extend(cache_size(arch, recipe.batch, seq_len, bits).notes)
+    notes.extend(cache_notes)
 
 
 _LEGACY = (
