@@ -38,6 +38,7 @@ _RECIPE_KEYS = (
     "new_tokens",
     "legacy_cache",
     "fuse_layers",
+    "half_logits",
 )
 # what a row's figure counts, as --measure names it: the fixture's `compare` field, and for
 # memory right after loading its `measure` (nvidia-smi's figure unless PyTorch's own)

@@ -572,3 +572,18 @@ def test_autoawqs_fused_loader_holds_q_k_and_v_twice_while_loading(catalog):
         estimate(catalog, "mistral-7b", fuse_layers=True)
     with pytest.raises(UsageError, match="describe inference"):
         estimate(catalog, "mistral-7b", mode="lora", fuse_layers=True)
+
+
+def test_half_logits_keep_the_loss_in_the_compute_dtype(catalog):
+    """Qwen's Q-LoRA profile (--fp16 under DeepSpeed, no autocast; its model code never
+    calls logits.float()): three 16-bit tensors per logit instead of 2 + 4 + 4 bytes."""
+    recipe = dict(mode="lora", precision="gptq-4bit", seq_len=8192, lora_rank=64,
+                  lora_targets="all-linear")  # fmt: skip
+    vocab = catalog.get("qwen-7b").architecture.vocab_size
+    full = estimate(catalog, "qwen-7b", **recipe).components["logits"]
+    half = estimate(catalog, "qwen-7b", half_logits=True, **recipe).components["logits"]
+    assert full == 8192 * vocab * 10 and half == 8192 * vocab * 6
+    with pytest.raises(UsageError, match="for 16-bit training"):
+        estimate(catalog, "qwen-7b", **{**recipe, "precision": "fp32"}, half_logits=True)
+    with pytest.raises(UsageError, match="--half-logits says how a fine-tune trains"):
+        estimate(catalog, "qwen-7b", half_logits=True)

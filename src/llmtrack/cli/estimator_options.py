@@ -129,3 +129,11 @@ FuseLayersOption = Annotated[
         "each layer's q, k and v twice for a moment.",
     ),
 ]
+HalfLogitsOption = Annotated[
+    bool,
+    typer.Option(
+        "--half-logits",
+        help="Fine-tuning: the loss on the 16-bit logits, with no fp32 copy (DeepSpeed's "
+        "fp16/bf16 engine with model code that never calls logits.float(), such as Qwen's).",
+    ),
+]

@@ -12,6 +12,7 @@ from llmtrack.cli.estimator_options import (
     CudaContextOption,
     EngineOption,
     FuseLayersOption,
+    HalfLogitsOption,
     KvCacheOption,
     LegacyCacheOption,
     MeasureOption,
@@ -140,6 +141,7 @@ def estimate_command(
     legacy_cache: LegacyCacheOption = False,
     cuda_context: CudaContextOption = None,
     fuse_layers: FuseLayersOption = False,
+    half_logits: HalfLogitsOption = False,
     vram: VramOption = None,
     gpu: GpuOption = None,
     bandwidth: BandwidthOption = None,
@@ -239,6 +241,7 @@ def estimate_command(
         legacy_cache=legacy_cache,
         cuda_context=_bytes_of(cuda_context, "--cuda-context"),
         fuse_layers=fuse_layers,
+        half_logits=half_logits,
     )
     catalog = session.load()
 

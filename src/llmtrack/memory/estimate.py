@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import field, replace
 
 from llmtrack.catalog.schema import Architecture
-from llmtrack.errors import NotApplicable
+from llmtrack.errors import NotApplicable, UsageError
 from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.memory.activations import training_activations
 from llmtrack.memory.layers import has_ffn, layer_groups
@@ -125,8 +125,7 @@ def estimate(
         components["activations"] = training_activations(
             arch, batch, seq_len, plan.act_bytes, recipe.flash_attention, plan.checkpointing
         )
-        # the logits, their fp32 copy for the loss and its gradient
-        components["logits"] = batch * seq_len * vocab * (plan.act_bytes + 4 + 4)
+        components["logits"] = batch * seq_len * vocab * _loss_bytes(recipe, plan, notes)
         notes.append(
             f"training batch {batch} x {seq_len} tokens; activations per Korthikanti et al. (2022)"
         )
@@ -238,6 +237,22 @@ def _architecture_notes(arch: Architecture, s: Shapes) -> list[str]:
             "left out: runtimes load them only for speculative decoding"
         )
     return notes
+
+
+def _loss_bytes(recipe: Recipe, plan: Plan, notes: list[str]) -> int:
+    """Bytes per logit the loss holds: the logits, their fp32 copy for the loss and its
+    gradient, as autocast and transformers' models (``logits.float()``) keep them; or, with
+    --half-logits, three tensors in the compute dtype (the logits, the shifted copy the loss
+    reads, the gradient), as Qwen's remote code under DeepSpeed's fp16 engine keeps them."""
+    if not recipe.half_logits:
+        return plan.act_bytes + 4 + 4
+    if plan.act_bytes != 2:
+        raise UsageError("--half-logits is for 16-bit training; fp32 logits are fp32 anyway")
+    notes.append(
+        "the loss on the 16-bit logits (--half-logits): the logits, the shifted copy the loss "
+        "reads and its gradient, no fp32 copy"
+    )
+    return 3 * plan.act_bytes
 
 
 def _weight_shards(recipe: Recipe, notes: list[str]) -> int:

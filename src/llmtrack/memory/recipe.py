@@ -67,6 +67,9 @@ class Recipe:
     cuda_context: int | None = None
     # inference on an AWQ model loaded by AutoAWQ with fuse_layers=True (memory/generation.py)
     fuse_layers: bool = False
+    # training: the loss is computed on the 16-bit logits, never an fp32 copy (DeepSpeed's
+    # fp16/bf16 engine does not autocast, and some model code never calls logits.float())
+    half_logits: bool = False
 
     def __post_init__(self):
         from llmtrack.choices import choose
@@ -168,6 +171,7 @@ _TRAINING_OPTIONS = {
     "--stack": ("stack", None),
     "--reduce-bucket-size": ("reduce_bucket_size", None),
     "--overlap-comm": ("overlap_comm", None),
+    "--half-logits": ("half_logits", False),
 }
 
 
