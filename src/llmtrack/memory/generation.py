@@ -26,6 +26,8 @@ the peak) is the larger of that and the run's own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from llmtrack.catalog.schema import Architecture
 from llmtrack.errors import UsageError
 from llmtrack.memory.activations import widest_layer
@@ -124,7 +126,7 @@ def _fused_loading(arch: Architecture, plan: Plan, run: dict[str, float], notes:
     return {"fused_qkv_copy": copy} if loading else run
 
 
-def _cache_notes(recipe: Recipe, cache_notes: list[str], notes: list[str]) -> None:
+def _cache_notes(recipe: Recipe, cache_notes: Sequence[str], notes: list[str]) -> None:
     if recipe.kv_cache in KV_CACHE_NOTES:
         notes.append(KV_CACHE_NOTES[recipe.kv_cache])
     notes.extend(cache_notes)
