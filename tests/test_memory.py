@@ -529,7 +529,7 @@ def test_a_legacy_cache_holds_the_previous_cache_beside_the_new_one(catalog):
      ({"new_tokens": 0}, "--new-tokens must be at least 1"),
      ({"mode": "lora", "new_tokens": 5}, "describe inference: give --mode inference"),
      ({"mode": "full", "legacy_cache": True}, "describe inference"),
-     ({"precision": "q4_k_m", "legacy_cache": True}, "llama.cpp allocates its own")],
+     ({"precision": "q4_k_m", "legacy_cache": True}, "llama.cpp loads its own")],
 )  # fmt: skip
 def test_generation_options_that_cannot_apply_are_refused(catalog, recipe, message):
     with pytest.raises(UsageError, match=re.escape(message)):
@@ -552,7 +552,7 @@ def test_the_cuda_context_can_be_what_the_users_card_shows(cli):
     assert loaded * 1024 == pytest.approx(2631, rel=0.01)
     for wrong, message in ((["--cuda-context", "banana"], "invalid memory size 'banana'"),
                            (["--cuda-context", "1GB", "--measure", "allocated"], "outside what"),
-                           (["--cuda-context", "100GB"], "between 0 and 64 GiB")):  # fmt: skip
+                           (["--cuda-context", "100GB"], "at most 64 GiB")):  # fmt: skip
         result = cli("estimate", "bert-large", *wrong)
         assert result.exit_code == 2 and message in result.stderr, result.stderr
 
@@ -583,7 +583,41 @@ def test_half_logits_keep_the_loss_in_the_compute_dtype(catalog):
     full = estimate(catalog, "qwen-7b", **recipe).components["logits"]
     half = estimate(catalog, "qwen-7b", half_logits=True, **recipe).components["logits"]
     assert full == 8192 * vocab * 10 and half == 8192 * vocab * 6
-    with pytest.raises(UsageError, match="for 16-bit training"):
+    with pytest.raises(UsageError, match="this recipe computes in fp32"):
         estimate(catalog, "qwen-7b", **{**recipe, "precision": "fp32"}, half_logits=True)
     with pytest.raises(UsageError, match="--half-logits says how a fine-tune trains"):
         estimate(catalog, "qwen-7b", half_logits=True)
+
+
+@pytest.mark.parametrize(
+    "recipe, message",
+    [({"seq_len": 8193, "legacy_cache": True}, "give --new-tokens (2 or more)"),
+     ({"seq_len": 8193, "new_tokens": 1, "legacy_cache": True}, "give --new-tokens (2 or more)"),
+     ({"precision": "q4_k_m", "fuse_layers": True}, "llama.cpp loads its own"),
+     ({"precision": "q4_k_m", "cuda_context": 2**31}, "llama.cpp counts its compute buffers"),
+     ({"precision": " "}, "--precision needs a value")],
+)  # fmt: skip
+def test_options_a_recipe_cannot_use_are_refused_not_ignored(catalog, recipe, message):
+    """Found by a new-user pass: each was accepted and changed nothing, or counted a copy
+    that is never made (no token generated after the prompt pass)."""
+    with pytest.raises(UsageError, match=re.escape(message)):
+        estimate(catalog, "qwen-7b", **recipe)
+
+
+def test_a_one_token_prompt_peaks_at_the_last_token_and_a_fused_copy_splits_by_gpu(catalog):
+    result = estimate(catalog, "qwen-7b", seq_len=8193, new_tokens=8192)
+    assert any(line.endswith("the peak is the last generated token") for line in result.assumptions)
+    one = estimate(catalog, "mistral-7b", precision="awq-4bit", seq_len=64, fuse_layers=True)
+    two = estimate(catalog, "mistral-7b", precision="awq-4bit", seq_len=64, fuse_layers=True,
+                   gpus=2)  # fmt: skip
+    assert two.components["fused_qkv_copy"] * 2 == pytest.approx(one.components["fused_qkv_copy"])
+
+
+def test_an_engine_with_its_own_cache_refuses_transformers_cache_options(cli):
+    for engine in ("llama.cpp", "sglang", "exllamav2", "mlc"):
+        result = cli("estimate", "qwen-7b", "--new-tokens", "100", "--legacy-cache", "--engine",
+                     engine)  # fmt: skip
+        assert result.exit_code == 2 and f"--engine {engine} keeps its own cache" in result.stderr
+    fine = cli("estimate", "qwen-7b", "--new-tokens", "100", "--legacy-cache",
+               "--engine", "transformers", "--gpu", "RTX 4090")  # fmt: skip
+    assert fine.exit_code == 0, fine.stderr

@@ -71,6 +71,24 @@ def test_a_misspelt_word_is_respelt_to_one_the_catalog_holds_and_said(cli, query
     assert result.stderr == f"nothing holds {query!r}; showing {meant!r} instead\n"
 
 
+def test_a_word_with_other_digits_is_never_respelt(cli):
+    """llama7b is not llama: dropping the 7b would answer for every size."""
+    result = cli("search", "llama7b", "--format", "json")
+    assert "showing 'llama'" not in result.stderr
+    assert "these names are close to it" in result.stderr
+
+
+def test_an_empty_query_is_a_usage_error(cli):
+    for query in ("", "   "):
+        result = cli("search", query)
+        assert result.exit_code == 2 and "search needs a word" in result.stderr
+
+
+def test_a_close_name_says_which_field_it_is(cli):
+    hits = json.loads(cli("search", "vicuna-v1.55", "--format", "json").stdout)
+    assert hits[0]["id"] == "vicuna-v1.5" and hits[0]["field"] == "id"
+
+
 @pytest.mark.parametrize("query", ["zzzzqqq", "sharegtpzzzz", "qqqwqq"])
 def test_a_query_no_name_resembles_finds_nothing_rather_than_a_short_name_inside_it(cli, query):
     """partial_ratio finds "TP" and "qwq" inside such queries at 100 and 80: no guess."""

@@ -133,6 +133,10 @@ def _guess(entries: list[schema.Entry], query: str, terms: list[str]) -> Results
     return Results([])
 
 
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
 def _respelt(entries: list[schema.Entry], terms: list[str]) -> list[str]:
     """Each word no text holds replaced by the closest word some text holds (or kept);
     among words equally close, the most common one ("lamma" is LLaMA, not Gamma)."""
@@ -145,8 +149,11 @@ def _respelt(entries: list[schema.Entry], terms: list[str]) -> list[str]:
         if any(term in text for text in held):
             respelt.append(term)
             continue
+        # a word with other digits is another thing, never a typo: llama7b is not llama
+        digits = _digits(term)
+        words = [word for word in counts if _digits(word) == digits]
         close = process.extract(
-            term, counts.keys(), scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, limit=None
+            term, words, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, limit=None
         )
         best = max(close, key=lambda found: (found[1], counts[found[0]]), default=None)
         respelt.append(best[0] if best else term)
@@ -191,11 +198,10 @@ def _fuzzy(entries: list[schema.Entry], query: str) -> list[Hit]:
 
     hits = []
     for entry in entries:
-        score, name = max(
-            (closeness(name), name) for name in (entry.id, entry.name, *entry.aliases)
-        )
+        named = [("id", entry.id), ("name", entry.name)] + [("aliases", a) for a in entry.aliases]
+        score, field, name = max((closeness(name), field, name) for field, name in named)
         if score >= _FUZZY_CUTOFF:
             hits.append(
-                Hit(entry.section, entry.id, entry.name, "name", name, (0, 0), round(score * 0.6))
+                Hit(entry.section, entry.id, entry.name, field, name, (0, 0), round(score * 0.6))
             )
     return hits

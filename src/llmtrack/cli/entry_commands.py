@@ -47,6 +47,10 @@ def search_command(
     from llmtrack.output.listings import search_listing
     from llmtrack.textsearch import search
 
+    if not query.strip():
+        from llmtrack.errors import UsageError
+
+        raise UsageError("search needs a word to find, e.g. llmtrack search sharegpt")
     sections = [choose_section(name) for name in section] if section else None
     found = search(session.load(), query, sections)
     if found.note:

@@ -248,6 +248,7 @@ def estimate_command(
     settings = session.settings()  # the card, the engine and the RAM it remembers
     card = session.card(catalog, vram, gpu, gpus, bandwidth, tflops, remembered=settings)
     engine, ram = _remembered_engine_and_ram(engine, ram, settings)
+    _refuse_another_engines_cache(engine, legacy_cache, fuse_layers)
     chosen = model_to_estimate(catalog, model)
     base, resolved_from = chosen.base, chosen.resolved_from
     for line in chosen.notes:
@@ -301,6 +302,21 @@ def _performance(base, result, card, engine, ram, ram_bandwidth, budget, usd_per
         parse_bandwidth(ram_bandwidth) if ram_bandwidth else None,
         parse_positive(usd_per_hour, "--usd-per-hour", 10**6) if usd_per_hour else None,
     )
+
+
+def _refuse_another_engines_cache(engine: str | None, legacy_cache: bool, fuse_layers: bool):
+    """--legacy-cache and --fuse-layers say how transformers' generate and AutoAWQ hold the
+    model; an engine with its own cache and loader has neither."""
+    if engine is None or engine.lower() == "transformers":
+        return
+    from llmtrack.errors import UsageError
+
+    for given, option in ((legacy_cache, "--legacy-cache"), (fuse_layers, "--fuse-layers")):
+        if given:
+            raise UsageError(
+                f"{option} is how transformers (or AutoAWQ) holds the model; --engine "
+                f"{engine} keeps its own cache and loader"
+            )
 
 
 def _bytes_of(size: str | None, option: str) -> int | None:

@@ -146,6 +146,10 @@ def estimate(
         )
     measure = measure_named(recipe.measure)
     if prec.ggml:
+        if recipe.cuda_context is not None:
+            raise UsageError(
+                "--cuda-context is a PyTorch run's; llama.cpp counts its compute buffers instead"
+            )
         if measure != DEFAULT_MEASURE:
             raise NotApplicable(
                 f"--measure {measure} is a PyTorch allocator's figure; llama.cpp has none"
@@ -247,7 +251,10 @@ def _loss_bytes(recipe: Recipe, plan: Plan, notes: list[str]) -> int:
     if not recipe.half_logits:
         return plan.act_bytes + 4 + 4
     if plan.act_bytes != 2:
-        raise UsageError("--half-logits is for 16-bit training; fp32 logits are fp32 anyway")
+        raise UsageError(
+            "--half-logits keeps the loss in 16 bits, and this recipe computes in fp32 (fp32 "
+            "weights, or PEFT's fp32 cast of a k-bit base: try --stack torchtune)"
+        )
     notes.append(
         "the loss on the 16-bit logits (--half-logits): the logits, the shifted copy the loss "
         "reads and its gradient, no fp32 copy"

@@ -56,8 +56,10 @@ def inference_components(
         whole["state"] = size.state / recipe.gpus
 
     if plan.prec.ggml:
-        if recipe.legacy_cache:
-            raise UsageError("--legacy-cache is transformers' cache; llama.cpp allocates its own")
+        for given, option in ((recipe.legacy_cache, "--legacy-cache"),
+                              (recipe.fuse_layers, "--fuse-layers")):  # fmt: skip
+            if given:
+                raise UsageError(f"{option} is transformers' or AutoAWQ's; llama.cpp loads its own")
         notes.append(f"KV cache for batch {batch} x {seq_len} tokens in {kv_label}")
         _cache_notes(recipe, size.notes, notes)
         if new:
@@ -65,6 +67,11 @@ def inference_components(
         # a fixed compute buffer, and the last position's logits only
         return {**whole, "logits": batch * vocab * 4}
 
+    if recipe.legacy_cache and (new is None or new < 2):
+        raise UsageError(
+            "--legacy-cache copies the cache at each generated token after the first: give "
+            "--new-tokens (2 or more)"
+        )
     positions = prompt if recipe.all_logits else 1
     # the prompt pass is counted with the cache of the whole --seq-len: what a cache that is
     # allocated up front (ExLlama's, a static cache) holds then, and a little more than a
@@ -79,7 +86,8 @@ def inference_components(
         decode["kv_cache_copy"] = decode["kv_cache"]  # the previous step's, still referenced
     decode["activations"] = widest_layer(arch, batch, 1, plan.act_bytes, recipe.flash_attention)
     decode["logits"] = batch * vocab * 4
-    at_prompt = sum(prefill.values()) >= sum(decode.values())
+    # a tie (a one-token prompt) is the last token's: the whole cache exists only then
+    at_prompt = not new or sum(prefill.values()) > sum(decode.values())
     notes.append(f"KV cache for batch {batch} x {seq_len} tokens in {kv_label}")
     if new:
         tokens = "token" if prompt == 1 else "tokens"
@@ -98,11 +106,13 @@ def inference_components(
     )
     run = prefill if at_prompt else decode
     if recipe.fuse_layers:
-        return _fused_loading(arch, plan, run, notes)
+        return _fused_loading(arch, plan, run, recipe.gpus, notes)
     return run
 
 
-def _fused_loading(arch: Architecture, plan: Plan, run: dict[str, float], notes: list[str]):
+def _fused_loading(
+    arch: Architecture, plan: Plan, run: dict[str, float], gpus: int, notes: list[str]
+) -> dict[str, float]:
     """AutoAWQ's fused loader: every layer's q, k and v twice, for a moment."""
     from llmtrack.memory.layers import layer_groups
     from llmtrack.memory.shapes import mixer_linears
@@ -116,7 +126,7 @@ def _fused_loading(arch: Architecture, plan: Plan, run: dict[str, float], notes:
                           if m.role in ("q", "k", "v", "qkv"))
         for group in layer_groups(arch)
     )  # fmt: skip
-    copy = qkv * plan.prec.bits / 8
+    copy = qkv * plan.prec.bits / 8 / gpus  # each GPU fuses the layers it holds
     loading = copy > sum(run.values())
     notes.append(
         f"AutoAWQ's fuse_layers (--fuse-layers): loading holds every layer's q, k and v twice "

@@ -125,7 +125,10 @@ class Recipe:
         from llmtrack.memory.measure import DEFAULT_MEASURE, MEASURE_LABEL
 
         if not 0 <= (self.cuda_context or 0) <= 64 * 1024**3:
-            raise UsageError("--cuda-context must be between 0 and 64 GiB")
+            raise UsageError(
+                "--cuda-context must be at most 64 GiB (a bare number is GiB: write 1343MiB "
+                "for what nvidia-smi shows in MiB)"
+            )
         measure = self.measure or DEFAULT_MEASURE
         if measure != DEFAULT_MEASURE:
             raise UsageError(
@@ -212,6 +215,8 @@ class Plan:
 
 def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Plan:
     mode = recipe.mode
+    if recipe.precision is not None and not recipe.precision.strip():
+        raise UsageError("--precision needs a value, e.g. fp16, nf4 or q4_k_m")
     name = recipe.precision or DEFAULT_PRECISION[mode]
     if recipe.precision is None:
         notes.append(f"precision {name} (the default for {mode})")

@@ -64,7 +64,7 @@ def reproduce(
         # a time and a price for a run that cannot start would read like a quote
         notes.append(
             f"no time or cost: the run does not fit {card.gpus} x {card.memory_gib:g} GiB "
-            "(more --gpus, --mode lora or qlora, or a larger --gpu)"
+            "(more --gpus or a larger --gpu; `llmtrack estimate` sizes a LoRA or QLoRA recipe)"
         )
     elif tokens is None and data is None:
         notes.append(f"{project.name} publishes no example count: the run cannot be sized")

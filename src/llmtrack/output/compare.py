@@ -127,12 +127,11 @@ def _table(ids: Sequence[str], rows: Sequence[FieldRow], env: Env, long: bool) -
         table.add_row(*cells, style=style)
     out = console(env)
     out.print(table)
-    out.print(
-        Text(
-            "* marks the fields that differ" if mark else "highlighted: fields that differ",
-            style="dim",
-        )
-    )
+    if not any(r.differs for r in rows):
+        out.print(Text("no field differs", style="dim"))
+    else:
+        said = "* marks the fields that differ" if mark else "highlighted: fields that differ"
+        out.print(Text(said, style="dim"))
     if cut:
         out.print(Text("long text cut to one line (--long shows it whole)", style="dim"))
     return out.file.getvalue()

@@ -28,10 +28,7 @@ def render_reproduction(record: dict[str, Any], env: Env) -> str:
             f"GPU-hours){cost}"
         )
     elif record["verdict"] == "no":
-        lines.append(
-            "does not fit, so no time or cost "
-            "(more --gpus, --mode lora or qlora, or a larger --gpu)"
-        )
+        lines.append("does not fit, so no time or cost (more --gpus or a larger --gpu)")
     reported = record["reported"]
     hardware = (
         f"{reported['gpu_count'] or '?'} x {reported['gpu'] or 'unknown GPU'}"

@@ -56,8 +56,7 @@ def render_table(
     for c in columns:  # a column that wraps wraps between words, never inside one
         if c not in whole:
             word = max((_longest_word(t) for t in cells[c]), default=0)
-            # a kept column (a name) is never dropped, so it is as wide as any of its words
-            wanted[c] = max(wanted[c], word if c in kept else min(word, _LONGEST_WORD_KEPT))
+            wanted[c] = max(wanted[c], min(word, _LONGEST_WORD_KEPT))
     bars = {c: source for c, source in (bars or {}).items() if c in columns}
     for c in bars:
         whole.add(c)
