@@ -621,3 +621,12 @@ def test_an_engine_with_its_own_cache_refuses_transformers_cache_options(cli):
     fine = cli("estimate", "qwen-7b", "--new-tokens", "100", "--legacy-cache",
                "--engine", "transformers", "--gpu", "RTX 4090")  # fmt: skip
     assert fine.exit_code == 0, fine.stderr
+
+
+def test_the_json_says_which_settings_changed_the_arithmetic(cli):
+    record = json.loads(cli("estimate", "qwen-7b", "--seq-len", "8193", "--new-tokens", "8192",
+                            "--legacy-cache", "--cuda-context", "1GiB", "--format", "json").stdout)  # fmt: skip
+    assert record["new_tokens"] == 8192 and record["legacy_cache"] is True
+    assert record["cuda_context_gib"] == 1.0 and "fuse_layers" not in record
+    plain = json.loads(cli("estimate", "qwen-7b", "--format", "json").stdout)
+    assert not {"new_tokens", "legacy_cache", "cuda_context_gib", "half_logits"} & set(plain)

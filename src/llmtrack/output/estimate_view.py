@@ -41,6 +41,8 @@ def estimate_record(
         "gpus": recipe.gpus,
         **({"stack": recipe.stack or DEFAULT_STACK} if recipe.training else {}),
         **({"packed": True} if recipe.packed else {}),
+        # the settings that change the arithmetic, when given
+        **{key: value for key, value in _settings(recipe).items() if value},
         "measure": recipe.measure,  # what peak_gib counts: nvidia-smi, reserved or allocated
         "peak_gib": round(result.peak_gib, 3),
         "components": {k: round(v / GIB, 3) for k, v in result.components.items()},
@@ -160,6 +162,17 @@ def render_estimate(
         for shown in lines:
             out.print(shown, soft_wrap=True)
     return out.file.getvalue()
+
+
+def _settings(recipe) -> dict[str, Any]:
+    """The options that change what is counted, as the JSON names them."""
+    return {
+        "new_tokens": recipe.new_tokens,
+        "legacy_cache": recipe.legacy_cache,
+        "fuse_layers": recipe.fuse_layers,
+        "half_logits": recipe.half_logits,
+        "cuda_context_gib": round(recipe.cuda_context / GIB, 3) if recipe.cuda_context else None,
+    }
 
 
 def speed_lines(perf: Performance) -> list[str]:
