@@ -10,6 +10,7 @@ from llmtrack.memory.measure import DEFAULT_MEASURE
 from llmtrack.output.env import Env
 from llmtrack.output.safe_text import safe_text  # catalog text: shown, never obeyed
 from llmtrack.output.wrapping import wrap_words
+from llmtrack.units import format_cost
 
 
 def render_reproduction(record: dict[str, Any], env: Env) -> str:
@@ -36,7 +37,9 @@ def render_reproduction(record: dict[str, Any], env: Env) -> str:
         else "hardware not reported"
     )
     hours = f", {reported['hours']:g} h" if reported["hours"] is not None else ""
-    cost = f", ${reported['cost_usd']:,.0f}" if reported["cost_usd"] is not None else ""
+    # as the catalog states it: "≤$600" is at most, "~$300" about (units.format_cost)
+    spent = format_cost(reported["cost_usd"], reported["cost_bound"])
+    cost = f", {spent}" if spent else ""
     lines.append(f"reported: {hardware}{hours}{cost} ({reported['source']})")
     lines += ["", "Assumptions", *(f"- {line}" for line in record["assumptions"])]
     width = env.width if env.is_terminal else None
