@@ -273,3 +273,11 @@ def test_fits_speed_follows_the_kv_cache_type(cli):
     plain, small = speeds(), speeds("--kv-cache", "Q4_0")
     assert plain.keys() < small.keys()  # a smaller cache lets more models fit
     assert all(small[m] > plain[m] for m in plain if plain[m])  # and there is less to read
+
+
+def test_a_training_budget_without_a_training_mode_is_refused_first(cli):
+    """Before: --train-tokens alone asked for a card, then for --mode; --epochs alone ran."""
+    for extra in (["--train-tokens", "1000000"], ["--epochs", "3"], ["--examples", "5"]):
+        result = cli("estimate", "llama-7b", *extra)
+        assert result.exit_code == 2, extra
+        assert "size a fine-tune: give --mode lora, qlora or full" in result.stderr

@@ -243,6 +243,11 @@ def estimate_command(
         fuse_layers=fuse_layers,
         half_logits=half_logits,
     )
+    if recipe.mode == "inference" and (train_tokens or examples or epochs != 1.0):
+        raise UsageError(
+            "--train-tokens, --examples and --epochs size a fine-tune: give --mode lora, "
+            "qlora or full"
+        )
     catalog = session.load()
 
     settings = session.settings()  # the card, the engine and the RAM it remembers
@@ -309,8 +314,6 @@ def _refuse_another_engines_cache(engine: str | None, legacy_cache: bool, fuse_l
     model; an engine with its own cache and loader has neither."""
     if engine is None or engine.lower() == "transformers":
         return
-    from llmtrack.errors import UsageError
-
     for given, option in ((legacy_cache, "--legacy-cache"), (fuse_layers, "--fuse-layers")):
         if given:
             raise UsageError(
