@@ -131,3 +131,13 @@ def test_list_fits_answers_for_the_remembered_card_and_only_when_asked(cli, cata
     assert "card RTX 4090: from your config" in remembered.stderr
     named = cli("list", "--gpu", "RTX 4090", "--fields", "id")
     assert remembered.stdout == named.stdout and 0 < len(named.stdout.splitlines()) - 1 < projects
+
+
+def test_a_remembered_engine_yields_to_a_llama_cpp_precision(cli):
+    """The --precision was typed; the engine was remembered: the typed one decides."""
+    assert cli("config", "set", "engine", "vllm").exit_code == 0
+    gguf = cli("estimate", "llama-7b", "--precision", "q4_k_m", "--gpu", "RTX 4090")
+    assert gguf.exit_code == 0, gguf.stderr
+    assert "engine vllm from your config set aside: q4_k_m is a llama.cpp format" in gguf.stderr
+    served = cli("estimate", "llama-7b", "--gpu", "RTX 4090")
+    assert "engine vllm: from your config" in served.stderr and "vLLM: KV cache" in served.stdout

@@ -252,7 +252,7 @@ def estimate_command(
 
     settings = session.settings()  # the card, the engine and the RAM it remembers
     card = session.card(catalog, vram, gpu, gpus, bandwidth, tflops, remembered=settings)
-    engine, ram = _remembered_engine_and_ram(engine, ram, settings)
+    engine, ram = _remembered_engine_and_ram(engine, ram, settings, precision_name)
     _refuse_another_engines_cache(engine, legacy_cache, fuse_layers)
     chosen = model_to_estimate(catalog, model)
     base, resolved_from = chosen.base, chosen.resolved_from
@@ -280,12 +280,24 @@ def estimate_command(
     )
 
 
-def _remembered_engine_and_ram(engine: str | None, ram: str | None, settings: dict[str, str]):
-    """--engine and --ram, or what `llmtrack config` keeps for them (said on stderr)."""
+def _remembered_engine_and_ram(
+    engine: str | None, ram: str | None, settings: dict[str, str], precision_name: str | None
+):
+    """--engine and --ram, or what `llmtrack config` keeps for them (said on stderr). A
+    remembered engine yields to a --precision only llama.cpp runs: the option was typed."""
+    remembered = dict(settings)
+    if engine is None and precision_name and remembered.get("engine", "").lower() != "llama.cpp":
+        from llmtrack.memory.precisions import GGML_PRECISIONS
+
+        if precision_name.lower() in GGML_PRECISIONS and "engine" in remembered:
+            session.note(
+                f"engine {remembered.pop('engine')} from your config set aside: "
+                f"{precision_name} is a llama.cpp format"
+            )
     for key, given in (("engine", engine), ("ram", ram)):
-        if given is None and key in settings:
-            session.note(f"{key} {settings[key]}: from your config")
-    return engine or settings.get("engine"), ram or settings.get("ram")
+        if given is None and key in remembered:
+            session.note(f"{key} {remembered[key]}: from your config")
+    return engine or remembered.get("engine"), ram or remembered.get("ram")
 
 
 def _performance(base, result, card, engine, ram, ram_bandwidth, budget, usd_per_hour):
