@@ -117,11 +117,11 @@ def _table(ids: Sequence[str], rows: Sequence[FieldRow], env: Env, long: bool) -
         cells = [Text(name)]
         for value in r.values:
             text = human_cell(r.field, value)
-            if long:
-                cells.append(Text(text, overflow="fold"))
-                continue
             if isinstance(value, list) and len(value) > 1 and len(text) > room:
                 text = "\n".join(human_cell(r.field, [item]) for item in value)  # an item a line
+            if long:  # whole: prose wraps at spaces; only a word wider than the column folds
+                cells.append(Text(text, overflow="fold"))
+                continue
             cut = cut or any(len(line) > room for line in text.split("\n"))
             cells.append(Text(text, no_wrap=True, overflow="ellipsis"))
         table.add_row(*cells, style=style)
