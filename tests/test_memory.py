@@ -630,3 +630,10 @@ def test_the_json_says_which_settings_changed_the_arithmetic(cli):
     assert record["cuda_context_gib"] == 1.0 and "fuse_layers" not in record
     plain = json.loads(cli("estimate", "qwen-7b", "--format", "json").stdout)
     assert not {"new_tokens", "legacy_cache", "cuda_context_gib", "half_logits"} & set(plain)
+
+
+def test_a_lora_rank_past_every_matrix_is_refused(catalog):
+    """--lora-rank 100000 on LLaMA-7B was a 52B-parameter adapter, exit 0."""
+    with pytest.raises(UsageError, match="larger than any matrix it adapts"):
+        estimate(catalog, mode="lora", lora_rank=100_000)
+    assert estimate(catalog, mode="lora", lora_rank=4096).components["adapter"] > 0

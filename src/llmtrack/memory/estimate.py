@@ -302,6 +302,13 @@ def _lora_params(arch: Architecture, recipe: Recipe, plan: Plan, notes: list[str
         layers * sum((m.inputs + m.outputs) * m.count for m in matrices)
         for matrices, layers in layer_kinds
     )
+    widest = max((max(m.inputs, m.outputs) for ms, _ in layer_kinds for m in ms), default=0)
+    if widest and rank > widest:
+        # a rank past every matrix's size adds weights and no capacity: a typo, most likely
+        raise UsageError(
+            f"--lora-rank {rank:,} is larger than any matrix it adapts (the widest is "
+            f"{widest:,}); LoRA ranks are usually 8 to 256"
+        )
     params = per_rank * rank
     if arch.decoder_layers:  # encoder-decoder: the decoder's self-attention matches the encoder's
         params += params * arch.decoder_layers // arch.layers
