@@ -109,7 +109,7 @@ LegacyCacheOption = Annotated[
         "--legacy-cache",
         help="Inference: the KV cache is a tuple each step concatenates onto, so the step "
         "holds the old and the new one (transformers before 4.36, remote-code models such as "
-        "Qwen, ChatGLM and MOSS).",
+        "Qwen and MOSS).",
     ),
 ]
 CudaContextOption = Annotated[
