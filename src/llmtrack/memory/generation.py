@@ -12,8 +12,8 @@ copy at the last step: the attention code builds ``torch.cat((past_key, key))`` 
 layer while the previous step's tuple is still referenced by the generate loop, so at the
 last layer both the old cache and the new one are alive. That is how transformers' models
 kept their cache before its ``DynamicCache`` (4.35.2's ``modeling_llama.py``, lines 382-385;
-4.36.0's ``cache_utils.py`` replaces each layer's tensor in place) and how remote-code models of 2023
-(Qwen, MOSS) keep it: Qwen's ``QWenAttention.forward`` concatenates
+4.36.0's ``cache_utils.py`` replaces each layer's tensor in place) and how remote-code
+models of 2023 (Qwen, MOSS) keep it: Qwen's ``QWenAttention.forward`` concatenates
 ``layer_past`` and returns ``present = (key, value)``. Qwen's own profile of generating
 8,192 tokens from one (BF16, 22.53 GiB for Qwen-7B, 38.94 for Qwen-14B) is the weights and
 two caches to within 1 %.
