@@ -527,8 +527,8 @@ def test_a_legacy_cache_holds_the_previous_cache_beside_the_new_one(catalog):
     "recipe, message",
     [({"seq_len": 100, "new_tokens": 100}, "--new-tokens 100 leaves no prompt"),
      ({"new_tokens": 0}, "--new-tokens must be at least 1"),
-     ({"mode": "lora", "new_tokens": 5}, "describe inference: give --mode inference"),
-     ({"mode": "full", "legacy_cache": True}, "describe inference"),
+     ({"mode": "lora", "new_tokens": 5}, "--new-tokens says how a model generates"),
+     ({"mode": "full", "legacy_cache": True}, "--legacy-cache says how a model generates"),
      ({"precision": "q4_k_m", "legacy_cache": True}, "llama.cpp loads its own")],
 )  # fmt: skip
 def test_generation_options_that_cannot_apply_are_refused(catalog, recipe, message):
@@ -570,7 +570,7 @@ def test_autoawqs_fused_loader_holds_q_k_and_v_twice_while_loading(catalog):
     assert any("less than the run" in line for line in long.assumptions)
     with pytest.raises(UsageError, match="AutoAWQ's loader for AWQ weights; fp16 is not one"):
         estimate(catalog, "mistral-7b", fuse_layers=True)
-    with pytest.raises(UsageError, match="describe inference"):
+    with pytest.raises(UsageError, match="--fuse-layers says how a model generates"):
         estimate(catalog, "mistral-7b", mode="lora", fuse_layers=True)
 
 

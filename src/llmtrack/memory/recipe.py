@@ -150,10 +150,10 @@ class Recipe:
                     f"{' and '.join(given)} {'say' if len(given) > 1 else 'says'} how a "
                     "fine-tune trains: give --mode lora, qlora or full"
                 )
-        elif self.new_tokens is not None or self.legacy_cache or self.fuse_layers:
+        elif given := [o for o, value in _INFERENCE_OPTIONS.items() if _set(self, value)]:
             raise UsageError(
-                "--new-tokens, --legacy-cache and --fuse-layers describe inference: give "
-                "--mode inference"
+                f"{' and '.join(given)} {'say' if len(given) > 1 else 'says'} how a model "
+                "generates; training keeps no cache: give --mode inference"
             )
         elif self.mode == "full" and (self.lora_rank is not None or self.lora_targets):
             raise UsageError(
@@ -175,6 +175,14 @@ _TRAINING_OPTIONS = {
     "--reduce-bucket-size": ("reduce_bucket_size", None),
     "--overlap-comm": ("overlap_comm", None),
     "--half-logits": ("half_logits", False),
+}
+
+
+# what each inference option sets, likewise
+_INFERENCE_OPTIONS = {
+    "--new-tokens": ("new_tokens", None),
+    "--legacy-cache": ("legacy_cache", False),
+    "--fuse-layers": ("fuse_layers", False),
 }
 
 
