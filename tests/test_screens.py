@@ -373,3 +373,18 @@ def test_estimate_wraps_an_assumption_under_its_text_on_a_terminal(cli):
     assert any(line.startswith("  ") and line.strip() for line in below)  # something wrapped
     piped = cli("estimate", "qwen-7b").stdout
     assert all(line.startswith("- ") for line in piped.split("Assumptions\n")[1].splitlines())
+
+
+@pytest.mark.parametrize("columns", [80, 60, 50, 40])
+def test_estimate_bars_take_the_room_left_and_are_never_cut(columns):
+    """A bar cut with an ellipsis misreads as a smaller share."""
+    code, screen = on_a_terminal("estimate", "qwen-7b", "--measure", "allocated",
+                                 columns=columns)  # fmt: skip
+    assert code == 0
+    table = visible(screen).split("Assumptions")[0].splitlines()[1:]
+    assert all(len(line.rstrip()) <= columns for line in table)
+    bars = [line for line in table if "█" in line]
+    assert bars and not any("…" in line for line in bars)
+    peak = next(line for line in bars if "peak" in line)
+    weights = next(line for line in bars if "weights" in line)
+    assert peak.count("█") >= weights.count("█")

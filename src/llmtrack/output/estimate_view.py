@@ -107,6 +107,13 @@ def render_estimate(
     out.print(f"[bold]{_inert(name)}[/bold]  [cyan]{_inert(result.model)}[/cyan]  {_inert(title)}")
 
     scale = card.memory_gib if card else result.peak_gib
+    # the bars take the room the labels and figures leave, so a narrow terminal never cuts
+    # one short (a cut bar misreads as a smaller share)
+    labels = [
+        c.replace("_", " ") + (" (paged)" if c in result.paged else "") for c in result.components
+    ]
+    widest = max(len(label) for label in [*labels, "peak (allocated)"])
+    width = max(8, min(_BAR_WIDTH, env.width - widest - 16))  # the figures and the gaps
     bar = "█" if env.unicode else "#"
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_footer=True)
     from llmtrack.memory.measure import DEFAULT_MEASURE
@@ -118,7 +125,7 @@ def render_estimate(
     table.add_column("GiB", justify="right", footer=f"{result.peak_gib:.2f}")
     table.add_column(
         f"of {card.memory_gib:g} GiB" if card else "share",
-        footer=_bar(result.peak_bytes / GIB, scale, bar),
+        footer=_bar(result.peak_bytes / GIB, scale, bar, width),
     )
     for component, size in result.components.items():
         gib = size / GIB
@@ -126,7 +133,7 @@ def render_estimate(
         if component in result.paged:
             table.add_row(f"{label} (paged)", f"[dim]{gib:.2f}[/dim]", "[dim]not in the peak[/dim]")
         else:
-            table.add_row(label, f"{gib:.2f}", _bar(gib, scale, bar))
+            table.add_row(label, f"{gib:.2f}", _bar(gib, scale, bar, width))
     out.print(table)
     if card is not None:
         verdict = result.verdict(card.memory_gib)
@@ -203,7 +210,7 @@ def _inert(text: str) -> str:
     return escape(safe_text(text, keep_lines=False))
 
 
-def _bar(gib: float, scale: float, char: str) -> str:
-    cells = round(_BAR_WIDTH * min(gib / scale, 1.0)) if scale else 0
+def _bar(gib: float, scale: float, char: str, width: int = _BAR_WIDTH) -> str:
+    cells = round(width * min(gib / scale, 1.0)) if scale else 0
     overflow = ">" if scale and gib > scale else ""
     return char * cells + overflow
