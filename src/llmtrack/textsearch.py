@@ -110,13 +110,20 @@ def search(catalog: Catalog, query: str, sections: Iterable[str] | None = None) 
     candidates = [e for name in chosen for e in catalog.section(name).that_may_hold(terms)]
     hits = [hit for entry in candidates if (hit := _match(entry, query, terms))]
     if hits:
-        return Results(_ranked(hits))
+        return Results(_ranked(hits, terms))
     entries = [entry for name in chosen for entry in catalog.section(name)]
     return _guess(entries, query, terms)
 
 
-def _ranked(hits: list[Hit]) -> list[Hit]:
-    return sorted(hits, key=lambda h: (-h.score, h.section, h.entry_id))
+def _ranked(hits: list[Hit], terms: Iterable[str] = ()) -> list[Hit]:
+    """Best score first; among equals, an entry whose id starts with the first word
+    ("llama" ranks llama-7b before code-llama-7b), then by section and id."""
+    first = next(iter(terms), "")
+
+    def led(hit: Hit) -> bool:
+        return bool(first) and hit.entry_id.startswith(first)
+
+    return sorted(hits, key=lambda h: (-h.score, not led(h), h.section, h.entry_id))
 
 
 def _guess(entries: list[schema.Entry], query: str, terms: list[str]) -> Results:
@@ -126,8 +133,10 @@ def _guess(entries: list[schema.Entry], query: str, terms: list[str]) -> Results
         spelt = " ".join(corrected)
         hits = [hit for entry in entries if (hit := _match(entry, spelt, corrected))]
         if hits:
-            return Results(_ranked(hits), f"nothing holds {query!r}; showing {spelt!r} instead")
-    hits = _ranked(_fuzzy(entries, query))
+            return Results(
+                _ranked(hits, corrected), f"nothing holds {query!r}; showing {spelt!r} instead"
+            )
+    hits = _ranked(_fuzzy(entries, query), terms)
     if hits:
         return Results(hits, f"nothing holds {query!r}; these names are close to it")
     return Results([])
