@@ -197,7 +197,7 @@ def test_completion_scripts_for_each_shell(runner):
 
 
 def test_an_entry_whose_id_starts_with_the_word_ranks_first_among_equals(cli):
-    """"mistrel" listed devstral first, "lamma" the Code Llamas: equal scores, by id."""
+    """ "mistrel" listed devstral first, "lamma" the Code Llamas: equal scores, by id."""
     for query, start in (("mistrel", "mistral"), ("lamma", "llama"), ("llama", "llama")):
         hits = json.loads(cli("search", query, "-n", "3", "--format", "json").stdout)
         assert all(hit["id"].startswith(start) for hit in hits), (query, hits)
