@@ -201,3 +201,8 @@ def test_an_entry_whose_id_starts_with_the_word_ranks_first_among_equals(cli):
     for query, start in (("mistrel", "mistral"), ("lamma", "llama"), ("llama", "llama")):
         hits = json.loads(cli("search", query, "-n", "3", "--format", "json").stdout)
         assert all(hit["id"].startswith(start) for hit in hits), (query, hits)
+
+
+def test_a_query_of_more_words_than_any_entry_could_hold_is_refused(cli):
+    result = cli("search", " ".join(["word"] * 40))
+    assert result.exit_code == 2 and "at most 32 words" in result.stderr

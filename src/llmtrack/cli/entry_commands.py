@@ -23,6 +23,8 @@ from llmtrack.output.compare import COMPARE_FORMATS
 from llmtrack.output.export import EXPORT_FORMATS
 from llmtrack.output.listing import OutputSpec
 
+_MOST_WORDS = 32  # every word must match: a longer query finds nothing, slowly
+
 
 @listing
 def search_command(
@@ -48,9 +50,9 @@ def search_command(
     from llmtrack.textsearch import search
 
     if not query.strip():
-        from llmtrack.errors import UsageError
-
         raise UsageError("search needs a word to find, e.g. llmtrack search sharegpt")
+    if len(query.split()) > _MOST_WORDS:
+        raise UsageError(f"search takes at most {_MOST_WORDS} words; every one must match")
     sections = [choose_section(name) for name in section] if section else None
     found = search(session.load(), query, sections)
     if found.note:
