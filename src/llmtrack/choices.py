@@ -36,20 +36,20 @@ def choose(
 
 def did_you_mean(value: str, allowed: Sequence[str]) -> str:
     """' did you mean X?' for the one allowed value ``value`` most likely misspells, or ''.
-    A value with other digits is never a typo of it: q4km may be q4_k_m, never q5_k_m."""
+    A value with other numbers is never a typo of it (``match.numbers_of``, as for names):
+    q4km may be q4_k_m, never q5_k_m."""
     from rapidfuzz import fuzz
+
+    from llmtrack.match import numbers_of
 
     def bare(text: str) -> str:
         return re.sub(r"[\W_]+", "", text.casefold())
 
-    def digits(text: str) -> str:
-        return re.sub(r"\D", "", text)
-
-    wanted = bare(value)
+    numbers = numbers_of(value)
     close = sorted(
-        (fuzz.ratio(wanted, bare(option)), option)
+        (fuzz.ratio(bare(value), bare(option)), option)
         for option in allowed
-        if digits(option) == digits(value)
+        if numbers_of(option) == numbers
     )
     best = [option for score, option in close if score >= 80 and score == close[-1][0]]
     return f" did you mean {best[0]}?" if len(best) == 1 else ""

@@ -142,14 +142,12 @@ def _guess(entries: list[schema.Entry], query: str, terms: list[str]) -> Results
     return Results([])
 
 
-def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
-
-
 def _respelt(entries: list[schema.Entry], terms: list[str]) -> list[str]:
     """Each word no text holds replaced by the closest word some text holds (or kept);
     among words equally close, the most common one ("lamma" is LLaMA, not Gamma)."""
     from rapidfuzz import fuzz, process
+
+    from llmtrack.match import numbers_of
 
     held = [text.casefold() for entry in entries for _, text in texts(entry)]
     counts = Counter(word for text in held for word in _WORD.findall(text))
@@ -158,9 +156,9 @@ def _respelt(entries: list[schema.Entry], terms: list[str]) -> list[str]:
         if any(term in text for text in held):
             respelt.append(term)
             continue
-        # a word with other digits is another thing, never a typo: llama7b is not llama
-        digits = _digits(term)
-        words = [word for word in counts if _digits(word) == digits]
+        # a word with other numbers is another thing, never a typo: llama7b is not llama
+        numbers = numbers_of(term)
+        words = [word for word in counts if numbers_of(word) == numbers]
         close = process.extract(
             term, words, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, limit=None
         )

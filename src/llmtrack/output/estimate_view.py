@@ -7,6 +7,7 @@ from typing import Any
 from llmtrack.memory.estimate import GIB, Estimate
 from llmtrack.memory.fits import Card
 from llmtrack.memory.performance import Performance
+from llmtrack.memory.recipe import Recipe
 from llmtrack.memory.serving import Serving
 from llmtrack.output.env import Env, console
 from llmtrack.output.safe_text import safe_text
@@ -109,19 +110,19 @@ def render_estimate(
     scale = card.memory_gib if card else result.peak_gib
     # the bars take the room the labels and figures leave, so a narrow terminal never cuts
     # one short (a cut bar misreads as a smaller share)
-    labels = [
-        c.replace("_", " ") + (" (paged)" if c in result.paged else "") for c in result.components
-    ]
-    widest = max(len(label) for label in [*labels, "peak (allocated)"])
-    width = max(8, min(_BAR_WIDTH, env.width - widest - 16))  # the figures and the gaps
-    bar = "█" if env.unicode else "#"
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_footer=True)
     from llmtrack.memory.measure import DEFAULT_MEASURE
 
     measure = recipe.measure or DEFAULT_MEASURE
-    table.add_column(
-        "component", footer="peak" if measure == DEFAULT_MEASURE else f"peak ({measure})"
-    )
+    peak = "peak" if measure == DEFAULT_MEASURE else f"peak ({measure})"
+    labels = {
+        c: _inert(c.replace("_", " ")) + (" (paged)" if c in result.paged else "")
+        for c in result.components
+    }
+    widest = max(len(label) for label in [*labels.values(), peak])
+    width = max(8, min(_BAR_WIDTH, env.width - widest - 16))  # the figures and the gaps
+    bar = "█" if env.unicode else "#"
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_footer=True)
+    table.add_column("component", footer=peak)
     table.add_column("GiB", justify="right", footer=f"{result.peak_gib:.2f}")
     table.add_column(
         f"of {card.memory_gib:g} GiB" if card else "share",
@@ -129,11 +130,10 @@ def render_estimate(
     )
     for component, size in result.components.items():
         gib = size / GIB
-        label = _inert(component.replace("_", " "))
         if component in result.paged:
-            table.add_row(f"{label} (paged)", f"[dim]{gib:.2f}[/dim]", "[dim]not in the peak[/dim]")
+            table.add_row(labels[component], f"[dim]{gib:.2f}[/dim]", "[dim]not in the peak[/dim]")
         else:
-            table.add_row(label, f"{gib:.2f}", _bar(gib, scale, bar, width))
+            table.add_row(labels[component], f"{gib:.2f}", _bar(gib, scale, bar, width))
     out.print(table)
     if card is not None:
         verdict = result.verdict(card.memory_gib)
@@ -171,7 +171,7 @@ def render_estimate(
     return out.file.getvalue()
 
 
-def _settings(recipe) -> dict[str, Any]:
+def _settings(recipe: Recipe) -> dict[str, Any]:
     """The options that change what is counted, as the JSON names them."""
     return {
         "new_tokens": recipe.new_tokens,

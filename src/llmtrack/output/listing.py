@@ -45,12 +45,8 @@ class Listing:
     notes: list[str] = field(default_factory=list)  # said on stderr, before the rows
     kept: Sequence[str] = ("id",)  # table columns never dropped to fit the terminal
     bars: dict[str, str] = field(default_factory=dict)  # a bar column -> the number it draws
-
-
-# why a column that can be sorted by is empty in a run, where that is known
-_SORT_HINTS = {
-    "decode_tokens_per_s": " (speed needs the card's bandwidth: --gpu NAME or --bandwidth)"
-}
+    # why a field may be empty in every row, said when a --sort by it can order nothing
+    empty_because: dict[str, str] = field(default_factory=dict)
 
 
 def emit(listing: Listing, out: OutputSpec, env: Env) -> None:
@@ -71,7 +67,8 @@ def emit(listing: Listing, out: OutputSpec, env: Env) -> None:
         note(message)
     for key in sort_keys:  # a sort that cannot order anything is said, not silently a no-op
         if listing.rows and all(query.missing(row.flat.get(key.field)) for row in listing.rows):
-            hint = _SORT_HINTS.get(key.field, "")
+            why = listing.empty_because.get(key.field)
+            hint = f" ({why})" if why else ""
             note(f"no row has {key.field}, so --sort {key.field} orders nothing{hint}")
     if listing.title and fmt != "table":  # a table shows it as its title: said once
         note(listing.title)

@@ -116,6 +116,7 @@ def fits_listing(
         "models",
         title=f"{card.described}, batch {batch} x {tokens}{counted}",
         kept=_FIT_KEPT,
+        empty_because={_SPEED: "speed needs the card's bandwidth: --gpu NAME or --bandwidth"},
     )
 
 

@@ -16,7 +16,7 @@ _WRAP_AT = 16
 _BAR_MIN, _BAR_MAX = 10, 80  # a bar chart's longest bar, however narrow or wide the room
 # A wrapping column is never narrower than its longest word up to this long, so a word is
 # never folded ("parameter-efficien|t"); a longer one (a URL) folds rather than take a row.
-_LONGEST_WORD_KEPT = 30
+_WORD_FLOOR_MOST = 30
 
 
 def render_table(
@@ -56,7 +56,7 @@ def render_table(
     for c in columns:  # a column that wraps wraps between words, never inside one
         if c not in whole:
             word = max((_longest_word(t) for t in cells[c]), default=0)
-            wanted[c] = max(wanted[c], min(word, _LONGEST_WORD_KEPT))
+            wanted[c] = max(wanted[c], min(word, _WORD_FLOOR_MOST))
     bars = {c: source for c, source in (bars or {}).items() if c in columns}
     for c in bars:
         whole.add(c)
