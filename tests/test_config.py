@@ -141,3 +141,10 @@ def test_a_remembered_engine_yields_to_a_llama_cpp_precision(cli):
     assert "engine vllm from your config set aside: q4_k_m is a llama.cpp format" in gguf.stderr
     served = cli("estimate", "llama-7b", "--gpu", "RTX 4090")
     assert "engine vllm: from your config" in served.stderr and "vLLM: KV cache" in served.stdout
+
+
+def test_a_remembered_engine_yields_to_a_llama_cpp_alias_too(cli):
+    """q4_k is q4_k_m: the alias is a llama.cpp format as much as its name."""
+    assert cli("config", "set", "engine", "vllm").exit_code == 0
+    result = cli("estimate", "llama-7b", "--precision", "q4_k", "--gpu", "RTX 4090")
+    assert result.exit_code == 0 and "set aside: q4_k is a llama.cpp format" in result.stderr

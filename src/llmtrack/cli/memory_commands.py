@@ -286,14 +286,12 @@ def _remembered_engine_and_ram(
     """--engine and --ram, or what `llmtrack config` keeps for them (said on stderr). A
     remembered engine yields to a --precision only llama.cpp runs: the option was typed."""
     remembered = dict(settings)
-    if engine is None and precision_name and remembered.get("engine", "").lower() != "llama.cpp":
-        from llmtrack.memory.precisions import GGML_PRECISIONS
-
-        if precision_name.lower() in GGML_PRECISIONS and "engine" in remembered:
-            session.note(
-                f"engine {remembered.pop('engine')} from your config set aside: "
-                f"{precision_name} is a llama.cpp format"
-            )
+    kept = remembered.get("engine", "llama.cpp").lower()
+    if engine is None and precision_name and kept != "llama.cpp" and _is_ggml(precision_name):
+        session.note(
+            f"engine {remembered.pop('engine')} from your config set aside: "
+            f"{precision_name} is a llama.cpp format"
+        )
     for key, given in (("engine", engine), ("ram", ram)):
         if given is None and key in remembered:
             session.note(f"{key} {remembered[key]}: from your config")
@@ -321,6 +319,16 @@ def _performance(base, result, card, engine, ram, ram_bandwidth, budget, usd_per
     )
 
 
+def _is_ggml(precision_name: str) -> bool:
+    """Whether a --precision is a llama.cpp format (aliases too: q4_k is q4_k_m)."""
+    from llmtrack.memory.precisions import precision
+
+    try:
+        return precision(precision_name).ggml
+    except UsageError:  # an unknown one is refused, with its did-you-mean, by the estimate
+        return False
+
+
 def _refuse_another_engines_cache(engine: str | None, legacy_cache: bool, fuse_layers: bool):
     """--legacy-cache and --fuse-layers say how transformers' generate and AutoAWQ hold the
     model; an engine with its own cache and loader has neither."""
@@ -338,7 +346,6 @@ def _bytes_of(size: str | None, option: str) -> int | None:
     """A memory size as the user writes it (1343MiB, 1.3GB), in bytes."""
     if size is None:
         return None
-    from llmtrack.errors import UsageError
     from llmtrack.units import parse_memory_gib
 
     try:
