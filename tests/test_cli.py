@@ -252,8 +252,8 @@ def test_output_file_is_written_and_never_overwritten_without_force(cli, tmp_pat
     assert refused.exit_code == 1
     assert "already exists; use --force" in refused.stderr
     assert target.read_text() == "keep me"
-    assert cli("bases", "--format", "csv", "-o", str(target), "--force").exit_code == 0
-    assert target.read_text().startswith("id,name,")
+    assert cli("bases", "-o", str(target), "--force").exit_code == 0
+    assert json.loads(target.read_text())[0]["id"] == "gpt-j-6b"
     assert [p.name for p in tmp_path.iterdir()] == ["bases.json"]  # no temporary file left
 
 

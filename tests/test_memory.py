@@ -214,7 +214,55 @@ def test_full_fine_tuning_is_16_bytes_per_parameter_and_zero_shards_it(catalog):
     assert zero1["optimizer"] == pytest.approx(single.components["optimizer"] / 8, rel=1e-6)
     assert zero1["weights"] == single.components["weights"]
     assert zero3["weights"] == pytest.approx(single.components["weights"] / 8, rel=1e-6)
-    assert fsdp == {k: v for k, v in zero3.items() if k != "zero_buckets"}
+    sharded_state = ("weights", "gradients", "optimizer", "activations", "logits")
+    assert {k: fsdp[k] for k in sharded_state} == {k: zero3[k] for k in sharded_state}
+
+
+# LLaMA-7B: embeddings and head 2 x 32000 x 4096; a layer's matrices 4 x 4096^2 + 3 x 4096 x 11008
+_ROOT_PARAMS = 2 * 32000 * 4096
+_LAYER_PARAMS = 4 * 4096**2 + 3 * 4096 * 11008
+
+
+def test_fsdp_holds_the_root_unit_and_two_gathered_layers(catalog):
+    """torch/distributed/fsdp: limit_all_gathers keeps two units gathered at once,
+    BACKWARD_PRE holds the current and next parameters and the current gradients, and the
+    root's parameters are not freed between forward and backward."""
+    parts = estimate(catalog, mode="full", gpus=8, fsdp=True, seq_len=128).components
+    logits = 128 * 32000 * 10  # 16-bit logits, the fp32 copy and its gradient
+    expected = _ROOT_PARAMS * 2 + (2 * _LAYER_PARAMS * 2 + _LAYER_PARAMS * 2) - logits
+    assert parts["gathered_params"] == pytest.approx(expected, rel=1e-3)
+    # an adapter's base has no gradients to gather
+    lora = estimate(catalog, mode="lora", gpus=8, fsdp=True, seq_len=128).components
+    assert lora["gathered_params"] == pytest.approx(
+        _ROOT_PARAMS * 2 + 2 * _LAYER_PARAMS * 2 - logits, rel=1e-3
+    )
+
+
+def test_fsdp_gathered_layers_never_meet_the_logits(catalog):
+    """The layers' backward passes start after the loss has freed the logits: at long
+    sequences the logits are the larger, and only the root unit adds to them."""
+    parts = estimate(catalog, mode="full", gpus=8, fsdp=True, seq_len=8192).components
+    assert parts["logits"] > 3 * _LAYER_PARAMS * 2
+    assert parts["gathered_params"] == pytest.approx(_ROOT_PARAMS * 2, rel=1e-6)
+
+
+def test_zero3_gathers_the_largest_module_and_a_prefetch_bucket(catalog):
+    parts = estimate(catalog, mode="full", gpus=8, zero=3).components
+    # the embedding (32000 x 4096) is LLaMA's largest module; stage3_prefetch_bucket_size 5e7
+    assert parts["gathered_params"] == pytest.approx((32000 * 4096 + 50_000_000) * 2)
+
+
+@pytest.mark.parametrize(
+    "recipe",
+    [
+        {"mode": "full"},
+        {"mode": "full", "gpus": 8, "zero": 2},
+        {"mode": "inference", "gpus": 8},
+        {"mode": "full", "gpus": 1, "fsdp": True},
+    ],
+)
+def test_nothing_is_gathered_without_sharded_weights(catalog, recipe):
+    assert "gathered_params" not in estimate(catalog, **recipe).components
 
 
 def test_zero_holds_its_gradient_buckets_as_deepspeed_allocates_them(catalog):

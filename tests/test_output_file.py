@@ -295,14 +295,35 @@ def test_the_extension_picks_the_format(cli, tmp_path, name):
 @pytest.mark.parametrize(
     "fmt, name, check",
     [
-        ("json", "bases.csv", lambda text: json.loads(text)[0]["id"] == "gpt-j-6b"),
-        ("csv", "bases.json", lambda text: text.startswith("id,name,")),
-        ("tsv", "bases.md", is_tsv),
+        ("json", "bases.txt", lambda text: json.loads(text)[0]["id"] == "gpt-j-6b"),
+        ("csv", "bases", lambda text: text.startswith("id,name,")),
+        ("yml", "bases.yaml", lambda text: load_yaml(text)[0]["id"] == "gpt-j-6b"),
+        ("md", "bases.markdown", lambda text: text.startswith("| id | name |")),
     ],
 )
-def test_an_explicit_format_overrides_the_extension(cli, tmp_path, fmt, name, check):
+def test_an_explicit_format_serves_a_name_that_names_none(cli, tmp_path, fmt, name, check):
     assert cli("bases", "--format", fmt, "-o", str(tmp_path / name)).exit_code == 0
     assert check((tmp_path / name).read_text())
+
+
+@pytest.mark.parametrize(
+    "command, fmt, name",
+    [
+        (["bases"], "yaml", "bases.json"),
+        (["bases"], "json", "bases.csv"),
+        (["show", "vicuna"], "json", "vicuna.yaml"),
+        (["estimate", "llama-7b"], "json", "estimate.md"),
+        (["export"], "json", "catalog.db"),
+    ],
+)
+def test_a_format_the_extension_contradicts_is_refused(cli, tmp_path, command, fmt, name):
+    """A .json file holding YAML breaks whatever opens it by its name: exit 2, nothing
+    written, and the message names both ways out."""
+    result = cli(*command, "--format", fmt, "-o", str(tmp_path / name))
+    assert result.exit_code == 2
+    assert f"--format {fmt} would write {fmt} into" in result.stderr
+    assert "drop --format" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_file_never_gets_the_terminal_table(tmp_path):
@@ -320,7 +341,7 @@ COMMANDS = [
     (["show", "vicuna"], "vicuna.json", lambda text: json.loads(text)["id"] == "vicuna"),
     (["show", "vicuna"], "vicuna.yml", lambda text: load_yaml(text)["id"] == "vicuna"),
     (["show", "vicuna"], "vicuna.txt", lambda text: "vicuna" in text and "{" not in text),
-    (["show", "vicuna", "--format", "json"], "vicuna.yaml", lambda text: json.loads(text)),
+    (["show", "vicuna", "--format", "json"], "vicuna.txt", lambda text: json.loads(text)),
     (
         ["estimate", "llama-7b"],
         "estimate.json",
@@ -335,7 +356,7 @@ COMMANDS = [
     (["export"], "catalog.yaml", lambda text: "projects" in load_yaml(text)),
     (["export"], "catalog.md", lambda text: "## Model Spec" in text),
     (["export"], "catalog", lambda text: "projects" in json.loads(text)),
-    (["export", "--format", "yaml"], "catalog.json", lambda text: "projects" in load_yaml(text)),
+    (["export", "--format", "yaml"], "catalog.txt", lambda text: "projects" in load_yaml(text)),
 ]
 
 

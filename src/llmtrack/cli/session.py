@@ -81,10 +81,10 @@ def output_format(
     ``llmtrack config`` keeps (when this command has it), else ``default``; with no
     ``default``, a table on a terminal and TSV in a pipe or a file, as listings do."""
     from llmtrack.output.formats import check_format, default_format
-    from llmtrack.output.write import file_format, to_stdout
+    from llmtrack.output.write import file_format, given_format, to_stdout
 
     if given:
-        return check_format(given, allowed)
+        return given_format(check_format(given, allowed), output)
     chosen = file_format(output, allowed, "") or remembered_format(allowed)
     if chosen:
         return chosen

@@ -135,11 +135,25 @@ def estimate(
             components["adapter"] = trainable * plan.adapter_bytes
         components["gradients"] = grads
         components["optimizer"] = states
-        from llmtrack.memory.zero import zero_buckets
+        from llmtrack.memory.zero import gathered_parameters, zero_buckets
 
-        buckets = zero_buckets(recipe, 4 if prec.name == "fp32" else 2, notes)
+        trained_bytes = 4 if prec.name == "fp32" else 2
+        buckets = zero_buckets(recipe, trained_bytes, notes)
         if buckets:
             components["zero_buckets"] = buckets
+        base_grads = trained_bytes if recipe.mode == "full" else 0
+        gathered = gathered_parameters(
+            arch,
+            s,
+            recipe,
+            weights,
+            2 if recipe.mode == "full" else plan.kept_bytes,
+            base_grads,
+            components["logits"],
+            notes,
+        )
+        if gathered:
+            components["gathered_params"] = gathered
     if not recipe.flash_attention:
         notes.append(
             "eager attention: the attention probabilities are kept in fp32 and the compute dtype"

@@ -65,6 +65,24 @@ def file_format(output: str | None, allowed: Sequence[str], fallback: str) -> st
     return fmt if fmt in allowed else fallback
 
 
+def given_format(fmt: str, output: str | None) -> str:
+    """``fmt``, given with --format, unless -o FILE's extension names another format: a
+    ``.json`` file holding YAML is a mistake whichever of the two was meant."""
+    from llmtrack.errors import UsageError
+
+    if to_stdout(output):
+        return fmt
+    assert output is not None
+    extension = os.path.splitext(output)[1].lower()
+    named = EXTENSION_FORMATS.get(extension)
+    if named is not None and named != fmt:
+        raise UsageError(
+            f"--format {fmt} would write {fmt} into {extension} file {output!r}: give a "
+            f"file name for {fmt}, or drop --format to write {named}"
+        )
+    return fmt
+
+
 def output_env(env: Env, output: str | None) -> Env:
     """What the result is rendered for: the terminal's environment for stdout; for a file,
     no colour and no terminal, at the terminal's width."""
