@@ -1,4 +1,4 @@
-"""--engine vllm: the card taken up front, and what vLLM's KV cache gets of it."""
+"""--engine vllm and sglang: the card taken up front, and what their KV cache gets of it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import pytest
 
 from llmtrack.memory.serving import server_defaults
+from llmtrack.memory.sglang import prefill_graph_sizes, sglang_defaults
 
 
 def _record(cli, *args):
@@ -81,7 +82,14 @@ def test_vllm_refusals(cli, args, message):
 def test_other_engines_keep_the_peak(cli):
     plain = json.loads(
         cli(
-            "estimate", "qwen3-8b", "--gpu", "rtx-4090", "--engine", "sglang", "--format", "json"
+            "estimate",
+            "qwen3-8b",
+            "--gpu",
+            "rtx-4090",
+            "--engine",
+            "exllamav2",
+            "--format",
+            "json",
         ).stdout
     )
     assert "serving" not in plain and "allocator_cache" in plain["components"]
@@ -90,3 +98,94 @@ def test_other_engines_keep_the_peak(cli):
 def test_one_request_is_said_in_the_singular(cli):
     text = cli("estimate", "llama-7b", "--engine", "vllm", "--gpu", "t4").stdout
     assert "tokens: 1 request of 2,048 tokens at once" in text
+
+
+# --- SGLang ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "card_gib, gpus, expected",
+    [
+        # 512 + 2,048 x 1.5 + 128 + 8 x 2 + 42 prefill graphs x 8 = 4,064 MiB of 16,384
+        (16, 1, (2048, 8, 0.752)),
+        # 512 + 4,096 x 1.5 + 128 + 48 x 2 + 50 x 8 = 7,280 MiB of 24,576
+        (24, 1, (4096, 48, 0.704)),
+        # 512 + 8,192 x 1.5 + 128 + 256 x 2 + 58 x 8 = 13,904 MiB of 81,920
+        (80, 1, (8192, 256, 0.83)),
+        # 8 GPUs: 1,024 MiB, decode graphs to 512: 15,312 MiB of 144,384
+        (141, 8, (8192, 512, 0.894)),
+        # over 60 GB the reserve is at least 10,240 MiB
+        (64, 1, (8192, 256, 0.788)),
+    ],
+)
+def test_sglang_defaults_follow_its_memory_hook(card_gib, gpus, expected):
+    """sglang 0.5.23, srt/arg_groups/memory_hook.py, handle_gpu_memory_settings."""
+    assert sglang_defaults(card_gib, gpus) == expected
+
+
+def test_sglang_captures_prefill_graphs_at_its_sizes():
+    sizes = prefill_graph_sizes(8192)
+    assert sizes[:3] == [4, 8, 12] and sizes[-2:] == [7680, 8192] and len(sizes) == 58
+
+
+def _sglang(cli, *args):
+    result = cli("estimate", *args, "--engine", "sglang", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_sglang_pool_is_its_static_share_less_the_weights(cli):
+    """vllm-project/vllm#21348: Qwen3-235B-A22B-FP8 on 4 H100s, `--tp 4 --mem-fraction-static
+    0.93`: "KV Cache is allocated. #tokens: 367404, K size: 8.23 GB, V size: 8.23 GB". The
+    estimate holds about 15 % more: it takes the card less 0.5 GiB as free before loading,
+    where four GPUs' NCCL buffers take more (the log does not say how much)."""
+    record = _sglang(
+        cli, "qwen3-235b-a22b", "--precision", "fp8", "--gpus", "4", "--gpu", "h100",
+        "--seq-len", "4096", "--mem-fraction-static", "0.93",
+    )  # fmt: skip
+    serving, parts = record["serving"], record["components"]
+    assert serving["mem_fraction_static"] == 0.93
+    assert serving["kv_cache_tokens"] == pytest.approx(367404, rel=0.20)
+    free_before = record["card"]["memory_gib"] - parts["cuda_context"]
+    assert serving["kv_cache_gib"] == pytest.approx(free_before * 0.93 - parts["weights"], abs=0.01)
+    assert parts["sglang_reserve"] == pytest.approx(free_before * 0.07, abs=0.01)
+    assert any("tensor parallel" in line for line in record["assumptions"])
+    assert not any("device_map" in line for line in record["assumptions"])
+
+
+def test_sglang_takes_its_default_for_the_card(cli):
+    record = _sglang(cli, "llama-3-8b", "--gpu", "rtx-4090")
+    assert record["serving"]["mem_fraction_static"] == 0.704
+    assert record["serving"]["chunked_prefill_size"] == 4096
+    assert any("SGLang 0.5.23's default" in line for line in record["assumptions"])
+    text = cli("estimate", "llama-3-8b", "--gpu", "rtx-4090", "--engine", "sglang").stdout
+    assert "SGLang: KV cache" in text and "sglang reserve" in text
+
+
+def test_sglang_refuses_to_start_when_the_weights_leave_no_pool(cli):
+    record = _sglang(cli, "llama-3-70b", "--gpu", "h100")
+    assert record["verdict"] == "no" and record["serving"]["kv_cache_tokens"] == 0
+    assert any("SGLang would not start" in line for line in record["assumptions"])
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--mem-fraction-static", "0.9"], "--mem-fraction-static is SGLang's setting"),
+        (["--engine", "vllm", "--mem-fraction-static", "0.9"], "give --engine sglang"),
+        (["--engine", "sglang"], "SGLang sizes its KV cache from the card"),
+        (
+            ["--engine", "sglang", "--gpu", "h100", "--mem-fraction-static", "1.5"],
+            "'--mem-fraction-static'",
+        ),
+        (
+            ["--engine", "sglang", "--gpu", "h100", "--mem-fraction-static", "nan"],
+            "'--mem-fraction-static'",
+        ),
+        (["--engine", "sglang", "--gpu", "h100", "--new-tokens", "8"], "--new-tokens"),
+    ],
+)
+def test_sglang_refusals(cli, args, message):
+    result = cli("estimate", "llama-3-8b", *args)
+    assert result.exit_code == 2, result.stdout
+    assert message in result.stderr

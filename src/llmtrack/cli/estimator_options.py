@@ -34,7 +34,7 @@ EngineOption = Annotated[
         "--engine",
         values=ENGINE_NAMES,
         before="What runs it: ",
-        after=" (vllm: also what its KV cache gets of the card) "
+        after=" (vllm, sglang: also what their KV cache gets of the card) "
         "[default: llama.cpp for GGUF, else transformers].",
     ),
 ]

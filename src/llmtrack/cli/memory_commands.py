@@ -147,6 +147,17 @@ def estimate_command(
     bandwidth: BandwidthOption = None,
     tflops: TflopsOption = None,
     engine: EngineOption = None,
+    mem_fraction_static: Annotated[
+        float | None,
+        typer.Option(
+            "--mem-fraction-static",
+            metavar="F",
+            min=0.01,
+            max=1.0,
+            help="SGLang: the share of the card for the weights and the KV pool "
+            "[default: SGLang's for the card].",
+        ),
+    ] = None,
     ram: Annotated[
         str | None,
         typer.Option(
@@ -254,19 +265,29 @@ def estimate_command(
     card = session.card(catalog, vram, gpu, gpus, bandwidth, tflops, remembered=settings)
     engine, ram = _remembered_engine_and_ram(engine, ram, settings, precision_name)
     _refuse_another_engines_cache(engine, legacy_cache, fuse_layers)
+    if mem_fraction_static is not None and (engine or "").lower() != "sglang":
+        raise UsageError("--mem-fraction-static is SGLang's setting: give --engine sglang")
     chosen = model_to_estimate(catalog, model)
     base, resolved_from = chosen.base, chosen.resolved_from
     for line in chosen.notes:
         session.note(line)
     result = chosen.estimate(recipe)
     serving = None
-    if engine is not None and engine.lower() == "vllm" and recipe.mode == "inference":
-        from llmtrack.memory.serving import on_vllm
+    served_by = (engine or "").lower()
+    if served_by in ("vllm", "sglang") and recipe.mode == "inference":
+        from llmtrack.memory.serving import ENGINE_LABELS, on_vllm
+        from llmtrack.memory.sglang import on_sglang
 
         if card is None:
-            raise UsageError("vLLM sizes its KV cache from the card: give --gpu NAME or --vram")
+            raise UsageError(
+                f"{ENGINE_LABELS[served_by]} sizes its KV cache from the card: give --gpu "
+                "NAME or --vram"
+            )
         assert base.architecture is not None  # the estimate above needed it
-        result, serving = on_vllm(result, base.architecture, card.memory_gib, card.label)
+        if served_by == "vllm":
+            result, serving = on_vllm(result, base.architecture, card.memory_gib, card.label)
+        else:
+            result, serving = on_sglang(result, card.memory_gib, mem_fraction_static)
     budget = Budget(train_tokens, examples, epochs)
     perf = _performance(base, result, card, engine, ram, ram_bandwidth, budget, usd_per_hour)
     env = output_env(session.current().env, output)

@@ -34,6 +34,7 @@ ESTIMATOR_MODULES = tuple(
         "reproduce",
         "row_speed",
         "serving",
+        "sglang",
         "shapes",
         "speed",
         "stacks",

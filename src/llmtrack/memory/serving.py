@@ -24,6 +24,7 @@ from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.memory.activations import widest_layer
 from llmtrack.memory.estimate import GIB, Estimate
 from llmtrack.memory.measure import CUDA_CONTEXT_BYTES
+from llmtrack.memory.recipe import Recipe
 from llmtrack.units import format_count
 
 # vllm/config/... get_batch_defaults for `vllm serve` (the OpenAI API server): the tokens of
@@ -36,13 +37,44 @@ MARGIN_SHARE = 0.75  # KV_CACHE_MARGIN_FRACTION
 
 @lazy_dataclass(frozen=True)
 class Serving:
-    """What vLLM's KV cache gets on the card, and what that holds."""
+    """What a serving engine's KV cache gets on the card, and what that holds."""
 
-    kv_pool_bytes: int  # the KV cache vLLM allocates: the rest of the card
+    engine: str  # its name as --engine takes it
+    kv_pool_bytes: int  # the KV cache it allocates up front
     kv_tokens: int  # how many tokens it holds
     max_sequences: int  # how many requests of --seq-len tokens at once
-    batched_tokens: int
-    max_num_seqs: int
+    # the engine's own settings that sized the pool, under the engine's names
+    settings: tuple[tuple[str, float], ...] = ()
+
+
+ENGINE_LABELS = {"vllm": "vLLM", "sglang": "SGLang"}
+
+
+def refuse_generate_options(result: Estimate, label: str) -> None:
+    """A serving engine sizes its pool from the card and --seq-len: the options that
+    describe transformers' generate and AutoAWQ's loader, and llama.cpp formats, are not its."""
+    recipe = result.recipe
+    if recipe.mode != "inference":
+        raise NotApplicable(f"{label} serves models; for fine-tuning choose --stack")
+    if recipe.new_tokens is not None or recipe.legacy_cache or recipe.fuse_layers:
+        raise NotApplicable(
+            f"{label} sizes its cache pool from the card and --seq-len; --new-tokens, "
+            "--legacy-cache and --fuse-layers describe transformers' generate and AutoAWQ"
+        )
+    if "compute_buffers" in result.components:
+        raise NotApplicable(
+            f"a llama.cpp format: {label} runs 16-bit, GPTQ, AWQ, FP8 or MXFP4 weights"
+        )
+
+
+def what_the_pool_holds(parts: dict[str, int], recipe: Recipe, pool: int) -> tuple[int, int]:
+    """Tokens, and requests of --seq-len, that a pool of ``pool`` bytes holds."""
+    cache = parts["kv_cache"] + parts.get("state", 0)
+    # a recurrent layer's state is per request, an attention layer's cache per token
+    per_request = cache / recipe.batch
+    sequences = int(pool // per_request) if per_request else 0
+    per_token = parts["kv_cache"] / (recipe.batch * (recipe.seq_len or 1))
+    return (int(pool / per_token) if per_token else 0), sequences
 
 
 def server_defaults(card_gib: float, card_label: str) -> tuple[int, int]:
@@ -60,16 +92,8 @@ def on_vllm(
 ) -> tuple[Estimate, Serving]:
     """The estimate as vLLM runs it on the card, and what its KV cache holds."""
     recipe = result.recipe
-    if recipe.mode != "inference":
-        raise NotApplicable("vLLM serves models; for fine-tuning choose --stack")
-    if recipe.new_tokens is not None or recipe.legacy_cache or recipe.fuse_layers:
-        raise NotApplicable(
-            "vLLM sizes its cache pool from the card and --seq-len; --new-tokens, "
-            "--legacy-cache and --fuse-layers describe transformers' generate and AutoAWQ"
-        )
+    refuse_generate_options(result, "vLLM")
     parts = result.components
-    if "compute_buffers" in parts:
-        raise NotApplicable("a llama.cpp format: vLLM runs 16-bit, GPTQ, AWQ, FP8 or MXFP4 weights")
     tokens, seqs = server_defaults(card_gib, card_label)
     requests = min(tokens, seqs)
     act_bytes = 4 if recipe.precision == "fp32" else 2
@@ -90,13 +114,10 @@ def on_vllm(
     cache = parts["kv_cache"] + parts.get("state", 0)
     others = sum(components.values()) - cache
     pool = max(0, int(card_gib * GIB - others))
-    # a recurrent layer's state is per request, an attention layer's cache per token
-    per_request = cache / recipe.batch
-    sequences = int(pool // per_request) if per_request else 0
-    per_token = parts["kv_cache"] / (recipe.batch * (recipe.seq_len or 1))
-    kv_tokens = int(pool / per_token) if per_token else 0
-    serving = Serving(pool, kv_tokens, sequences, tokens, seqs)
-    notes = [n for n in result.assumptions if not n.startswith(_DROPPED)]
+    kv_tokens, sequences = what_the_pool_holds(parts, recipe, pool)
+    settings = (("max_num_batched_tokens", tokens), ("max_num_seqs", seqs))
+    serving = Serving("vllm", pool, kv_tokens, sequences, settings)
+    notes = engine_notes(result, "vLLM")
     notes += [
         f"vLLM (`vllm serve` defaults for a {card_gib:g} GiB card): profiles {tokens:,} tokens "
         f"at once (max_num_batched_tokens) and its sampler over {requests} requests; keeps "
@@ -115,5 +136,23 @@ def on_vllm(
     return replace(result, components=components, assumptions=notes, paged=frozenset()), serving
 
 
-# transformers' own terms, which vLLM's replace
-_DROPPED = ("allocator cache", "CUDA context", "peak as ", "logits for the last position")
+# transformers' own terms, which a serving engine's replace
+DROPPED = (
+    "allocator cache",
+    "CUDA context",
+    "peak as ",
+    "logits for the last position",
+    "weights and KV cache split by layer",  # transformers' device_map; these split by tensor
+)
+
+
+def engine_notes(result: Estimate, label: str) -> list[str]:
+    """The estimate's assumptions as a serving engine runs it: transformers' own terms
+    dropped, and its GPUs split by tensor rather than by layer."""
+    notes = [n for n in result.assumptions if not n.startswith(DROPPED)]
+    if result.recipe.gpus > 1:
+        notes.append(
+            f"{label} splits every matrix over {result.recipe.gpus} GPUs (tensor parallel): each "
+            "holds its share of the weights and of the KV cache"
+        )
+    return notes

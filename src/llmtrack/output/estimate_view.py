@@ -8,7 +8,7 @@ from llmtrack.memory.estimate import GIB, Estimate
 from llmtrack.memory.fits import Card
 from llmtrack.memory.performance import Performance
 from llmtrack.memory.recipe import Recipe
-from llmtrack.memory.serving import Serving
+from llmtrack.memory.serving import ENGINE_LABELS, Serving
 from llmtrack.output.env import Env, console
 from llmtrack.output.safe_text import safe_text
 from llmtrack.units import format_count
@@ -55,14 +55,13 @@ def estimate_record(
         record["card"] = {"name": card.label, "memory_gib": card.memory_gib}
         record["headroom_gib"] = round(card.memory_gib - result.peak_gib, 3)
         record["verdict"] = result.verdict(card.memory_gib)
-    if serving is not None:  # vLLM: what its KV cache gets, the rest of the card
+    if serving is not None:  # vLLM, SGLang: what the KV cache they allocate up front gets
         record["serving"] = {
-            "engine": "vllm",
+            "engine": serving.engine,
             "kv_cache_gib": round(serving.kv_pool_bytes / GIB, 3),
             "kv_cache_tokens": serving.kv_tokens,
             "max_sequences": serving.max_sequences,
-            "max_num_batched_tokens": serving.batched_tokens,
-            "max_num_seqs": serving.max_num_seqs,
+            **dict(serving.settings),
         }
     if perf is not None:
         record.update(speed_record(perf))
@@ -152,7 +151,7 @@ def render_estimate(
     if serving is not None:
         out.print(
             # the rest of the card, as the assumptions say; one line at 80 columns
-            f"vLLM: KV cache {serving.kv_pool_bytes / GIB:.2f} GiB, "
+            f"{ENGINE_LABELS[serving.engine]}: KV cache {serving.kv_pool_bytes / GIB:.2f} GiB, "
             f"{format_count(serving.kv_tokens, 'token')}: "
             f"{format_count(serving.max_sequences, 'request')} of {recipe.seq_len:,} tokens at once"
         )
