@@ -685,3 +685,23 @@ def test_a_lora_rank_past_every_matrix_is_refused(catalog):
     with pytest.raises(UsageError, match="larger than any matrix it adapts"):
         estimate(catalog, mode="lora", lora_rank=100_000)
     assert estimate(catalog, mode="lora", lora_rank=4096).components["adapter"] > 0
+
+
+def test_fsdp_says_what_it_gathers_as_the_table_counts_it(catalog):
+    result = estimate(catalog, mode="full", gpus=8, fsdp=True, seq_len=128)
+    said = next(line for line in result.assumptions if line.startswith("FSDP gathers"))
+    assert f"{result.components['gathered_params'] / GIB:.2f} GiB more at the peak" in said
+
+
+@pytest.mark.parametrize("sharding", [{"fsdp": True}, {"zero": 3}])
+def test_an_adapter_is_sharded_with_the_weights(catalog, sharding):
+    one = estimate(catalog, mode="lora").components["adapter"]
+    eight = estimate(catalog, mode="lora", gpus=8, **sharding).components["adapter"]
+    assert eight == pytest.approx(one / 8, rel=1e-6)
+    assert estimate(catalog, mode="lora", gpus=8, zero=2).components["adapter"] == one
+
+
+@pytest.mark.parametrize("sharding", [{"fsdp": True}, {"zero": 3}, {"zero": 1}])
+def test_sharding_on_one_gpu_says_it_shards_nothing(catalog, sharding):
+    result = estimate(catalog, mode="full", **sharding)
+    assert any("on 1 GPU shards nothing" in line for line in result.assumptions)

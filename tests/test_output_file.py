@@ -312,7 +312,6 @@ def test_an_explicit_format_serves_a_name_that_names_none(cli, tmp_path, fmt, na
         (["bases"], "yaml", "bases.json"),
         (["bases"], "json", "bases.csv"),
         (["show", "vicuna"], "json", "vicuna.yaml"),
-        (["estimate", "llama-7b"], "json", "estimate.md"),
         (["export"], "json", "catalog.db"),
     ],
 )
@@ -351,7 +350,6 @@ COMMANDS = [
     (["compare", "alpaca", "vicuna"], "compare.md", lambda text: text.startswith("| field |")),
     (["compare", "alpaca", "vicuna"], "compare.json", lambda text: json.loads(text)["entries"]),
     (["compare", "alpaca", "vicuna"], "compare", lambda text: text.startswith("field\t")),
-    (["compare", "alpaca", "vicuna"], "compare.csv", lambda text: text.startswith("field\t")),
     (["export"], "catalog.json", lambda text: "projects" in json.loads(text)),
     (["export"], "catalog.yaml", lambda text: "projects" in load_yaml(text)),
     (["export"], "catalog.md", lambda text: "## Model Spec" in text),
@@ -376,3 +374,36 @@ def test_every_command_writes_its_result_to_a_file(cli, tmp_path, monkeypatch, a
     assert target.read_text() == text
     assert cli(*args, "-o", str(target), "--force").exit_code == 0
     assert names_in(tmp_path) == [name]
+
+
+@pytest.mark.parametrize(
+    "command, name, suggested",
+    [
+        (["bases"], "bases.db", "bases.tsv"),  # a listing writes TSV into a file, not SQLite
+        (["estimate", "llama-7b"], "estimate.csv", "estimate.txt"),
+        (["estimate", "llama-7b", "--format", "json"], "estimate.md", "estimate.json"),
+        (["compare", "alpaca", "vicuna"], "compare.db", "compare.tsv"),
+        (["compare", "alpaca", "vicuna"], "compare.csv", "compare.tsv"),
+    ],
+)
+def test_a_name_for_a_format_the_command_lacks_is_refused(cli, tmp_path, command, name, suggested):
+    """Whether --format was typed or not: the file would hold what its name does not say."""
+    result = cli(*command, "-o", str(tmp_path / name))
+    assert result.exit_code == 2
+    assert "which this command does not write" in result.stderr
+    assert str(tmp_path / suggested) in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_remembered_format_never_goes_into_a_file_named_for_another(cli, tmp_path):
+    assert cli("config", "set", "format", "yaml").exit_code == 0
+    refused = cli("estimate", "llama-7b", "-o", str(tmp_path / "estimate.md"))
+    assert refused.exit_code == 2 and "estimate.yaml" in refused.stderr
+    assert cli("estimate", "llama-7b", "-o", str(tmp_path / "estimate.yml")).exit_code == 0
+
+
+@pytest.mark.parametrize("name", ["", " "])
+def test_an_empty_output_name_is_a_usage_error(cli, name):
+    result = cli("bases", "-o", name)
+    assert result.exit_code == 2
+    assert "-o needs a file name" in result.stderr

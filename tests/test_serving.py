@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -69,7 +70,7 @@ def test_server_defaults_follow_the_card(card_gib, label, expected):
         (["qwen3-8b", "--engine", "vllm"], "vLLM sizes its KV cache from the card"),
         (
             ["qwen3-8b", "--engine", "vllm", "--gpu", "rtx-4090", "--precision", "q4_k_m"],
-            "a llama.cpp format",
+            "q4_k_m is llama.cpp's format",
         ),
     ],
 )
@@ -171,7 +172,7 @@ def test_sglang_refuses_to_start_when_the_weights_leave_no_pool(cli):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--mem-fraction-static", "0.9"], "--mem-fraction-static is SGLang's setting"),
+        (["--mem-fraction-static", "0.9"], "--mem-fraction-static is SGLang's serving setting"),
         (["--engine", "vllm", "--mem-fraction-static", "0.9"], "give --engine sglang"),
         (["--engine", "sglang"], "SGLang sizes its KV cache from the card"),
         (
@@ -189,3 +190,72 @@ def test_sglang_refusals(cli, args, message):
     result = cli("estimate", "llama-3-8b", *args)
     assert result.exit_code == 2, result.stdout
     assert message in result.stderr
+
+
+# --- what every serving engine refuses, and tensor parallelism --------------------------------
+
+
+@pytest.mark.parametrize("engine", ["vllm", "sglang"])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--mode", "lora"], "serves a model; a fine-tune's software is --stack"),
+        (["--measure", "allocated"], "takes its share of the card up front"),
+        (["--precision", "exl2-4.0"], "exl2-4 is ExLlama's format"),
+        (["--kv-cache", "q8_0"], "--kv-cache q8_0 is llama.cpp's"),
+        (["--gpus", "3"], "--gpus 3 does not divide them"),  # Llama 3 8B's 32 heads
+        (["--gpus", "6"], "--gpus 6 does not divide them"),
+    ],
+)
+def test_serving_engines_refuse_what_they_cannot_run(cli, engine, args, message):
+    result = cli("estimate", "llama-3-8b", "--engine", engine, "--gpu", "t4", *args)
+    assert result.exit_code == 2, result.stdout
+    assert message in result.stderr
+
+
+def test_a_remembered_serving_engine_yields_to_a_fine_tune(cli):
+    assert cli("config", "set", "engine", "sglang").exit_code == 0
+    result = cli("estimate", "llama-3-8b", "--mode", "qlora", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert "engine sglang from your config set aside: a fine-tune runs on --stack" in result.stderr
+    assert "serving" not in json.loads(result.stdout)
+    refused = cli("estimate", "llama-3-8b", "--mode", "qlora", "--mem-fraction-static", "0.8")
+    assert refused.exit_code == 2 and "SGLang's serving setting" in refused.stderr
+
+
+@pytest.mark.parametrize("engine", ["vllm", "sglang"])
+def test_kv_heads_must_divide_among_the_gpus_or_be_copied_whole(cli, engine):
+    """Qwen3-14B: 40 heads, 8 key/value heads; 20 GPUs divide the 40 but neither divide
+    nor are a multiple of the 8."""
+    result = cli("estimate", "qwen3-14b", "--engine", engine, "--gpu", "h100", "--gpus", "20")
+    assert result.exit_code == 2
+    assert "--gpus 20 neither divides the 8 nor is a multiple of them" in result.stderr
+
+
+@pytest.mark.parametrize("engine", ["vllm", "sglang"])
+def test_gpus_beyond_the_kv_heads_each_keep_one(cli, engine):
+    """Llama 3 70B has 8 key/value heads: over 16 GPUs each keeps one, as over 8."""
+
+    def kv(gpus):
+        record = json.loads(
+            cli(
+                "estimate", "llama-3-70b", "--engine", engine, "--gpu", "h100", "--gpus",
+                str(gpus), "--format", "json",
+            ).stdout
+        )  # fmt: skip
+        assert any("tensor parallel" in line for line in record["assumptions"])
+        return record["components"]["kv_cache"]
+
+    assert kv(16) == pytest.approx(kv(8)) and kv(4) == pytest.approx(2 * kv(8), rel=1e-3)
+
+
+def test_sglang_warns_when_its_share_leaves_nothing_to_serve_with(cli):
+    record = _sglang(cli, "llama-3-8b", "--gpu", "t4", "--mem-fraction-static", "1")
+    assert record["components"]["sglang_reserve"] == 0
+    assert any("serving may run out of memory" in line for line in record["assumptions"])
+
+
+def test_sglang_says_its_reserve_as_the_table_does(cli):
+    text = cli("estimate", "llama-3-8b", "--engine", "sglang", "--gpu", "h100").stdout
+    table = re.search(r"sglang reserve\s+([\d.]+)", text).group(1)
+    assert f"the rest ({table} GiB)" in " ".join(text.split())

@@ -193,12 +193,14 @@ def export(
     from llmtrack.choices import choose_section
     from llmtrack.output.export import export_text
     from llmtrack.output.formats import check_format
-    from llmtrack.output.write import file_format, given_format, write_output
+    from llmtrack.output.write import (
+        file_format,
+        refuse_a_name_for_another_format,
+        write_output,
+    )
 
-    if fmt:
-        fmt = given_format(check_format(fmt, EXPORT_FORMATS), output)
-    else:
-        fmt = check_format(file_format(output, EXPORT_FORMATS, "json") or "json", EXPORT_FORMATS)
+    fmt = check_format(fmt or file_format(output, EXPORT_FORMATS, "json") or "json", EXPORT_FORMATS)
+    refuse_a_name_for_another_format(fmt, output, EXPORT_FORMATS)
     sections = [choose_section(name) for name in section] if section else SECTIONS
     if fmt == "sqlite":
         from llmtrack.output.sqlite_export import sqlite_bytes

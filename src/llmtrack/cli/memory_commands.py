@@ -219,6 +219,12 @@ def estimate_command(
 
       llmtrack estimate qwen3-8b --engine vllm --gpu "RTX 4090" --seq-len 16384
     """
+    from llmtrack.cli.engine_choice import (
+        on_serving_engine,
+        refuse_another_engines_cache,
+        remembered_engine_and_ram,
+        serving_engine_checked,
+    )
     from llmtrack.memory.models import model_to_estimate
     from llmtrack.memory.performance import Budget
     from llmtrack.memory.recipe import Recipe
@@ -263,31 +269,17 @@ def estimate_command(
 
     settings = session.settings()  # the card, the engine and the RAM it remembers
     card = session.card(catalog, vram, gpu, gpus, bandwidth, tflops, remembered=settings)
-    engine, ram = _remembered_engine_and_ram(engine, ram, settings, precision_name)
-    _refuse_another_engines_cache(engine, legacy_cache, fuse_layers)
-    if mem_fraction_static is not None and (engine or "").lower() != "sglang":
-        raise UsageError("--mem-fraction-static is SGLang's setting: give --engine sglang")
+    typed_engine = engine
+    engine, ram = remembered_engine_and_ram(engine, ram, settings, precision_name)
+    refuse_another_engines_cache(engine, legacy_cache, fuse_layers)
+    engine = serving_engine_checked(engine, typed_engine, recipe, measure, mem_fraction_static)
     chosen = model_to_estimate(catalog, model)
     base, resolved_from = chosen.base, chosen.resolved_from
     for line in chosen.notes:
         session.note(line)
-    result = chosen.estimate(recipe)
-    serving = None
-    served_by = (engine or "").lower()
-    if served_by in ("vllm", "sglang") and recipe.mode == "inference":
-        from llmtrack.memory.serving import ENGINE_LABELS, on_vllm
-        from llmtrack.memory.sglang import on_sglang
-
-        if card is None:
-            raise UsageError(
-                f"{ENGINE_LABELS[served_by]} sizes its KV cache from the card: give --gpu "
-                "NAME or --vram"
-            )
-        assert base.architecture is not None  # the estimate above needed it
-        if served_by == "vllm":
-            result, serving = on_vllm(result, base.architecture, card.memory_gib, card.label)
-        else:
-            result, serving = on_sglang(result, card.memory_gib, mem_fraction_static)
+    result, serving = on_serving_engine(
+        chosen.estimate(recipe), base, card, engine, mem_fraction_static
+    )
     budget = Budget(train_tokens, examples, epochs)
     perf = _performance(base, result, card, engine, ram, ram_bandwidth, budget, usd_per_hour)
     env = output_env(session.current().env, output)
@@ -299,24 +291,6 @@ def estimate_command(
         force,
         env,
     )
-
-
-def _remembered_engine_and_ram(
-    engine: str | None, ram: str | None, settings: dict[str, str], precision_name: str | None
-):
-    """--engine and --ram, or what `llmtrack config` keeps for them (said on stderr). A
-    remembered engine yields to a --precision only llama.cpp runs: the option was typed."""
-    remembered = dict(settings)
-    kept = remembered.get("engine", "llama.cpp").lower()
-    if engine is None and precision_name and kept != "llama.cpp" and _is_ggml(precision_name):
-        session.note(
-            f"engine {remembered.pop('engine')} from your config set aside: "
-            f"{precision_name} is a llama.cpp format"
-        )
-    for key, given in (("engine", engine), ("ram", ram)):
-        if given is None and key in remembered:
-            session.note(f"{key} {remembered[key]}: from your config")
-    return engine or remembered.get("engine"), ram or remembered.get("ram")
 
 
 def _performance(base, result, card, engine, ram, ram_bandwidth, budget, usd_per_hour):
@@ -338,29 +312,6 @@ def _performance(base, result, card, engine, ram, ram_bandwidth, budget, usd_per
         parse_bandwidth(ram_bandwidth) if ram_bandwidth else None,
         parse_positive(usd_per_hour, "--usd-per-hour", 10**6) if usd_per_hour else None,
     )
-
-
-def _is_ggml(precision_name: str) -> bool:
-    """Whether a --precision is a llama.cpp format (aliases too: q4_k is q4_k_m)."""
-    from llmtrack.memory.precisions import precision
-
-    try:
-        return precision(precision_name).ggml
-    except UsageError:  # an unknown one is refused, with its did-you-mean, by the estimate
-        return False
-
-
-def _refuse_another_engines_cache(engine: str | None, legacy_cache: bool, fuse_layers: bool):
-    """--legacy-cache and --fuse-layers say how transformers' generate and AutoAWQ hold the
-    model; an engine with its own cache and loader has neither."""
-    if engine is None or engine.lower() == "transformers":
-        return
-    for given, option in ((legacy_cache, "--legacy-cache"), (fuse_layers, "--fuse-layers")):
-        if given:
-            raise UsageError(
-                f"{option} is how transformers (or AutoAWQ) holds the model; --engine "
-                f"{engine} keeps its own cache and loader"
-            )
 
 
 def _bytes_of(size: str | None, option: str) -> int | None:

@@ -80,11 +80,21 @@ def output_format(
     """The format to write in: --format, else what -o FILE's extension names, else the one
     ``llmtrack config`` keeps (when this command has it), else ``default``; with no
     ``default``, a table on a terminal and TSV in a pipe or a file, as listings do."""
+    from llmtrack.output.write import refuse_a_name_for_another_format
+
+    fmt = _format_to_write(given, output, allowed, default)
+    refuse_a_name_for_another_format(fmt, output, allowed)
+    return fmt
+
+
+def _format_to_write(
+    given: str | None, output: str | None, allowed: Sequence[str], default: str | None
+) -> str:
     from llmtrack.output.formats import check_format, default_format
-    from llmtrack.output.write import file_format, given_format, to_stdout
+    from llmtrack.output.write import file_format, to_stdout
 
     if given:
-        return given_format(check_format(given, allowed), output)
+        return check_format(given, allowed)
     chosen = file_format(output, allowed, "") or remembered_format(allowed)
     if chosen:
         return chosen

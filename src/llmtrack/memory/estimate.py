@@ -131,8 +131,8 @@ def estimate(
         )
         trainable = s.total if recipe.mode == "full" else _lora_params(arch, recipe, plan, notes)
         grads, states = _training_state(trainable, plan, recipe, notes)
-        if recipe.mode != "full":
-            components["adapter"] = trainable * plan.adapter_bytes
+        if recipe.mode != "full":  # sharded as the weights are (ZeRO-3, FSDP)
+            components["adapter"] = trainable * plan.adapter_bytes / _weight_shards(recipe, [])
         components["gradients"] = grads
         components["optimizer"] = states
         from llmtrack.memory.zero import gathered_parameters, zero_buckets
@@ -353,10 +353,11 @@ def _training_state(
         notes.append(f"{label} on the adapter only; the base model is frozen")
     gpus = recipe.gpus
     stage = 3 if recipe.fsdp else (recipe.zero or 0)
+    sharding = "FSDP full sharding" if recipe.fsdp else f"ZeRO stage {stage}"
     if gpus > 1:
-        notes.append(
-            f"{gpus} GPUs, " + ("FSDP full sharding" if recipe.fsdp else f"ZeRO stage {stage}")
-        )
+        notes.append(f"{gpus} GPUs, {sharding}")
+    elif recipe.fsdp or recipe.zero:
+        notes.append(f"{sharding} on 1 GPU shards nothing (--gpus N for the GPUs it spreads over)")
     grads = trainable * grad_bytes / (gpus if stage >= 2 else 1)
     states = trainable * (state_bytes + master) / (gpus if stage >= 1 else 1)
     return grads, states

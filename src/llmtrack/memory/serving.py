@@ -61,10 +61,46 @@ def refuse_generate_options(result: Estimate, label: str) -> None:
             f"{label} sizes its cache pool from the card and --seq-len; --new-tokens, "
             "--legacy-cache and --fuse-layers describe transformers' generate and AutoAWQ"
         )
-    if "compute_buffers" in result.components:
+    exllama = (recipe.precision or "").startswith("exl")
+    if "compute_buffers" in result.components or exllama:
         raise NotApplicable(
-            f"a llama.cpp format: {label} runs 16-bit, GPTQ, AWQ, FP8 or MXFP4 weights"
+            f"{recipe.precision} is {'ExLlama' if exllama else 'llama.cpp'}'s format: {label} "
+            "runs 16-bit, GPTQ, AWQ, bitsandbytes, FP8 or MXFP4 weights"
         )
+    if recipe.kv_cache not in _SERVED_CACHES:
+        raise NotApplicable(
+            f"--kv-cache {recipe.kv_cache} is llama.cpp's: {label} keeps its cache in 16 bits "
+            "or fp8 (its --kv-cache-dtype)"
+        )
+
+
+_SERVED_CACHES = (None, "f16", "bf16", "fp32", "fp8")
+
+
+def split_by_tensor(
+    parts: dict[str, int], arch: Architecture, gpus: int, label: str
+) -> dict[str, int]:
+    """The components as tensor parallelism splits them over ``gpus``: it splits every
+    matrix by attention head, so the heads must divide evenly (vLLM's
+    ``verify_with_parallel_config``), and a GPU beyond the key/value heads keeps a copy of
+    the one it needs (``QKVParallelLinear``: ``num_kv_head_replicas``); the compressed cache
+    of latent attention is kept whole on every GPU."""
+    if gpus == 1 or not arch.heads:
+        return parts
+    if arch.heads % gpus:
+        raise NotApplicable(
+            f"{label} splits the {arch.heads} attention heads evenly over its GPUs: --gpus "
+            f"{gpus} does not divide them"
+        )
+    kv_heads = 1 if arch.latent_attention else (arch.kv_heads or arch.heads)
+    if kv_heads >= gpus:
+        return parts
+    if gpus % kv_heads:
+        raise NotApplicable(
+            f"{label} gives each GPU whole key/value heads: --gpus {gpus} neither divides "
+            f"the {kv_heads} nor is a multiple of them"
+        )
+    return {**parts, "kv_cache": round(parts["kv_cache"] * gpus / kv_heads)}
 
 
 def what_the_pool_holds(parts: dict[str, int], recipe: Recipe, pool: int) -> tuple[int, int]:
@@ -93,7 +129,7 @@ def on_vllm(
     """The estimate as vLLM runs it on the card, and what its KV cache holds."""
     recipe = result.recipe
     refuse_generate_options(result, "vLLM")
-    parts = result.components
+    parts = split_by_tensor(result.components, arch, recipe.gpus, "vLLM")
     tokens, seqs = server_defaults(card_gib, card_label)
     requests = min(tokens, seqs)
     act_bytes = 4 if recipe.precision == "fp32" else 2

@@ -27,17 +27,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from llmtrack.catalog.schema import Architecture
 from llmtrack.memory.estimate import GIB, Estimate
 from llmtrack.memory.measure import CUDA_CONTEXT_BYTES
 from llmtrack.memory.serving import (
     Serving,
     engine_notes,
     refuse_generate_options,
+    split_by_tensor,
     what_the_pool_holds,
 )
 from llmtrack.units import format_count
 
 _GB = 1024  # SGLang's thresholds are in MiB, as nvidia-smi's memory.total
+# the smallest reserve SGLang's default keeps (a 2,048-token chunk, 8 decode graphs: 16 GB cards)
+_LEAST_RESERVE = 4064 * 2**20
 # (card below, in GB: prefill chunk, decode graph batch below 4 GPUs, from 4 GPUs)
 _BY_CARD = (
     (20, 2048, 8, 8),
@@ -77,23 +81,26 @@ def sglang_defaults(card_gib: float, gpus: int) -> tuple[int, int, float]:
 
 
 def on_sglang(
-    result: Estimate, card_gib: float, mem_fraction_static: float | None = None
+    result: Estimate,
+    arch: Architecture,
+    card_gib: float,
+    mem_fraction_static: float | None = None,
 ) -> tuple[Estimate, Serving]:
     """The estimate as SGLang runs it on the card, and what its KV pool holds."""
     recipe = result.recipe
     refuse_generate_options(result, "SGLang")
-    parts = result.components
+    parts = split_by_tensor(result.components, arch, recipe.gpus, "SGLang")
     chunk, max_bs, default_fraction = sglang_defaults(card_gib, recipe.gpus)
     fraction = default_fraction if mem_fraction_static is None else mem_fraction_static
     context = parts.get("cuda_context", CUDA_CONTEXT_BYTES)
     free_before = card_gib * GIB - context
-    reserve = free_before * (1 - fraction)
+    reserve = round(free_before * (1 - fraction))
     pool = int(free_before * fraction - parts["weights"])
     components = {
         "weights": parts["weights"],
         "kv_cache": parts["kv_cache"],
         **({"state": parts["state"]} if "state" in parts else {}),
-        "sglang_reserve": round(reserve),
+        "sglang_reserve": reserve,
         "cuda_context": context,
     }
     kv_tokens, sequences = what_the_pool_holds(parts, recipe, max(pool, 0))
@@ -110,9 +117,16 @@ def on_sglang(
         f"({reserve / GIB:.2f} GiB) is kept for activations and CUDA graphs",
         f"the KV pool gets {max(pool, 0) / GIB:.2f} GiB, {format_count(kv_tokens, 'token')}, "
         f"{format_count(sequences, 'request')} of {recipe.seq_len:,} at once; nvidia-smi shows "
-        "about the card once it serves",
+        "the weights and the pool from the start, and what activations and CUDA graphs take "
+        "of the rest as it serves",
         "speculative decoding, DP attention and a vision tower, which take more, are not counted",
     ]
+    if reserve < _LEAST_RESERVE:
+        notes.append(
+            f"only {reserve / GIB:.2f} GiB is left for activations and CUDA graphs, less than "
+            "SGLang's own default ever keeps: serving may run out of memory (a lower "
+            "--mem-fraction-static)"
+        )
     if pool <= 0:
         notes.append(
             "SGLang would not start: the weights leave no memory for the KV pool under "
@@ -121,7 +135,7 @@ def on_sglang(
     elif sequences < 1:
         notes.append(
             f"its KV pool cannot hold one request of {recipe.seq_len:,} tokens "
-            "(lower --seq-len, its --context-length)"
+            "(lower --seq-len; SGLang's --context-length)"
         )
     serving = Serving(
         "sglang",

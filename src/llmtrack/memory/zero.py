@@ -89,12 +89,12 @@ def gathered_parameters(
         # meet: the peak holds the larger
         layers_at_once = 2 * layer + gradients
         gathered = root + max(0.0, layers_at_once - logits)
+        layers_said = "two layers" + (" and one layer's gradients" if gradients else "")
         notes.append(
-            "FSDP gathers whole parameters: the root unit (embeddings and head, kept from the "
-            "forward to the backward pass) and two layers at once"
-            + (", with one layer's gradients" if gradients else "")
-            + f" ({(root + layers_at_once) / GIB:.2f} GiB; the layers only once the logits "
-            "are freed)"
+            f"FSDP gathers whole parameters: the root unit (embeddings and head, "
+            f"{root / GIB:.2f} GiB, from the forward to the backward pass), and {layers_said} "
+            f"({layers_at_once / GIB:.2f} GiB) once the loss has freed the logits: "
+            f"{gathered / GIB:.2f} GiB more at the peak"
         )
         return gathered
     largest = max(s.embedding * kept_bytes, s.head * kept_bytes, _widest_linear(arch) * per_param)

@@ -154,6 +154,7 @@ def render_estimate(
             f"{ENGINE_LABELS[serving.engine]}: KV cache {serving.kv_pool_bytes / GIB:.2f} GiB, "
             f"{format_count(serving.kv_tokens, 'token')}: "
             f"{format_count(serving.max_sequences, 'request')} of {recipe.seq_len:,} tokens at once"
+            + (": it cannot serve one" if serving.max_sequences < 1 else "")
         )
     if perf is not None:
         for line in speed_lines(perf):

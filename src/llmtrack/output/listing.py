@@ -52,13 +52,10 @@ class Listing:
 def emit(listing: Listing, out: OutputSpec, env: Env) -> None:
     from llmtrack import query
     from llmtrack.output.formats import FORMATS, check_format, default_format, render
-    from llmtrack.output.write import file_format, given_format, output_env, write_output
+    from llmtrack.output.write import file_format, output_env, write_output
 
     # into a file: the format its extension names, else TSV; never the terminal's table
-    if out.fmt:
-        fmt = given_format(check_format(out.fmt), out.output)
-    else:
-        fmt = check_format(file_format(out.output, FORMATS, "tsv") or default_format(env))
+    fmt = check_format(out.fmt or file_format(out.output, FORMATS, "tsv") or default_format(env))
     env = output_env(env, out.output)
     if out.fields:
         chosen = query.parse_fields(out.fields, listing.fields())

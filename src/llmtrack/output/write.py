@@ -65,22 +65,36 @@ def file_format(output: str | None, allowed: Sequence[str], fallback: str) -> st
     return fmt if fmt in allowed else fallback
 
 
-def given_format(fmt: str, output: str | None) -> str:
-    """``fmt``, given with --format, unless -o FILE's extension names another format: a
-    ``.json`` file holding YAML is a mistake whichever of the two was meant."""
+def refuse_a_name_for_another_format(fmt: str, output: str | None, allowed: Sequence[str]) -> None:
+    """-o FILE whose extension names a format other than the one about to be written: a
+    ``.json`` file holding YAML (or a ``.csv`` holding text) is misread by whatever opens it
+    by its name, so it is exit 2, and the message says what would work."""
     from llmtrack.errors import UsageError
 
     if to_stdout(output):
-        return fmt
+        return
     assert output is not None
+    if not output.strip():
+        raise UsageError("-o needs a file name (or - for stdout)")
     extension = os.path.splitext(output)[1].lower()
     named = EXTENSION_FORMATS.get(extension)
-    if named is not None and named != fmt:
+    if named is None or named == fmt:
+        return
+    if named in allowed:  # only a typed --format differs from a format the extension names
         raise UsageError(
             f"--format {fmt} would write {fmt} into {extension} file {output!r}: give a "
             f"file name for {fmt}, or drop --format to write {named}"
         )
-    return fmt
+    suggestion = os.path.splitext(output)[0] + _EXTENSION_OF.get(fmt, ".txt")
+    raise UsageError(
+        f"{extension} names {named}, which this command does not write "
+        f"({', '.join(allowed)}): name the file for the format written, e.g. {suggestion!r} "
+        f"for {fmt}"
+    )
+
+
+# the usual extension of each format (the first that EXTENSION_FORMATS lists for it)
+_EXTENSION_OF = {fmt: ext for ext, fmt in reversed(list(EXTENSION_FORMATS.items()))}
 
 
 def output_env(env: Env, output: str | None) -> Env:

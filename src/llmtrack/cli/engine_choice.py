@@ -1,0 +1,103 @@
+"""Which engine runs an estimate: --engine or the one `llmtrack config` keeps, what each
+refuses, and the serving engines (vLLM, SGLang) that take their share of the card up front."""
+
+from __future__ import annotations
+
+from llmtrack.cli import session
+from llmtrack.errors import UsageError
+from llmtrack.memory.measure import DEFAULT_MEASURE, measure_named
+
+
+def remembered_engine_and_ram(
+    engine: str | None, ram: str | None, settings: dict[str, str], precision_name: str | None
+):
+    """--engine and --ram, or what `llmtrack config` keeps for them (said on stderr). A
+    remembered engine yields to a --precision only llama.cpp runs: the option was typed."""
+    remembered = dict(settings)
+    kept = remembered.get("engine", "llama.cpp").lower()
+    if engine is None and precision_name and kept != "llama.cpp" and is_ggml(precision_name):
+        session.note(
+            f"engine {remembered.pop('engine')} from your config set aside: "
+            f"{precision_name} is a llama.cpp format"
+        )
+    for key, given in (("engine", engine), ("ram", ram)):
+        if given is None and key in remembered:
+            session.note(f"{key} {remembered[key]}: from your config")
+    return engine or remembered.get("engine"), ram or remembered.get("ram")
+
+
+def is_ggml(precision_name: str) -> bool:
+    """Whether a --precision is a llama.cpp format (aliases too: q4_k is q4_k_m)."""
+    from llmtrack.memory.precisions import precision
+
+    try:
+        return precision(precision_name).ggml
+    except UsageError:  # an unknown one is refused, with its did-you-mean, by the estimate
+        return False
+
+
+SERVING_ENGINES = ("vllm", "sglang")
+
+
+def serving_engine_checked(
+    engine: str | None,
+    typed: str | None,
+    recipe,
+    measure: str | None,
+    mem_fraction_static: float | None,
+) -> str | None:
+    """The engine to run with, after the checks a serving engine needs: it serves, so a
+    fine-tune refuses a typed one (a remembered one is set aside, as said on stderr); it
+    takes its share of the card up front, so no allocator figure applies to it."""
+    served_by = (engine or "").lower()
+    if mem_fraction_static is not None and (served_by != "sglang" or recipe.training):
+        raise UsageError("--mem-fraction-static is SGLang's serving setting: give --engine sglang")
+    if served_by not in SERVING_ENGINES:
+        return engine
+    if recipe.training:
+        if typed:
+            raise UsageError(
+                f"--engine {served_by} serves a model; a fine-tune's software is --stack "
+                "(transformers, torchtune, megatron)"
+            )
+        session.note(f"engine {served_by} from your config set aside: a fine-tune runs on --stack")
+        return None
+    if measure is not None and measure_named(measure) != DEFAULT_MEASURE:
+        raise UsageError(
+            f"--measure {measure} is a PyTorch allocator's figure; --engine {served_by} takes "
+            "its share of the card up front"
+        )
+    return engine
+
+
+def refuse_another_engines_cache(engine: str | None, legacy_cache: bool, fuse_layers: bool):
+    """--legacy-cache and --fuse-layers say how transformers' generate and AutoAWQ hold the
+    model; an engine with its own cache and loader has neither."""
+    if engine is None or engine.lower() == "transformers":
+        return
+    for given, option in ((legacy_cache, "--legacy-cache"), (fuse_layers, "--fuse-layers")):
+        if given:
+            raise UsageError(
+                f"{option} is how transformers (or AutoAWQ) holds the model; --engine "
+                f"{engine} keeps its own cache and loader"
+            )
+
+
+def on_serving_engine(result, base, card, engine: str | None, mem_fraction_static: float | None):
+    """The estimate as a serving engine runs it, and what its KV cache gets of the card;
+    the estimate unchanged and None for any other engine."""
+    served_by = (engine or "").lower()
+    if served_by not in SERVING_ENGINES:
+        return result, None
+    from llmtrack.memory.serving import ENGINE_LABELS, on_vllm
+    from llmtrack.memory.sglang import on_sglang
+
+    if card is None:
+        raise UsageError(
+            f"{ENGINE_LABELS[served_by]} sizes its KV cache from the card: give --gpu NAME or "
+            "--vram"
+        )
+    assert base.architecture is not None  # the estimate needed it
+    if served_by == "vllm":
+        return on_vllm(result, base.architecture, card.memory_gib, card.label)
+    return on_sglang(result, base.architecture, card.memory_gib, mem_fraction_static)
