@@ -247,7 +247,10 @@ def test_fsdp_gathered_layers_never_meet_the_logits(catalog):
 
 
 def test_zero3_gathers_the_largest_module_and_a_prefetch_bucket(catalog):
-    parts = estimate(catalog, mode="full", gpus=8, zero=3).components
+    result = estimate(catalog, mode="full", gpus=8, zero=3)
+    parts = result.components
+    said = next(line for line in result.assumptions if line.startswith("ZeRO-3 gathers"))
+    assert "the largest module (0.24 GiB)" in said and "elements (0.09 GiB)" in said
     # the embedding (32000 x 4096) is LLaMA's largest module; stage3_prefetch_bucket_size 5e7
     assert parts["gathered_params"] == pytest.approx((32000 * 4096 + 50_000_000) * 2)
 
@@ -705,3 +708,11 @@ def test_an_adapter_is_sharded_with_the_weights(catalog, sharding):
 def test_sharding_on_one_gpu_says_it_shards_nothing(catalog, sharding):
     result = estimate(catalog, mode="full", **sharding)
     assert any("on 1 GPU shards nothing" in line for line in result.assumptions)
+
+
+def test_a_bare_card_size_takes_its_article(catalog):
+    from llmtrack.memory.fits import Card
+
+    assert Card("80 GiB card", 80, preset=False).described == "an 80 GiB card"
+    assert Card("24 GiB card", 24, preset=False).described == "a 24 GiB card"
+    assert Card("8 GiB card", 8, gpus=4, preset=False).described == "an 8 GiB x 4 GPUs card"

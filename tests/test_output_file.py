@@ -321,7 +321,7 @@ def test_a_format_the_extension_contradicts_is_refused(cli, tmp_path, command, f
     result = cli(*command, "--format", fmt, "-o", str(tmp_path / name))
     assert result.exit_code == 2
     assert f"--format {fmt} would write {fmt} into" in result.stderr
-    assert "drop --format" in result.stderr
+    assert "drop --format" in result.stderr and "(e.g. '" in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 
@@ -407,3 +407,12 @@ def test_an_empty_output_name_is_a_usage_error(cli, name):
     result = cli("bases", "-o", name)
     assert result.exit_code == 2
     assert "-o needs a file name" in result.stderr
+
+
+def test_export_takes_a_remembered_format_and_says_so(cli, tmp_path):
+    assert cli("config", "set", "format", "yaml").exit_code == 0
+    result = cli("export", "--section", "gpus")
+    assert result.exit_code == 0 and load_yaml(result.stdout)["gpus"]
+    assert "format yaml: from your config" in result.stderr
+    assert cli("export", "-o", str(tmp_path / "catalog.json")).exit_code == 0  # the name wins
+    assert json.loads((tmp_path / "catalog.json").read_text())["gpus"]

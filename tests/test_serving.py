@@ -199,12 +199,13 @@ def test_sglang_refusals(cli, args, message):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--mode", "lora"], "serves a model; a fine-tune's software is --stack"),
+        (["--mode", "lora"], "is for serving a model; a fine-tune's software is --stack"),
         (["--measure", "allocated"], "takes its share of the card up front"),
         (["--precision", "exl2-4.0"], "exl2-4 is ExLlama's format"),
         (["--kv-cache", "q8_0"], "--kv-cache q8_0 is llama.cpp's"),
         (["--gpus", "3"], "--gpus 3 does not divide them"),  # Llama 3 8B's 32 heads
         (["--gpus", "6"], "--gpus 6 does not divide them"),
+        (["--mem-fraction-static", "0.8", "--mode", "qlora"], "is for serving a model"),
     ],
 )
 def test_serving_engines_refuse_what_they_cannot_run(cli, engine, args, message):
@@ -220,16 +221,17 @@ def test_a_remembered_serving_engine_yields_to_a_fine_tune(cli):
     assert "engine sglang from your config set aside: a fine-tune runs on --stack" in result.stderr
     assert "serving" not in json.loads(result.stdout)
     refused = cli("estimate", "llama-3-8b", "--mode", "qlora", "--mem-fraction-static", "0.8")
-    assert refused.exit_code == 2 and "SGLang's serving setting" in refused.stderr
+    assert refused.exit_code == 2 and "is for serving a model" in refused.stderr
 
 
 @pytest.mark.parametrize("engine", ["vllm", "sglang"])
 def test_kv_heads_must_divide_among_the_gpus_or_be_copied_whole(cli, engine):
     """Qwen3-14B: 40 heads, 8 key/value heads; 20 GPUs divide the 40 but neither divide
     nor are a multiple of the 8."""
-    result = cli("estimate", "qwen3-14b", "--engine", engine, "--gpu", "h100", "--gpus", "20")
-    assert result.exit_code == 2
-    assert "--gpus 20 neither divides the 8 nor is a multiple of them" in result.stderr
+    for gpus in ("20", "5"):  # 5 is fewer than the 8, and does not divide them either
+        result = cli("estimate", "qwen3-14b", "--engine", engine, "--gpu", "h100", "--gpus", gpus)
+        assert result.exit_code == 2
+        assert f"--gpus {gpus} neither divides the 8 nor is a multiple of them" in result.stderr
 
 
 @pytest.mark.parametrize("engine", ["vllm", "sglang"])
@@ -259,3 +261,43 @@ def test_sglang_says_its_reserve_as_the_table_does(cli):
     text = cli("estimate", "llama-3-8b", "--engine", "sglang", "--gpu", "h100").stdout
     table = re.search(r"sglang reserve\s+([\d.]+)", text).group(1)
     assert f"the rest ({table} GiB)" in " ".join(text.split())
+
+
+@pytest.mark.parametrize(
+    "model, gpus, said",
+    [
+        ("llama-3-70b", "4", "each holds its share of the weights and of the KV cache"),
+        ("llama-3-70b", "16", "and a copy of one of the 8 key/value heads' cache"),
+        ("deepseek-v3", "8", "and the latent cache whole"),
+    ],
+)
+def test_the_assumptions_say_how_the_cache_is_split(cli, model, gpus, said):
+    record = _record(cli, model, "--gpu", "h200", "--gpus", gpus)
+    assert any(said in line for line in record["assumptions"])
+    assert any(line.startswith("peak: what vLLM needs") for line in record["assumptions"])
+
+
+def test_a_remembered_engine_says_so_when_it_refuses(cli):
+    assert cli("config", "set", "engine", "sglang").exit_code == 0
+    for args in (
+        [],
+        ["--gpu", "t4", "--precision", "exl2-4.0"],
+        ["--gpu", "t4", "--measure", "reserved"],
+    ):
+        result = cli("estimate", "llama-3-8b", *args)
+        assert result.exit_code == 2
+        assert "engine sglang is from your config: --engine transformers" in result.stderr
+
+
+def test_an_engine_that_cannot_serve_one_request_tells_no_speed(cli):
+    record = _sglang(
+        cli, "llama-3-70b", "--gpu", "h100", "--gpus", "4", "--mem-fraction-static", "0.05"
+    )
+    assert record["serving"]["max_sequences"] == 0
+    assert "decode_tokens_per_s" not in record
+    assert not any("--ram SIZE" in line for line in record["assumptions"])
+
+
+def test_sglang_speaks_of_an_80_gib_card(cli):
+    record = _sglang(cli, "llama-3-8b", "--gpu", "a100-80gb")
+    assert any("default for an 80 GiB card" in line for line in record["assumptions"])

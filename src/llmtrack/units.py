@@ -16,6 +16,13 @@ _GIB_PER_UNIT = {"t": 1024.0, "g": 1.0, "m": 1 / 1024}
 SIZE_EXAMPLE = "e.g. 24GB, 24 GiB, 1.5TB or 512MiB"
 
 
+def article_for(spoken: str) -> str:
+    """'a' or 'an' before a figure as it is read aloud: an 8, an 11, an 18, an 80; a 24."""
+    digits = spoken.split(".")[0].replace(",", "")
+    vowel = digits[:1] == "8" or (digits[:2] in ("11", "18") and len(digits) % 3 == 2)
+    return "an" if vowel else "a"
+
+
 def format_count(count: int, noun: str) -> str:
     """'1 file', '3 files', '48,833 tokens': a count with its noun, plural but for one."""
     return f"{count:,} {noun}{'' if count == 1 else 's'}"

@@ -50,24 +50,35 @@ def serving_engine_checked(
     fine-tune refuses a typed one (a remembered one is set aside, as said on stderr); it
     takes its share of the card up front, so no allocator figure applies to it."""
     served_by = (engine or "").lower()
-    if mem_fraction_static is not None and (served_by != "sglang" or recipe.training):
+    serving = served_by in SERVING_ENGINES
+    if recipe.training and (mem_fraction_static is not None or (serving and typed)):
+        given = (
+            "--mem-fraction-static" if mem_fraction_static is not None else f"--engine {served_by}"
+        )
+        raise UsageError(
+            f"{given} is for serving a model; a fine-tune's software is --stack "
+            "(transformers, torchtune, megatron)"
+        )
+    if mem_fraction_static is not None and served_by != "sglang":
         raise UsageError("--mem-fraction-static is SGLang's serving setting: give --engine sglang")
-    if served_by not in SERVING_ENGINES:
+    if not serving:
         return engine
     if recipe.training:
-        if typed:
-            raise UsageError(
-                f"--engine {served_by} serves a model; a fine-tune's software is --stack "
-                "(transformers, torchtune, megatron)"
-            )
         session.note(f"engine {served_by} from your config set aside: a fine-tune runs on --stack")
         return None
     if measure is not None and measure_named(measure) != DEFAULT_MEASURE:
         raise UsageError(
             f"--measure {measure} is a PyTorch allocator's figure; --engine {served_by} takes "
-            "its share of the card up front"
+            f"its share of the card up front{'' if typed else _FROM_CONFIG.format(served_by)}"
         )
     return engine
+
+
+# what a refusal adds when the engine came from `llmtrack config`
+_FROM_CONFIG = (
+    " (engine {0} is from your config: --engine transformers for this run, or "
+    "`llmtrack config unset engine`)"
+)
 
 
 def refuse_another_engines_cache(engine: str | None, legacy_cache: bool, fuse_layers: bool):
@@ -83,21 +94,30 @@ def refuse_another_engines_cache(engine: str | None, legacy_cache: bool, fuse_la
             )
 
 
-def on_serving_engine(result, base, card, engine: str | None, mem_fraction_static: float | None):
+def on_serving_engine(
+    result, base, card, engine: str | None, typed: str | None, mem_fraction_static: float | None
+):
     """The estimate as a serving engine runs it, and what its KV cache gets of the card;
-    the estimate unchanged and None for any other engine."""
+    the estimate unchanged and None for any other engine. A refusal of an engine the
+    config chose says so, and how to run without it."""
     served_by = (engine or "").lower()
     if served_by not in SERVING_ENGINES:
         return result, None
+    from llmtrack.errors import NotApplicable
     from llmtrack.memory.serving import ENGINE_LABELS, on_vllm
     from llmtrack.memory.sglang import on_sglang
 
-    if card is None:
-        raise UsageError(
-            f"{ENGINE_LABELS[served_by]} sizes its KV cache from the card: give --gpu NAME or "
-            "--vram"
-        )
-    assert base.architecture is not None  # the estimate needed it
-    if served_by == "vllm":
-        return on_vllm(result, base.architecture, card.memory_gib, card.label)
-    return on_sglang(result, base.architecture, card.memory_gib, mem_fraction_static)
+    try:
+        if card is None:
+            raise UsageError(
+                f"{ENGINE_LABELS[served_by]} sizes its KV cache from the card: give --gpu NAME "
+                "or --vram"
+            )
+        assert base.architecture is not None  # the estimate needed it
+        if served_by == "vllm":
+            return on_vllm(result, base.architecture, card.memory_gib, card.label)
+        return on_sglang(result, base.architecture, card.memory_gib, mem_fraction_static)
+    except (UsageError, NotApplicable) as refused:
+        if typed:
+            raise
+        raise type(refused)(f"{refused}{_FROM_CONFIG.format(served_by)}") from None

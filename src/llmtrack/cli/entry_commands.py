@@ -192,15 +192,10 @@ def export(
     """
     from llmtrack.choices import choose_section
     from llmtrack.output.export import export_text
-    from llmtrack.output.formats import check_format
-    from llmtrack.output.write import (
-        file_format,
-        refuse_a_name_for_another_format,
-        write_output,
-    )
+    from llmtrack.output.write import write_output
 
-    fmt = check_format(fmt or file_format(output, EXPORT_FORMATS, "json") or "json", EXPORT_FORMATS)
-    refuse_a_name_for_another_format(fmt, output, EXPORT_FORMATS)
+    # --format, else -o's extension, else the remembered format, else JSON
+    fmt = session.output_format(fmt, output, EXPORT_FORMATS, "json")
     sections = [choose_section(name) for name in section] if section else SECTIONS
     if fmt == "sqlite":
         from llmtrack.output.sqlite_export import sqlite_bytes

@@ -278,10 +278,13 @@ def estimate_command(
     for line in chosen.notes:
         session.note(line)
     result, serving = on_serving_engine(
-        chosen.estimate(recipe), base, card, engine, mem_fraction_static
+        chosen.estimate(recipe), base, card, engine, typed_engine, mem_fraction_static
     )
     budget = Budget(train_tokens, examples, epochs)
-    perf = _performance(base, result, card, engine, ram, ram_bandwidth, budget, usd_per_hour)
+    if serving is not None and serving.max_sequences < 1:
+        perf = None  # an engine that cannot serve one request has no speed to tell
+    else:
+        perf = _performance(base, result, card, engine, ram, ram_bandwidth, budget, usd_per_hour)
     env = output_env(session.current().env, output)
     write_detail(
         fmt,

@@ -350,7 +350,7 @@ def _training_state(
         notes.append(f"mixed precision: 16-bit weights and gradients, fp32 master weights, {label}")
     else:
         grad_bytes, master = plan.adapter_bytes, 0
-        notes.append(f"{label} on the adapter only; the base model is frozen")
+        notes.append(f"{label}, for the adapter only; the base model is frozen")
     gpus = recipe.gpus
     stage = 3 if recipe.fsdp else (recipe.zero or 0)
     sharding = "FSDP full sharding" if recipe.fsdp else f"ZeRO stage {stage}"

@@ -50,7 +50,11 @@ class Card(NamedTuple):
     @property
     def described(self) -> str:
         """'NVIDIA GeForce RTX 4090 (24 GiB)'; a bare size is said once: 'a 24 GiB card'."""
-        return f"{self.label} ({self.size})" if self.preset else f"a {self.size} card"
+        from llmtrack.units import article_for
+
+        if self.preset:
+            return f"{self.label} ({self.size})"
+        return f"{article_for(self.size)} {self.size} card"
 
 
 @lazy_dataclass()

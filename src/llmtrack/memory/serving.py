@@ -65,7 +65,7 @@ def refuse_generate_options(result: Estimate, label: str) -> None:
     if "compute_buffers" in result.components or exllama:
         raise NotApplicable(
             f"{recipe.precision} is {'ExLlama' if exllama else 'llama.cpp'}'s format: {label} "
-            "runs 16-bit, GPTQ, AWQ, bitsandbytes, FP8 or MXFP4 weights"
+            "runs 16-bit, GPTQ, AWQ, bitsandbytes, FP8, NVFP4 or MXFP4 weights"
         )
     if recipe.kv_cache not in _SERVED_CACHES:
         raise NotApplicable(
@@ -79,28 +79,39 @@ _SERVED_CACHES = (None, "f16", "bf16", "fp32", "fp8")
 
 def split_by_tensor(
     parts: dict[str, int], arch: Architecture, gpus: int, label: str
-) -> dict[str, int]:
+) -> tuple[dict[str, int], list[str]]:
     """The components as tensor parallelism splits them over ``gpus``: it splits every
     matrix by attention head, so the heads must divide evenly (vLLM's
     ``verify_with_parallel_config``), and a GPU beyond the key/value heads keeps a copy of
     the one it needs (``QKVParallelLinear``: ``num_kv_head_replicas``); the compressed cache
-    of latent attention is kept whole on every GPU."""
+    of latent attention is kept whole on every GPU. With the line that says how."""
     if gpus == 1 or not arch.heads:
-        return parts
+        return parts, []
     if arch.heads % gpus:
         raise NotApplicable(
             f"{label} splits the {arch.heads} attention heads evenly over its GPUs: --gpus "
             f"{gpus} does not divide them"
         )
     kv_heads = 1 if arch.latent_attention else (arch.kv_heads or arch.heads)
-    if kv_heads >= gpus:
-        return parts
-    if gpus % kv_heads:
+    said = (
+        f"{label} splits every matrix over {gpus} GPUs (tensor parallel): each holds its "
+        "share of the weights"
+    )
+    if kv_heads >= gpus and not kv_heads % gpus:
+        return parts, [f"{said} and of the KV cache"]
+    if kv_heads % gpus and gpus % kv_heads:
         raise NotApplicable(
             f"{label} gives each GPU whole key/value heads: --gpus {gpus} neither divides "
             f"the {kv_heads} nor is a multiple of them"
         )
-    return {**parts, "kv_cache": round(parts["kv_cache"] * gpus / kv_heads)}
+    cache = (
+        "the latent cache whole"
+        if arch.latent_attention
+        else f"a copy of one of the {kv_heads} key/value heads' cache"
+    )
+    return {**parts, "kv_cache": round(parts["kv_cache"] * gpus / kv_heads)}, [
+        f"{said}, and {cache}"
+    ]
 
 
 def what_the_pool_holds(parts: dict[str, int], recipe: Recipe, pool: int) -> tuple[int, int]:
@@ -129,7 +140,7 @@ def on_vllm(
     """The estimate as vLLM runs it on the card, and what its KV cache holds."""
     recipe = result.recipe
     refuse_generate_options(result, "vLLM")
-    parts = split_by_tensor(result.components, arch, recipe.gpus, "vLLM")
+    parts, split = split_by_tensor(result.components, arch, recipe.gpus, "vLLM")
     tokens, seqs = server_defaults(card_gib, card_label)
     requests = min(tokens, seqs)
     act_bytes = 4 if recipe.precision == "fp32" else 2
@@ -153,7 +164,7 @@ def on_vllm(
     kv_tokens, sequences = what_the_pool_holds(parts, recipe, pool)
     settings = (("max_num_batched_tokens", tokens), ("max_num_seqs", seqs))
     serving = Serving("vllm", pool, kv_tokens, sequences, settings)
-    notes = engine_notes(result, "vLLM")
+    notes = engine_notes(result, split, "vLLM")
     notes += [
         f"vLLM (`vllm serve` defaults for a {card_gib:g} GiB card): profiles {tokens:,} tokens "
         f"at once (max_num_batched_tokens) and its sampler over {requests} requests; keeps "
@@ -182,13 +193,13 @@ DROPPED = (
 )
 
 
-def engine_notes(result: Estimate, label: str) -> list[str]:
+def engine_notes(result: Estimate, split: list[str], label: str) -> list[str]:
     """The estimate's assumptions as a serving engine runs it: transformers' own terms
-    dropped, and its GPUs split by tensor rather than by layer."""
+    dropped, how tensor parallelism splits it, and what its peak is."""
     notes = [n for n in result.assumptions if not n.startswith(DROPPED)]
-    if result.recipe.gpus > 1:
-        notes.append(
-            f"{label} splits every matrix over {result.recipe.gpus} GPUs (tensor parallel): each "
-            "holds its share of the weights and of the KV cache"
-        )
-    return notes
+    return [
+        *notes,
+        *split,
+        f"peak: what {label} needs of the card for --batch requests of --seq-len; the KV "
+        "cache it allocates up front holds the rest",
+    ]

@@ -37,7 +37,7 @@ from llmtrack.memory.serving import (
     split_by_tensor,
     what_the_pool_holds,
 )
-from llmtrack.units import format_count
+from llmtrack.units import article_for, format_count
 
 _GB = 1024  # SGLang's thresholds are in MiB, as nvidia-smi's memory.total
 # the smallest reserve SGLang's default keeps (a 2,048-token chunk, 8 decode graphs: 16 GB cards)
@@ -89,7 +89,7 @@ def on_sglang(
     """The estimate as SGLang runs it on the card, and what its KV pool holds."""
     recipe = result.recipe
     refuse_generate_options(result, "SGLang")
-    parts = split_by_tensor(result.components, arch, recipe.gpus, "SGLang")
+    parts, split = split_by_tensor(result.components, arch, recipe.gpus, "SGLang")
     chunk, max_bs, default_fraction = sglang_defaults(card_gib, recipe.gpus)
     fraction = default_fraction if mem_fraction_static is None else mem_fraction_static
     context = parts.get("cuda_context", CUDA_CONTEXT_BYTES)
@@ -107,11 +107,12 @@ def on_sglang(
     said = (
         f"mem_fraction_static {fraction:g} (--mem-fraction-static)"
         if mem_fraction_static is not None
-        else f"mem_fraction_static {fraction:g}, SGLang 0.5.23's default for a {card_gib:g} GiB "
+        else f"mem_fraction_static {fraction:g}, SGLang 0.5.23's default for "
+        f"{article_for(f'{card_gib:g}')} {card_gib:g} GiB "
         f"card and {recipe.gpus} GPU{'s' if recipe.gpus > 1 else ''} (prefill chunk "
         f"{chunk:,} tokens, decode graphs to batch {max_bs})"
     )
-    notes = engine_notes(result, "SGLang")
+    notes = engine_notes(result, split, "SGLang")
     notes += [
         f"SGLang: {said}: the weights and the KV pool take that share of the card, the rest "
         f"({reserve / GIB:.2f} GiB) is kept for activations and CUDA graphs",

@@ -100,8 +100,9 @@ def gathered_parameters(
     largest = max(s.embedding * kept_bytes, s.head * kept_bytes, _widest_linear(arch) * per_param)
     bucket = DEFAULT_PREFETCH_BUCKET_SIZE * kept_bytes
     notes.append(
-        "ZeRO-3 gathers each module's parameters as it runs: the largest module and a prefetch "
-        f"bucket of {DEFAULT_PREFETCH_BUCKET_SIZE:,} elements ({(largest + bucket) / GIB:.2f} GiB)"
+        f"ZeRO-3 gathers each module's parameters as it runs: the largest module "
+        f"({largest / GIB:.2f} GiB) and a prefetch bucket of {DEFAULT_PREFETCH_BUCKET_SIZE:,} "
+        f"elements ({bucket / GIB:.2f} GiB)"
     )
     return largest + bucket
 

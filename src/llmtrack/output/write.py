@@ -80,12 +80,12 @@ def refuse_a_name_for_another_format(fmt: str, output: str | None, allowed: Sequ
     named = EXTENSION_FORMATS.get(extension)
     if named is None or named == fmt:
         return
+    suggestion = os.path.splitext(output)[0] + _EXTENSION_OF.get(fmt, ".txt")
     if named in allowed:  # only a typed --format differs from a format the extension names
         raise UsageError(
             f"--format {fmt} would write {fmt} into {extension} file {output!r}: give a "
-            f"file name for {fmt}, or drop --format to write {named}"
+            f"file name for {fmt} (e.g. {suggestion!r}), or drop --format to write {named}"
         )
-    suggestion = os.path.splitext(output)[0] + _EXTENSION_OF.get(fmt, ".txt")
     raise UsageError(
         f"{extension} names {named}, which this command does not write "
         f"({', '.join(allowed)}): name the file for the format written, e.g. {suggestion!r} "
