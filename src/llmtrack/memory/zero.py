@@ -83,7 +83,7 @@ def gathered_parameters(
     layer = max(weights - root, 0.0) / layers
     per_param = layer / (s.linear / layers) if s.linear else 0.0  # a layer's bytes per weight
     if recipe.fsdp:
-        gradients = layer / per_param * grad_bytes if per_param else 0.0
+        gradients = s.linear / layers * grad_bytes  # one layer's, unsharded
         # the layers' backward passes begin once the loss has freed the logits and their
         # gradient, so the two gathered layers (and one's gradients) and the logits never
         # meet: the peak holds the larger
