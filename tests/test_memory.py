@@ -716,3 +716,16 @@ def test_a_bare_card_size_takes_its_article(catalog):
     assert Card("80 GiB card", 80, preset=False).described == "an 80 GiB card"
     assert Card("24 GiB card", 24, preset=False).described == "a 24 GiB card"
     assert Card("8 GiB card", 8, gpus=4, preset=False).described == "an 8 GiB x 4 GPUs card"
+
+
+def test_fsdp_gathers_fp32_weights_at_their_width(catalog):
+    """A full fine-tune in fp32 gathers 4-byte parameters, not 16-bit ones."""
+    half = estimate(catalog, mode="full", gpus=8, fsdp=True, seq_len=128).components
+    full = estimate(catalog, mode="full", precision="fp32", gpus=8, fsdp=True, seq_len=128)
+    root_fp32 = _ROOT_PARAMS * 4
+    layers_fp32 = 2 * _LAYER_PARAMS * 4 + _LAYER_PARAMS * 4  # two layers, one's fp32 gradients
+    logits = 128 * 32000 * 12  # fp32 logits, the copy and the gradient
+    assert full.components["gathered_params"] == pytest.approx(
+        root_fp32 + layers_fp32 - logits, rel=1e-3
+    )
+    assert full.components["gathered_params"] > half["gathered_params"]

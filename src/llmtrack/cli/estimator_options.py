@@ -137,3 +137,14 @@ HalfLogitsOption = Annotated[
         "fp16/bf16 engine with model code that never calls logits.float(), such as Qwen's).",
     ),
 ]
+MemFractionStaticOption = Annotated[
+    float | None,
+    typer.Option(
+        "--mem-fraction-static",
+        metavar="F",
+        min=0.01,
+        max=1.0,
+        help="SGLang: the share of the card for the weights and the KV pool "
+        "[default: SGLang's for the card].",
+    ),
+]

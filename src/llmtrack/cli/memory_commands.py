@@ -16,6 +16,7 @@ from llmtrack.cli.estimator_options import (
     KvCacheOption,
     LegacyCacheOption,
     MeasureOption,
+    MemFractionStaticOption,
     NewTokensOption,
     OverlapCommOption,
     ReduceBucketOption,
@@ -147,17 +148,7 @@ def estimate_command(
     bandwidth: BandwidthOption = None,
     tflops: TflopsOption = None,
     engine: EngineOption = None,
-    mem_fraction_static: Annotated[
-        float | None,
-        typer.Option(
-            "--mem-fraction-static",
-            metavar="F",
-            min=0.01,
-            max=1.0,
-            help="SGLang: the share of the card for the weights and the KV pool "
-            "[default: SGLang's for the card].",
-        ),
-    ] = None,
+    mem_fraction_static: MemFractionStaticOption = None,
     ram: Annotated[
         str | None,
         typer.Option(

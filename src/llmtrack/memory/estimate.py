@@ -115,7 +115,8 @@ def estimate(
                 "such as q4_k_m"
             )
         weights = weight_bytes(arch, s, prec, 8 * plan.kept_bytes)
-    components["weights"] = weights / _weight_shards(recipe, notes)
+    shards = _weight_shards(recipe, notes)
+    components["weights"] = weights / shards
 
     if recipe.mode == "inference":
         from llmtrack.memory.generation import inference_components
@@ -132,7 +133,7 @@ def estimate(
         trainable = s.total if recipe.mode == "full" else _lora_params(arch, recipe, plan, notes)
         grads, states = _training_state(trainable, plan, recipe, notes)
         if recipe.mode != "full":  # sharded as the weights are (ZeRO-3, FSDP)
-            components["adapter"] = trainable * plan.adapter_bytes / _weight_shards(recipe, [])
+            components["adapter"] = trainable * plan.adapter_bytes / shards
         components["gradients"] = grads
         components["optimizer"] = states
         from llmtrack.memory.zero import gathered_parameters, zero_buckets
@@ -147,7 +148,7 @@ def estimate(
             s,
             recipe,
             weights,
-            2 if recipe.mode == "full" else plan.kept_bytes,
+            trained_bytes if recipe.mode == "full" else plan.kept_bytes,
             base_grads,
             components["logits"],
             notes,

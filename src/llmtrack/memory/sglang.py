@@ -40,8 +40,6 @@ from llmtrack.memory.serving import (
 from llmtrack.units import article_for, format_count
 
 _GB = 1024  # SGLang's thresholds are in MiB, as nvidia-smi's memory.total
-# the smallest reserve SGLang's default keeps (a 2,048-token chunk, 8 decode graphs: 16 GB cards)
-_LEAST_RESERVE = 4064 * 2**20
 # (card below, in GB: prefill chunk, decode graph batch below 4 GPUs, from 4 GPUs)
 _BY_CARD = (
     (20, 2048, 8, 8),
@@ -73,11 +71,20 @@ def sglang_defaults(card_gib: float, gpus: int) -> tuple[int, int, float]:
         row for row in _BY_CARD if row[0] is None or card_mib < row[0] * _GB
     )
     max_bs = small_tp if gpus < 4 else large_tp
-    reserve = 512 + max(chunk, 2048) * 1.5 + gpus / 8 * 1024
-    reserve += max_bs * 2 + len(prefill_graph_sizes(chunk)) * 8
+    reserve = _reserve_mib(chunk, max_bs, gpus)
     if card_mib > 60 * _GB:
         reserve = max(reserve, 10 * _GB)
     return chunk, max_bs, round((card_mib - reserve) / card_mib, 3)
+
+
+def _reserve_mib(chunk: int, max_bs: int, gpus: int) -> float:
+    """MiB SGLang keeps off its static share for activations and CUDA graphs."""
+    reserve = 512 + max(chunk, 2048) * 1.5 + gpus / 8 * 1024
+    return reserve + max_bs * 2 + len(prefill_graph_sizes(chunk)) * 8
+
+
+# the least its default ever keeps: the smallest cards' chunk and decode graphs, one GPU
+_LEAST_RESERVE = _reserve_mib(*_BY_CARD[0][1:3], 1) * 2**20
 
 
 def on_sglang(

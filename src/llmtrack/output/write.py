@@ -38,6 +38,9 @@ EXTENSION_FORMATS = {
     ".sqlite3": "sqlite",
 }
 
+# the usual extension of each format (the first that EXTENSION_FORMATS lists for it)
+_EXTENSION_OF = {fmt: ext for ext, fmt in reversed(list(EXTENSION_FORMATS.items()))}
+
 # A name for an open file descriptor: written through, never renamed over.
 _DESCRIPTOR = r"/dev/(fd/\d+|std(in|out|err))|/proc/(self|thread-self|\d+)(/task/\d+)?/fd/\d+"
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
@@ -91,10 +94,6 @@ def refuse_a_name_for_another_format(fmt: str, output: str | None, allowed: Sequ
         f"({', '.join(allowed)}): name the file for the format written, e.g. {suggestion!r} "
         f"for {fmt}"
     )
-
-
-# the usual extension of each format (the first that EXTENSION_FORMATS lists for it)
-_EXTENSION_OF = {fmt: ext for ext, fmt in reversed(list(EXTENSION_FORMATS.items()))}
 
 
 def output_env(env: Env, output: str | None) -> Env:
