@@ -86,6 +86,8 @@ def pending_rows() -> list[dict]:
 
 def recipe_of(row: dict) -> Recipe:
     settings = {key: row[key] for key in _RECIPE_KEYS if key in row and row[key] is not None}
+    if str(row.get("precision", "")).startswith("gptq") and row.get("kernel"):
+        settings["gptq_kernel"] = row["kernel"]  # (an AWQ row's kernel is AutoAWQ's)
     if row.get("cuda_context_mib") is not None:  # the context the source itself measured
         settings["cuda_context"] = round(row["cuda_context_mib"] * 2**20)
     return Recipe(**settings, stack=STACK_OF.get(row.get("stack", "")))

@@ -81,16 +81,24 @@ _FROM_CONFIG = (
 )
 
 
-def refuse_another_engines_cache(engine: str | None, legacy_cache: bool, fuse_layers: bool):
-    """--legacy-cache and --fuse-layers say how transformers' generate and AutoAWQ hold the
-    model; an engine with its own cache and loader has neither."""
+def refuse_another_engines_cache(
+    engine: str | None, legacy_cache: bool, fuse_layers: bool, gptq_kernel: str | None = None
+):
+    """--legacy-cache, --fuse-layers and --gptq-kernel say how transformers' generate,
+    AutoAWQ and AutoGPTQ hold the model; an engine with its own cache, loader and kernels
+    has none of them."""
     if engine is None or engine.lower() == "transformers":
         return
-    for given, option in ((legacy_cache, "--legacy-cache"), (fuse_layers, "--fuse-layers")):
-        if given:
+    given = (
+        (legacy_cache, "--legacy-cache"),
+        (fuse_layers, "--fuse-layers"),
+        (gptq_kernel is not None, "--gptq-kernel"),
+    )
+    for typed, option in given:
+        if typed:
             raise UsageError(
-                f"{option} is how transformers (or AutoAWQ) holds the model; --engine "
-                f"{engine} keeps its own cache and loader"
+                f"{option} is how transformers (or AutoAWQ, AutoGPTQ) holds the model; "
+                f"--engine {engine} keeps its own cache, loader and kernels"
             )
 
 

@@ -129,6 +129,15 @@ FuseLayersOption = Annotated[
         "each layer's q, k and v twice for a moment.",
     ),
 ]
+GptqKernelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--gptq-kernel",
+        metavar="KERNEL",
+        help="Inference on 4-bit GPTQ: exllama, exllamav2 or cuda, whose scratch buffer is "
+        "counted [default: exllama, transformers' own].",
+    ),
+]
 HalfLogitsOption = Annotated[
     bool,
     typer.Option(

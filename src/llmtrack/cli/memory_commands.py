@@ -12,6 +12,7 @@ from llmtrack.cli.estimator_options import (
     CudaContextOption,
     EngineOption,
     FuseLayersOption,
+    GptqKernelOption,
     HalfLogitsOption,
     KvCacheOption,
     LegacyCacheOption,
@@ -142,6 +143,7 @@ def estimate_command(
     legacy_cache: LegacyCacheOption = False,
     cuda_context: CudaContextOption = None,
     fuse_layers: FuseLayersOption = False,
+    gptq_kernel: GptqKernelOption = None,
     half_logits: HalfLogitsOption = False,
     vram: VramOption = None,
     gpu: GpuOption = None,
@@ -249,6 +251,7 @@ def estimate_command(
         legacy_cache=legacy_cache,
         cuda_context=_bytes_of(cuda_context, "--cuda-context"),
         fuse_layers=fuse_layers,
+        gptq_kernel=gptq_kernel,
         half_logits=half_logits,
     )
     if recipe.mode == "inference" and (train_tokens or examples or epochs != 1.0):
@@ -262,7 +265,7 @@ def estimate_command(
     card = session.card(catalog, vram, gpu, gpus, bandwidth, tflops, remembered=settings)
     typed_engine = engine
     engine, ram = remembered_engine_and_ram(engine, ram, settings, precision_name)
-    refuse_another_engines_cache(engine, legacy_cache, fuse_layers)
+    refuse_another_engines_cache(engine, legacy_cache, fuse_layers, gptq_kernel)
     engine = serving_engine_checked(engine, typed_engine, recipe, measure, mem_fraction_static)
     chosen = model_to_estimate(catalog, model)
     base, resolved_from = chosen.base, chosen.resolved_from

@@ -122,6 +122,7 @@ def estimate(
         from llmtrack.memory.generation import inference_components
 
         components.update(inference_components(arch, recipe, plan, seq_len, notes))
+        _gptq_buffers(components, arch, recipe, plan, notes)
     else:
         components["activations"] = training_activations(
             arch, batch, seq_len, plan.act_bytes, recipe.flash_attention, plan.checkpointing
@@ -184,6 +185,21 @@ def estimate(
         measure=measure,
     )
     return Estimate(model, resolved, {k: round(v) for k, v in components.items()}, notes, paged)
+
+
+def _gptq_buffers(components, arch: Architecture, recipe: Recipe, plan: Plan, notes) -> None:
+    """The GPTQ kernel's scratch buffer, loaded with the model and kept (gptq_kernels.py)."""
+    from llmtrack.memory.gptq_kernels import kernel_buffers
+
+    if not plan.prec.name.startswith("gptq"):
+        if recipe.gptq_kernel is not None:
+            raise UsageError(
+                f"--gptq-kernel sizes a GPTQ kernel's buffer; {plan.prec.name} is not GPTQ"
+            )
+        return
+    buffers = kernel_buffers(arch, plan.prec, recipe.gptq_kernel, notes)
+    if buffers:
+        components["gptq_buffers"] = buffers
 
 
 # what is allocated and freed as a run goes, so leaves blocks in the allocator's cache

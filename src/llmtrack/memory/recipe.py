@@ -70,6 +70,9 @@ class Recipe:
     # training: the loss is computed on the 16-bit logits, never an fp32 copy (DeepSpeed's
     # fp16/bf16 engine does not autocast, and some model code never calls logits.float())
     half_logits: bool = False
+    # inference on 4-bit GPTQ: the kernel, whose scratch buffer the estimate counts
+    # (memory/gptq_kernels.py); None: transformers' default (ExLlama)
+    gptq_kernel: str | None = None
 
     def __post_init__(self):
         from llmtrack.choices import choose
@@ -91,6 +94,8 @@ class Recipe:
             from llmtrack.memory.measure import measure_named
 
             object.__setattr__(self, "measure", measure_named(self.measure))
+        if self.gptq_kernel is not None:
+            self._check_gptq_kernel()
         if self.lora_targets is not None:
             targets = choose(self.lora_targets, LORA_TARGETS, "LoRA targets")
             object.__setattr__(self, "lora_targets", targets)
@@ -134,6 +139,20 @@ class Recipe:
             raise UsageError(
                 f"--cuda-context is outside what --measure {measure} counts "
                 f"({MEASURE_LABEL[measure]})"
+            )
+
+    def _check_gptq_kernel(self) -> None:
+        from llmtrack.choices import choose
+        from llmtrack.memory.gptq_kernels import GPTQ_KERNELS
+
+        aliases = {"exllamav1": "exllama", "triton": "cuda"}
+        kernel = choose(self.gptq_kernel or "", GPTQ_KERNELS, "GPTQ kernel", aliases)
+        object.__setattr__(self, "gptq_kernel", kernel)
+        if self.mode != "inference":
+            raise UsageError(
+                "--gptq-kernel sizes an inference kernel's buffer; a fine-tune runs on the "
+                "CUDA kernels (AutoGPTQ turns ExLlama off for a trainable model): give "
+                "--mode inference"
             )
 
     @property

@@ -23,6 +23,7 @@ ESTIMATOR_MODULES = tuple(
         "fits",
         "generation",
         "gguf_types",
+        "gptq_kernels",
         "kvcache",
         "layers",
         "measure",

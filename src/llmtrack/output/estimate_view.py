@@ -177,6 +177,7 @@ def _settings(recipe: Recipe) -> dict[str, Any]:
         "new_tokens": recipe.new_tokens,
         "legacy_cache": recipe.legacy_cache,
         "fuse_layers": recipe.fuse_layers,
+        "gptq_kernel": recipe.gptq_kernel,
         "half_logits": recipe.half_logits,
         "cuda_context_gib": round(recipe.cuda_context / GIB, 3) if recipe.cuda_context else None,
     }
