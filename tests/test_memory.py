@@ -553,12 +553,12 @@ def test_generation_peaks_at_the_prompt_pass_or_the_last_token(catalog):
     assert parts["kv_cache"] == whole and "kv_cache_copy" not in parts
     assert parts["activations"] < 2**20  # one token's: the prompt is a single token
     prompt = estimate(catalog, "qwen-7b", precision="bf16", seq_len=8193)  # all of it prompt
-    assert prompt.components["activations"] > 2**30 and prompt.peak_bytes > generated.peak_bytes
+    assert prompt.components["activations"] > 2**29 and prompt.peak_bytes > generated.peak_bytes
     # a long prompt and two new tokens: the prompt pass is the peak, counted with the whole
     # cache (what a cache allocated up front holds; never less than a growing one)
     read = estimate(catalog, "qwen-7b", seq_len=8192, new_tokens=2, all_logits=True)
     assert read.components["kv_cache"] == cache_size(arch, 1, 8192, 16).kv
-    assert read.components["activations"] > 2**30
+    assert read.components["activations"] > 2**29
     assert any("the peak is the prompt pass" in line for line in read.assumptions)
 
 

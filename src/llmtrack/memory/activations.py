@@ -1,6 +1,7 @@
-"""What a forward pass keeps for the backward pass (training) or holds at its widest
-(inference): per token and layer, after Korthikanti et al. (2022), adapted to the FFN's
-size and kind and to layers whose token mixer is not attention."""
+"""What a forward pass keeps for the backward pass (training), per token and layer, after
+Korthikanti et al. (2022), adapted to the FFN's size and kind and to layers whose token
+mixer is not attention; and what a forward pass without gradients holds at its peak
+(inference), the larger of one layer's phases."""
 
 from __future__ import annotations
 
@@ -63,6 +64,56 @@ def widest_layer(arch: Architecture, batch: int, seq_len: int, dtype_bytes: int,
         layer_activations(arch, batch, seq_len, dtype_bytes, flash, kind=group.kind, moe=group.moe)
         for group in layer_groups(arch)
     )
+
+
+def inference_activations(
+    arch: Architecture,
+    batch: int,
+    seq_len: int,
+    dtype_bytes: int,
+    flash: bool,
+    *,
+    fused_softmax: bool = False,
+) -> float:
+    """Bytes a forward pass without gradients holds at its peak inside one layer.
+
+    Nothing is kept for a backward pass, so each part of a layer frees its tensors before
+    the next runs: the peak is the larger of the token mixer's phase and the FFN's, not the
+    sum that ``layer_activations`` counts. Both phases hold the residual stream and the
+    norm's output. The mixer holds its projections and what its output projection reads;
+    eager attention also its scores, as transformers computes them (the masked scores in the
+    compute dtype, their fp32 softmax, and its copy back: ``softmax(dtype=torch.float32)
+    .to(dtype)`` while the input is still referenced), or as AutoAWQ's fused attention does
+    (``fused_softmax``: ``F.softmax(scores.float())``, the scores, an fp32 copy and the fp32
+    softmax; ``awq/modules/fused/attn.py`` line 190 in 0.1.6). A gated FFN holds the gate's
+    activation, the up projection and their product at once (the gate's own output is freed
+    as its activation is made), a plain one the first projection and its activation; with
+    experts, those of the experts a token is routed to."""
+    tokens = batch * seq_len
+    stream = 2 * tokens * arch.hidden_size * dtype_bytes
+    if not flash:
+        again = 0 if dtype_bytes == 4 else dtype_bytes  # .to(fp32) of fp32 is no copy
+        per_score = dtype_bytes + 4 + (4 if fused_softmax else again)
+    peak = 0.0
+    for group in layer_groups(arch):
+        mixer = mixer_linears(arch, group.kind)
+        mixing = 0.0
+        if mixer:
+            projected = sum(m.outputs for m in mixer[:-1] if m.role != "conv")
+            mixing = tokens * (projected + mixer[-1].inputs) * dtype_bytes
+        if group.kind in ATTENTION_KINDS and not flash:
+            mixing += batch * arch.heads * seq_len * seq_len * per_score
+        ffn = 0.0
+        if has_ffn(arch, group.kind):
+            matrices_in = 2 if arch.ffn_kind == "gated" else 1
+            inner = sum(
+                m.outputs * m.count // matrices_in
+                for m in ffn_linears(arch, dense=not group.moe, active=True)
+                if m.role.endswith(".in")
+            )
+            ffn = tokens * inner * (matrices_in + 1) * dtype_bytes
+        peak = max(peak, stream + max(mixing, ffn))
+    return peak
 
 
 def training_activations(

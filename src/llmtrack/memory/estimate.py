@@ -118,10 +118,12 @@ def estimate(
     shards = _weight_shards(recipe, notes)
     components["weights"] = weights / shards
 
+    freed = 0.0  # training keeps every temporary for the backward pass: none are freed
     if recipe.mode == "inference":
         from llmtrack.memory.generation import inference_components
 
-        components.update(inference_components(arch, recipe, plan, seq_len, notes))
+        held, freed = inference_components(arch, recipe, plan, seq_len, notes)
+        components.update(held)
         _gptq_buffers(components, arch, recipe, plan, notes)
     else:
         components["activations"] = training_activations(
@@ -173,7 +175,7 @@ def estimate(
         components["compute_buffers"] = GGML_OVERHEAD_BYTES
         notes.append(f"llama.cpp compute buffers {GGML_OVERHEAD_BYTES / GIB:.2f} GiB")
     else:
-        _allocator_and_context(components, recipe, measure, notes)
+        _allocator_and_context(components, recipe, measure, notes, freed)
     notes.append("sizes in GiB (1024^3 bytes), per GPU")
     paged = frozenset({"optimizer"}) if plan.optimizer == "paged-adamw" else frozenset()
     resolved = replace(
@@ -207,14 +209,15 @@ _TRANSIENT = ("activations", "logits", "kv_cache", "kv_cache_copy", "fused_qkv_c
 
 
 def _allocator_and_context(
-    components: dict[str, float], recipe: Recipe, measure: str, notes: list[str]
+    components: dict[str, float], recipe: Recipe, measure: str, notes: list[str], freed: float
 ) -> None:
     """The two parts of a PyTorch run's figure that no tensor accounts for, each where the
-    measure counts it."""
+    measure counts it. ``freed``: what inference's peak layer made and freed beside what is
+    live at its peak; the allocator took those blocks back, so they count towards its cache."""
     skipped = left_out(measure)
     if "allocator_cache" not in skipped:
         variable = recipe.training and not recipe.packed
-        transient = sum(components.get(name, 0.0) for name in _TRANSIENT)
+        transient = freed + sum(components.get(name, 0.0) for name in _TRANSIENT)
         components["allocator_cache"] = allocator_cache(transient, variable)
         shapes = (
             "batches padded to their own longest sequence (--packed when every batch is "

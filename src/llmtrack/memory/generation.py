@@ -31,15 +31,17 @@ from collections.abc import Sequence
 
 from llmtrack.catalog.schema import Architecture
 from llmtrack.errors import UsageError
-from llmtrack.memory.activations import widest_layer
+from llmtrack.memory.activations import inference_activations, widest_layer
 from llmtrack.memory.kvcache import KV_CACHE_BITS, KV_CACHE_NOTES, cache_size
 from llmtrack.memory.recipe import Plan, Recipe
 
 
 def inference_components(
     arch: Architecture, recipe: Recipe, plan: Plan, seq_len: int, notes: list[str]
-) -> dict[str, float]:
-    """KV cache (and state), activations and logits at inference's peak, per GPU."""
+) -> tuple[dict[str, float], float]:
+    """KV cache (and state), activations and logits at inference's peak, per GPU; and the
+    bytes of the peak layer's temporaries beyond its live activations, which the allocator
+    has handed out and taken back by then (its cache is sized from them)."""
     batch, vocab = recipe.batch, arch.vocab_size or 0
     kv_bits = KV_CACHE_BITS[recipe.kv_cache] if recipe.kv_cache else 8 * plan.act_bytes
     kv_label = recipe.kv_cache or f"{8 * plan.act_bytes}-bit"
@@ -66,7 +68,7 @@ def inference_components(
         if new:
             notes.append("llama.cpp allocates the cache for the whole context at start")
         # a fixed compute buffer, and the last position's logits only
-        return {**whole, "logits": batch * vocab * 4}
+        return {**whole, "logits": batch * vocab * 4}, 0.0
 
     if recipe.legacy_cache and (new is None or new < 2):
         raise UsageError(
@@ -74,18 +76,27 @@ def inference_components(
             "--new-tokens (2 or more)"
         )
     positions = prompt if recipe.all_logits else 1
+    fused = recipe.fuse_layers  # AutoAWQ's fused attention computes its own softmax
     # the prompt pass is counted with the cache of the whole --seq-len: what a cache that is
     # allocated up front (ExLlama's, a static cache) holds then, and a little more than a
     # growing one does, never less
     prefill = {
         **whole,
-        "activations": widest_layer(arch, batch, prompt, plan.act_bytes, recipe.flash_attention),
+        "activations": inference_activations(
+            arch, batch, prompt, plan.act_bytes, recipe.flash_attention, fused_softmax=fused
+        ),
         "logits": batch * positions * vocab * 4,
+    }
+    temporaries = {  # every tensor a layer makes, live at once or not
+        "prefill": widest_layer(arch, batch, prompt, plan.act_bytes, recipe.flash_attention),
+        "decode": widest_layer(arch, batch, 1, plan.act_bytes, recipe.flash_attention),
     }
     decode = dict(whole)
     if recipe.legacy_cache:
         decode["kv_cache_copy"] = decode["kv_cache"]  # the previous step's, still referenced
-    decode["activations"] = widest_layer(arch, batch, 1, plan.act_bytes, recipe.flash_attention)
+    decode["activations"] = inference_activations(
+        arch, batch, 1, plan.act_bytes, recipe.flash_attention, fused_softmax=fused
+    )
     decode["logits"] = batch * vocab * 4
     # a tie (a one-token prompt) is the last token's: the whole cache exists only then
     at_prompt = not new or sum(prefill.values()) > sum(decode.values())
@@ -106,9 +117,11 @@ def inference_components(
         "(--all-logits for code that scores every prompt position)"
     )
     run = prefill if at_prompt else decode
+    freed = max(0.0, temporaries["prefill" if at_prompt else "decode"] - run["activations"])
     if recipe.fuse_layers:
-        return _fused_loading(arch, plan, run, recipe.gpus, notes)
-    return run
+        fused_run = _fused_loading(arch, plan, run, recipe.gpus, notes)
+        return fused_run, (freed if fused_run is run else 0.0)
+    return run, freed
 
 
 def _fused_loading(

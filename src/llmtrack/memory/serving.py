@@ -144,6 +144,8 @@ def on_vllm(
     tokens, seqs = server_defaults(card_gib, card_label)
     requests = min(tokens, seqs)
     act_bytes = 4 if recipe.precision == "fp32" else 2
+    # the profiled forward pass, sized as every temporary of its widest layer: the margin
+    # below was fitted to vLLM's logs with this figure, not with the live peak alone
     activations = widest_layer(arch, 1, tokens, act_bytes, True)
     # the sampler's logits: one row per dummy request, in the compute dtype and in fp32
     logits = requests * (arch.vocab_size or 0) * (act_bytes + 4)
