@@ -33,6 +33,18 @@ MATRIX = [
         "Error: invalid memory size '0GB': it must be more than zero",
     ),
     ("vram nan", ["fits", "--vram", "nan"], 2, "Error: invalid memory size 'nan'"),
+    (
+        "epochs nan",
+        ["estimate", "llama-7b", "--mode", "lora", "--epochs", "nan"],
+        2,
+        "Error: Invalid value for '--epochs': 'nan' is not a number from 0.001 to 1,000,000",
+    ),
+    (
+        "epochs word",
+        ["estimate", "llama-7b", "--mode", "lora", "--epochs", "three"],
+        2,
+        "Error: Invalid value for '--epochs': 'three' is not a number",
+    ),
     ("vram exponent", ["fits", "--vram", "1e3GB"], 2, "Error: invalid memory size '1e3GB'"),
     ("vram huge", ["fits", "--vram", "9" * 400], 2, "Error: invalid memory size"),
     ("vram arabic digits", ["fits", "--vram", "٢٤GB"], 2, "Error: invalid memory size"),

@@ -363,3 +363,16 @@ def test_fits_leaves_out_what_a_precision_does_not_apply_to_and_says_so(cli):
     assert {r["precision"] for r in json.loads(result.stdout) if r["kind"] == "estimate"} == {
         "mxfp4"
     }
+
+
+@pytest.mark.parametrize("model_type, tied", [("llama", False), ("gemma", True), ("gpt2", True)])
+def test_an_unstated_tie_takes_the_model_types_default(model_type, tied):
+    """LlamaConfig defaults to untied embeddings, GemmaConfig to tied, and a config class that
+    sets nothing inherits PretrainedConfig's tied (transformers 4.57.1)."""
+    from llmtrack.external.hf_config import entry_from_config
+
+    config = {k: v for k, v in TINY.items() if k != "tie_word_embeddings"}
+    entry, notes = entry_from_config({**config, "model_type": model_type}, "config.json")
+    assert entry["architecture"]["tied_embeddings"] is tied
+    said = "tied" if tied else "untied"
+    assert f"tie_word_embeddings not stated: {model_type}'s default, {said}" in notes

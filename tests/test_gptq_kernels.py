@@ -25,7 +25,8 @@ def test_transformers_default_exllama_keeps_the_largest_matrix_in_fp16(catalog):
     result = estimate(catalog, precision="gptq-4bit")
     assert result.components["gptq_buffers"] == _LARGEST * 2
     said = " ".join(result.assumptions)
-    assert "ExLlama (v1) (the default for 4-bit GPTQ in transformers)" in said
+    assert "ExLlama v1 (the default for 4-bit GPTQ in transformers)" in said
+    assert result.recipe.gptq_kernel == "exllama"  # the JSON says which kernel was counted
     assert "0.08 GiB" in said
 
 
@@ -95,5 +96,33 @@ def test_a_serving_engine_refuses_the_option_and_drops_the_default(cli):
     served = cli("estimate", "llama-7b", "--precision", "gptq-4bit", "--engine", "vllm",
                  "--gpu", "A100 80GB", "--format", "json")  # fmt: skip
     record = json.loads(served.stdout)
+    assert "gptq_buffers" not in record["components"] and "gptq_kernel" not in record
+    assert not any(line.startswith("GPTQ kernel ") for line in record["assumptions"])
+    assert (
+        "vLLM brings its own GPTQ kernels: AutoGPTQ's buffers are not counted"
+        in (record["assumptions"])
+    )
+
+
+@pytest.mark.parametrize("engine", ["exllamav2", "mlc"])
+def test_an_engine_with_its_own_kernels_counts_no_autogptq_buffer(cli, engine):
+    out = cli("estimate", "llama-7b", "--precision", "gptq-4bit", "--engine", engine,
+              "--gpu", "RTX 4090", "--format", "json")  # fmt: skip
+    record = json.loads(out.stdout)
     assert "gptq_buffers" not in record["components"]
-    assert not any("GPTQ kernel" in line for line in record["assumptions"])
+    assert f"{engine} brings its own GPTQ kernels" in " ".join(record["assumptions"])
+
+
+def test_a_refusal_says_how_to_run(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    typed = cli("estimate", "llama-7b", "--precision", "gptq-4bit", "--engine", "sglang",
+                "--gpu", "A100 80GB", "--gptq-kernel", "exllama")  # fmt: skip
+    assert "drop --gptq-kernel, or give --engine transformers" in typed.stderr
+    assert cli("config", "set", "engine", "vllm").exit_code == 0
+    remembered = cli("estimate", "llama-7b", "--precision", "gptq-4bit", "--gpu", "A100 80GB",
+                     "--gptq-kernel", "exllamav2")  # fmt: skip
+    assert remembered.exit_code == 2
+    assert "engine vllm is from your config" in remembered.stderr
+    not_gptq = cli("estimate", "llama-7b", "--precision", "nf4", "--gptq-kernel", "exllama",
+                   "--engine", "transformers")  # fmt: skip
+    assert "give --precision gptq-4bit, or drop --gptq-kernel" in not_gptq.stderr

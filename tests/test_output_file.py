@@ -384,6 +384,9 @@ def test_every_command_writes_its_result_to_a_file(cli, tmp_path, monkeypatch, a
         (["estimate", "llama-7b", "--format", "json"], "estimate.md", "estimate.json"),
         (["compare", "alpaca", "vicuna"], "compare.db", "compare.tsv"),
         (["compare", "alpaca", "vicuna"], "compare.csv", "compare.tsv"),
+        # CSV of every section is a folder of files, so that is what is suggested
+        (["export", "--format", "csv"], "catalog.jsonl", "catalog/"),
+        (["export", "--format", "csv", "--section", "gpus"], "gpus.jsonl", "gpus.csv"),
     ],
 )
 def test_a_name_for_a_format_the_command_lacks_is_refused(cli, tmp_path, command, name, suggested):
@@ -391,7 +394,7 @@ def test_a_name_for_a_format_the_command_lacks_is_refused(cli, tmp_path, command
     result = cli(*command, "-o", str(tmp_path / name))
     assert result.exit_code == 2
     assert "which this command does not write" in result.stderr
-    assert str(tmp_path / suggested) in result.stderr
+    assert f"'{tmp_path / suggested}{'/' if suggested.endswith('/') else ''}'" in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 

@@ -181,7 +181,7 @@ def test_sglang_refuses_to_start_when_the_weights_leave_no_pool(cli):
         ),
         (
             ["--engine", "sglang", "--gpu", "h100", "--mem-fraction-static", "nan"],
-            "'--mem-fraction-static'",
+            "'nan' is not a number from 0.01 to 1",  # not 'over the maximum'
         ),
         (["--engine", "sglang", "--gpu", "h100", "--new-tokens", "8"], "--new-tokens"),
     ],

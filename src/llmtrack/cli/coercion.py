@@ -28,12 +28,14 @@ def known_value(param: Any, value: Any) -> Any:
     """What typer's coercion would return for ``value``, or ``UNKNOWN``."""
     described = getattr(param, "type_descriptor", None)
     info = getattr(described, "parameter_info", None)
-    if described is None or info is None or getattr(info, "parser", None) is not None:
+    if described is None or info is None:
         return UNKNOWN
     annotation = described.annotation
     many = param.multiple or param.nargs == -1
-    if value is None:
+    if value is None:  # not given: no parser runs on it either
         return () if many else None
+    if getattr(info, "parser", None) is not None:
+        return UNKNOWN
     if many:
         if not isinstance(value, (list, tuple)):
             return UNKNOWN

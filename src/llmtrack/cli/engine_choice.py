@@ -82,23 +82,28 @@ _FROM_CONFIG = (
 
 
 def refuse_another_engines_cache(
-    engine: str | None, legacy_cache: bool, fuse_layers: bool, gptq_kernel: str | None = None
+    engine: str | None,
+    typed: str | None,
+    legacy_cache: bool,
+    fuse_layers: bool,
+    gptq_kernel: str | None = None,
 ):
     """--legacy-cache, --fuse-layers and --gptq-kernel say how transformers' generate,
-    AutoAWQ and AutoGPTQ hold the model; an engine with its own cache, loader and kernels
-    has none of them."""
+    AutoAWQ's loader and AutoGPTQ's kernels hold the model; an engine with its own cache,
+    loader and kernels has none of them."""
     if engine is None or engine.lower() == "transformers":
         return
     given = (
-        (legacy_cache, "--legacy-cache"),
-        (fuse_layers, "--fuse-layers"),
-        (gptq_kernel is not None, "--gptq-kernel"),
+        (legacy_cache, "--legacy-cache", "is how transformers' generate keeps its cache"),
+        (fuse_layers, "--fuse-layers", "is how AutoAWQ's loader holds the model"),
+        (gptq_kernel is not None, "--gptq-kernel", "picks the AutoGPTQ kernel transformers runs"),
     )
-    for typed, option in given:
-        if typed:
+    for on, option, what in given:
+        if on:
             raise UsageError(
-                f"{option} is how transformers (or AutoAWQ, AutoGPTQ) holds the model; "
-                f"--engine {engine} keeps its own cache, loader and kernels"
+                f"{option} {what}; --engine {engine} keeps its own cache, loader and kernels: "
+                f"drop {option}"
+                + (", or give --engine transformers" if typed else _FROM_CONFIG.format(engine))
             )
 
 
@@ -110,6 +115,10 @@ def on_serving_engine(
     config chose says so, and how to run without it."""
     served_by = (engine or "").lower()
     if served_by not in SERVING_ENGINES:
+        if served_by not in ("", "transformers"):
+            from llmtrack.memory.gptq_kernels import without_transformers_kernel
+
+            result = without_transformers_kernel(result, engine or served_by)
         return result, None
     from llmtrack.errors import NotApplicable
     from llmtrack.memory.serving import ENGINE_LABELS, on_vllm
@@ -122,6 +131,10 @@ def on_serving_engine(
                 "or --vram"
             )
         assert base.architecture is not None  # the estimate needed it
+        from llmtrack.memory.gptq_kernels import without_transformers_kernel
+
+        label = ENGINE_LABELS[served_by]
+        result = without_transformers_kernel(result, label)
         if served_by == "vllm":
             return on_vllm(result, base.architecture, card.memory_gib, card.label)
         return on_sglang(result, base.architecture, card.memory_gib, mem_fraction_static)

@@ -190,13 +190,17 @@ def export(
 
       llmtrack export --format csv -o catalog/      # one file per section
     """
+    import os
+
     from llmtrack.choices import choose_section
     from llmtrack.output.export import export_text
     from llmtrack.output.write import write_output
 
-    # --format, else -o's extension, else the remembered format, else JSON
-    fmt = session.output_format(fmt, output, EXPORT_FORMATS, "json")
     sections = [choose_section(name) for name in section] if section else SECTIONS
+    # several sections of CSV are a folder of files: a wrongly named -o is told to name one
+    folder = {"csv": os.path.splitext(output)[0] + os.sep} if output and len(sections) > 1 else {}
+    # --format, else -o's extension, else the remembered format, else JSON
+    fmt = session.output_format(fmt, output, EXPORT_FORMATS, "json", suggest=folder)
     if fmt == "sqlite":
         from llmtrack.output.sqlite_export import sqlite_bytes
         from llmtrack.output.write import to_stdout

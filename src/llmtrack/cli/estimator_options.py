@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from llmtrack.cli.options import choice_option
+from llmtrack.cli.options import choice_option, finite_between
 from llmtrack.memory.engines import ENGINE_NAMES
 from llmtrack.memory.kvcache import KV_CACHE_TYPES
 from llmtrack.memory.measure import DEFAULT_MEASURE, MEASURES
@@ -134,8 +134,9 @@ GptqKernelOption = Annotated[
     typer.Option(
         "--gptq-kernel",
         metavar="KERNEL",
-        help="Inference on 4-bit GPTQ: exllama, exllamav2 or cuda, whose scratch buffer is "
-        "counted [default: exllama, transformers' own].",
+        help="Inference on GPTQ: the kernel whose scratch buffer is counted: exllama "
+        "(transformers' default for 4-bit), exllamav2 (AutoGPTQ's from_quantized default), "
+        "cuda or triton (none; 3- and 8-bit GPTQ run on these).",
     ),
 ]
 HalfLogitsOption = Annotated[
@@ -151,8 +152,7 @@ MemFractionStaticOption = Annotated[
     typer.Option(
         "--mem-fraction-static",
         metavar="F",
-        min=0.01,
-        max=1.0,
+        parser=finite_between(0.01, 1.0),
         help="SGLang: the share of the card for the weights and the KV pool "
         "[default: SGLang's for the card].",
     ),

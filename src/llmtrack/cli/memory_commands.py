@@ -183,7 +183,7 @@ def estimate_command(
             help="Training budget in examples of --seq-len.",
         ),
     ] = None,
-    epochs: EpochsOption = 1.0,
+    epochs: EpochsOption = None,
     stack: StackOption = None,
     usd_per_hour: UsdPerHourOption = None,
     fmt: DetailFormatOption = None,
@@ -211,6 +211,8 @@ def estimate_command(
       llmtrack estimate llama-3-8b --mode lora --batch 4 --measure reserved
 
       llmtrack estimate qwen3-8b --engine vllm --gpu "RTX 4090" --seq-len 16384
+
+      llmtrack estimate qwen2.5-7b --precision gptq-4bit --gptq-kernel exllamav2
     """
     from llmtrack.cli.engine_choice import (
         on_serving_engine,
@@ -254,7 +256,7 @@ def estimate_command(
         gptq_kernel=gptq_kernel,
         half_logits=half_logits,
     )
-    if recipe.mode == "inference" and (train_tokens or examples or epochs != 1.0):
+    if recipe.mode == "inference" and (train_tokens or examples or epochs is not None):
         raise UsageError(
             "--train-tokens, --examples and --epochs size a fine-tune: give --mode lora, "
             "qlora or full"
@@ -265,7 +267,7 @@ def estimate_command(
     card = session.card(catalog, vram, gpu, gpus, bandwidth, tflops, remembered=settings)
     typed_engine = engine
     engine, ram = remembered_engine_and_ram(engine, ram, settings, precision_name)
-    refuse_another_engines_cache(engine, legacy_cache, fuse_layers, gptq_kernel)
+    refuse_another_engines_cache(engine, typed_engine, legacy_cache, fuse_layers, gptq_kernel)
     engine = serving_engine_checked(engine, typed_engine, recipe, measure, mem_fraction_static)
     chosen = model_to_estimate(catalog, model)
     base, resolved_from = chosen.base, chosen.resolved_from
@@ -274,7 +276,7 @@ def estimate_command(
     result, serving = on_serving_engine(
         chosen.estimate(recipe), base, card, engine, typed_engine, mem_fraction_static
     )
-    budget = Budget(train_tokens, examples, epochs)
+    budget = Budget(train_tokens, examples, 1.0 if epochs is None else epochs)
     if serving is not None and serving.max_sequences < 1:
         perf = None  # an engine that cannot serve one request has no speed to tell
     else:

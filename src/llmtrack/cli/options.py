@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated
 
@@ -203,9 +204,37 @@ DetailFormatOption = Annotated[
     str | None,
     choice_option("--format", "-f", values=DETAIL_FORMATS, after=" [default: text]."),
 ]
-_EPOCHS = {"min": 0.001, "max": 10**6}
+
+
+def finite_between(low: float, high: float) -> Callable[[str], float]:
+    """A parser for a number from ``low`` to ``high`` that says so of nan and inf too: a
+    range check alone reads nan as over the maximum (every comparison with it is false)."""
+
+    def parse(text: str | float) -> float:
+        try:
+            number = float(text)
+        except ValueError:
+            raise typer.BadParameter(f"{text!r} is not a number") from None
+        if not (math.isfinite(number) and low <= number <= high):
+            raise typer.BadParameter(
+                f"{text!r} is not a number from {_plain(low)} to {_plain(high)}"
+            )
+        return number
+
+    return parse
+
+
+def _plain(number: float) -> str:
+    return f"{int(number):,}" if number == int(number) else f"{number:g}"
+
+
+# parsed only when given (the shortcut in cli/coercion.py hands back a None unparsed)
+_EPOCHS = {"parser": finite_between(0.001, 10**6)}
 EpochsOption = Annotated[
-    float, typer.Option("--epochs", metavar="N", **_EPOCHS, help="Passes over the training data.")
+    float | None,
+    typer.Option(
+        "--epochs", metavar="N", **_EPOCHS, help="Passes over the training data [default: 1]."
+    ),
 ]
 # reproduce: None runs as many epochs as the project did
 ProjectEpochsOption = Annotated[

@@ -6,7 +6,7 @@ renders."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import field
 from typing import TYPE_CHECKING
 
@@ -75,15 +75,20 @@ def load() -> Catalog:
 
 
 def output_format(
-    given: str | None, output: str | None, allowed: Sequence[str], default: str | None = None
+    given: str | None,
+    output: str | None,
+    allowed: Sequence[str],
+    default: str | None = None,
+    suggest: Mapping[str, str] | None = None,
 ) -> str:
     """The format to write in: --format, else what -o FILE's extension names, else the one
     ``llmtrack config`` keeps (when this command has it), else ``default``; with no
-    ``default``, a table on a terminal and TSV in a pipe or a file, as listings do."""
+    ``default``, a table on a terminal and TSV in a pipe or a file, as listings do.
+    ``suggest``: the name to offer for a format that is not one file (a folder)."""
     from llmtrack.output.write import refuse_a_name_for_another_format
 
     fmt = _format_to_write(given, output, allowed, default)
-    refuse_a_name_for_another_format(fmt, output, allowed)
+    refuse_a_name_for_another_format(fmt, output, allowed, (suggest or {}).get(fmt))
     return fmt
 
 

@@ -22,6 +22,18 @@ MLP_MODEL_TYPES = frozenset(
 )  # fmt: skip
 LEARNED_POSITIONS = frozenset({"gpt2", "opt", "gpt_bigcode", "gpt_neo", "bert", "roberta"})
 ALIBI_MODEL_TYPES = frozenset({"bloom", "mpt"})
+# model types whose config class defaults to tie_word_embeddings=False (transformers 4.57.1's
+# configuration_*.py); every other one inherits PretrainedConfig's True
+UNTIED_BY_DEFAULT = frozenset(
+    {"apertus", "arcee", "bamba", "bitnet", "codegen", "deepseek_v2", "deepseek_v3",
+     "diffllama", "doge", "dots1", "exaone4", "falcon_h1", "flex_olmo", "glm", "glm4",
+     "glm4_moe", "gpt_neox", "gpt_oss", "gptj", "granite", "granitemoe", "granitemoehybrid",
+     "granitemoeshared", "helium", "hunyuan_v1_dense", "hunyuan_v1_moe", "jamba", "llama",
+     "llama4", "llama4_text", "longcat_flash", "mamba2", "minimax", "ministral", "mistral",
+     "mixtral", "nemotron", "olmo", "olmo2", "olmo3", "olmoe", "persimmon", "phi", "phi3",
+     "phimoe", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "qwen3_next", "rwkv", "seed_oss",
+     "stablelm", "xlstm"}
+)  # fmt: skip
 LAYER_KIND = {
     "full_attention": "full",
     "attention": "full",
@@ -112,8 +124,11 @@ def entry_from_config(
         kv_heads = 1
     tied = config.get("tie_word_embeddings")
     if tied is None:
-        tied = True
-        notes.append("tie_word_embeddings not stated: transformers' default, tied")
+        tied = model_type not in UNTIED_BY_DEFAULT
+        kind = f"{model_type}'s" if model_type else "transformers'"
+        notes.append(
+            f"tie_word_embeddings not stated: {kind} default, {'tied' if tied else 'untied'}"
+        )
     position = "rotary"
     if config.get("position_embedding_type") == "nope" or model_type == "nemotron_h":
         position = "none"  # Granite 4.0-H and Nemotron-H use no positional encoding

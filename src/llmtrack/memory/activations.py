@@ -59,23 +59,24 @@ def layer_activations(
 
 
 def widest_layer(arch: Architecture, batch: int, seq_len: int, dtype_bytes: int, flash: bool):
-    """Inference holds one layer's activations at a time: the largest of its kinds."""
+    """Every tensor the widest layer makes, live at once or not: what gradient checkpointing
+    recomputes at a time, and what inference's allocator has handed out within a layer."""
     return max(
         layer_activations(arch, batch, seq_len, dtype_bytes, flash, kind=group.kind, moe=group.moe)
         for group in layer_groups(arch)
     )
 
 
-def inference_activations(
+def inference_peak(
     arch: Architecture,
     batch: int,
     seq_len: int,
     dtype_bytes: int,
     flash: bool,
-    *,
     fused_softmax: bool = False,
-) -> float:
-    """Bytes a forward pass without gradients holds at its peak inside one layer.
+) -> tuple[float, str]:
+    """Bytes a forward pass without gradients holds at its peak inside one layer, and the
+    phase that holds them ("attention" for any token mixer, or "FFN").
 
     Nothing is kept for a backward pass, so each part of a layer frees its tensors before
     the next runs: the peak is the larger of the token mixer's phase and the FFN's, not the
@@ -94,7 +95,7 @@ def inference_activations(
     if not flash:
         again = 0 if dtype_bytes == 4 else dtype_bytes  # .to(fp32) of fp32 is no copy
         per_score = dtype_bytes + 4 + (4 if fused_softmax else again)
-    peak = 0.0
+    peak, phase = 0.0, "attention"
     for group in layer_groups(arch):
         mixer = mixer_linears(arch, group.kind)
         mixing = 0.0
@@ -112,8 +113,9 @@ def inference_activations(
                 if m.role.endswith(".in")
             )
             ffn = tokens * inner * (matrices_in + 1) * dtype_bytes
-        peak = max(peak, stream + max(mixing, ffn))
-    return peak
+        if stream + max(mixing, ffn) > peak:
+            peak, phase = stream + max(mixing, ffn), ("FFN" if ffn > mixing else "attention")
+    return peak, phase
 
 
 def training_activations(

@@ -119,12 +119,15 @@ def estimate(
     components["weights"] = weights / shards
 
     freed = 0.0  # training keeps every temporary for the backward pass: none are freed
+    kernel = None
     if recipe.mode == "inference":
         from llmtrack.memory.generation import inference_components
 
         held, freed = inference_components(arch, recipe, plan, seq_len, notes)
         components.update(held)
-        _gptq_buffers(components, arch, recipe, plan, notes)
+        from llmtrack.memory.gptq_kernels import add_kernel_buffers
+
+        kernel = add_kernel_buffers(components, arch, recipe, plan, notes)
     else:
         components["activations"] = training_activations(
             arch, batch, seq_len, plan.act_bytes, recipe.flash_attention, plan.checkpointing
@@ -161,6 +164,14 @@ def estimate(
     if not recipe.flash_attention:
         notes.append(
             "eager attention: the attention probabilities are kept in fp32 and the compute dtype"
+            if recipe.training
+            else "eager attention: the scores, their fp32 softmax and its copy in the compute "
+            "dtype at once"
+            + (
+                " (AutoAWQ's fused attention: an fp32 copy of the scores too)"
+                if recipe.fuse_layers
+                else ""
+            )
         )
     measure = measure_named(recipe.measure)
     if prec.ggml:
@@ -185,23 +196,9 @@ def estimate(
         optimizer=plan.optimizer if recipe.training else None,
         gradient_checkpointing=plan.checkpointing if recipe.training else None,
         measure=measure,
+        gptq_kernel=kernel,
     )
     return Estimate(model, resolved, {k: round(v) for k, v in components.items()}, notes, paged)
-
-
-def _gptq_buffers(components, arch: Architecture, recipe: Recipe, plan: Plan, notes) -> None:
-    """The GPTQ kernel's scratch buffer, loaded with the model and kept (gptq_kernels.py)."""
-    from llmtrack.memory.gptq_kernels import kernel_buffers
-
-    if not plan.prec.name.startswith("gptq"):
-        if recipe.gptq_kernel is not None:
-            raise UsageError(
-                f"--gptq-kernel sizes a GPTQ kernel's buffer; {plan.prec.name} is not GPTQ"
-            )
-        return
-    buffers = kernel_buffers(arch, plan.prec, recipe.gptq_kernel, notes)
-    if buffers:
-        components["gptq_buffers"] = buffers
 
 
 # what is allocated and freed as a run goes, so leaves blocks in the allocator's cache

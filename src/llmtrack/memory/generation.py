@@ -31,7 +31,7 @@ from collections.abc import Sequence
 
 from llmtrack.catalog.schema import Architecture
 from llmtrack.errors import UsageError
-from llmtrack.memory.activations import inference_activations, widest_layer
+from llmtrack.memory.activations import inference_peak, widest_layer
 from llmtrack.memory.kvcache import KV_CACHE_BITS, KV_CACHE_NOTES, cache_size
 from llmtrack.memory.recipe import Plan, Recipe
 
@@ -80,11 +80,10 @@ def inference_components(
     # the prompt pass is counted with the cache of the whole --seq-len: what a cache that is
     # allocated up front (ExLlama's, a static cache) holds then, and a little more than a
     # growing one does, never less
+    held, phase = inference_peak(arch, batch, prompt, plan.act_bytes, recipe.flash_attention, fused)
     prefill = {
         **whole,
-        "activations": inference_activations(
-            arch, batch, prompt, plan.act_bytes, recipe.flash_attention, fused_softmax=fused
-        ),
+        "activations": held,
         "logits": batch * positions * vocab * 4,
     }
     temporaries = {  # every tensor a layer makes, live at once or not
@@ -94,9 +93,9 @@ def inference_components(
     decode = dict(whole)
     if recipe.legacy_cache:
         decode["kv_cache_copy"] = decode["kv_cache"]  # the previous step's, still referenced
-    decode["activations"] = inference_activations(
-        arch, batch, 1, plan.act_bytes, recipe.flash_attention, fused_softmax=fused
-    )
+    decode["activations"] = inference_peak(
+        arch, batch, 1, plan.act_bytes, recipe.flash_attention, fused
+    )[0]
     decode["logits"] = batch * vocab * 4
     # a tie (a one-token prompt) is the last token's: the whole cache exists only then
     at_prompt = not new or sum(prefill.values()) > sum(decode.values())
@@ -108,6 +107,11 @@ def inference_components(
             f"is {'the prompt pass' if at_prompt else 'the last generated token'}"
         )
     _cache_notes(recipe, size.notes, notes)
+    if at_prompt:
+        notes.append(
+            f"activations: one layer's {phase} phase over {batch * prompt:,} tokens, the larger "
+            "of its two (a forward pass without gradients frees one before the other runs)"
+        )
     if recipe.legacy_cache:
         notes.append(_LEGACY)
     notes.append(

@@ -23,17 +23,23 @@ Training never has one: AutoGPTQ turns both ExLlama kernels off for a trainable 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from llmtrack.catalog.schema import Architecture
 from llmtrack.errors import UsageError
 from llmtrack.memory.layers import layer_groups
 from llmtrack.memory.precisions import Precision
 from llmtrack.memory.shapes import ffn_linears, mixer_linears
 
+if TYPE_CHECKING:
+    from llmtrack.memory.recipe import Plan, Recipe
+
 GPTQ_KERNELS = ("exllama", "exllamav2", "cuda")
+KERNEL_NOTE = "GPTQ kernel"  # how the assumption begins
 # ExLlamaV2's fixed scratch covers a forward pass of this many tokens at this batch
 _V2_INPUT_TOKENS, _V2_BATCH = 2048, 8
 _LABEL = {
-    "exllama": "ExLlama (v1)",
+    "exllama": "ExLlama v1",
     "exllamav2": "ExLlamaV2",
     "cuda": "CUDA/Triton",
 }
@@ -60,13 +66,31 @@ def _matrices(arch: Architecture) -> list[tuple[int, int]]:
     return sorted(shapes)
 
 
+def add_kernel_buffers(
+    components: dict[str, float], arch: Architecture, recipe: Recipe, plan: Plan, notes: list[str]
+) -> str | None:
+    """Inference's GPTQ kernel buffer, added to the components; the kernel it runs on, or
+    None for a precision that is not GPTQ (where --gptq-kernel is refused)."""
+    if not plan.prec.name.startswith("gptq"):
+        if recipe.gptq_kernel is not None:
+            raise UsageError(
+                f"--gptq-kernel sizes a GPTQ kernel's buffer; {plan.prec.name} is not GPTQ: "
+                "give --precision gptq-4bit, or drop --gptq-kernel"
+            )
+        return None
+    buffers = kernel_buffers(arch, plan.prec, recipe.gptq_kernel, notes)
+    if buffers:
+        components["gptq_buffers"] = buffers
+    return kernel_for(plan.prec, recipe.gptq_kernel)
+
+
 def kernel_buffers(arch: Architecture, prec: Precision, chosen: str | None, notes: list[str]):
     """Bytes the kernel keeps per GPU (each GPU holds its own), with the assumption said."""
     kernel = kernel_for(prec, chosen)
     how = "the default for 4-bit GPTQ in transformers" if chosen is None else "--gptq-kernel"
     if kernel == "cuda":
         if chosen is not None:
-            notes.append(f"GPTQ kernel {_LABEL[kernel]} ({how}): no buffer of its own")
+            notes.append(f"{KERNEL_NOTE} {_LABEL[kernel]} ({how}): no buffer of its own")
         return 0
     shapes = _matrices(arch)
     if kernel == "exllama":
@@ -74,10 +98,27 @@ def kernel_buffers(arch: Architecture, prec: Precision, chosen: str | None, note
         what = "one matrix dequantized to fp16"
     else:
         size = max(i * o * 2 + 128 + o * _V2_INPUT_TOKENS * _V2_BATCH * 4 + 128 for i, o in shapes)
-        what = "one matrix dequantized plus a forward pass of 2,048 tokens x 8"
+        what = (
+            f"one matrix dequantized plus a forward pass of {_V2_INPUT_TOKENS:,} tokens at "
+            f"batch {_V2_BATCH}, AutoGPTQ's fixed sizes whatever --seq-len and --batch"
+        )
     others = ", ".join(k for k in GPTQ_KERNELS if k != kernel)
     notes.append(
-        f"GPTQ kernel {_LABEL[kernel]} ({how}): a scratch buffer of {size / 2**30:.2f} GiB, "
+        f"{KERNEL_NOTE} {_LABEL[kernel]} ({how}): a scratch buffer of {size / 2**30:.2f} GiB, "
         f"{what} (--gptq-kernel {others} for the others)"
     )
     return size
+
+
+def without_transformers_kernel(result, engine: str):
+    """The estimate as an engine with kernels of its own runs it: no AutoGPTQ buffer, and
+    the assumptions say so instead of naming transformers' kernel."""
+    from dataclasses import replace
+
+    if result.recipe.gptq_kernel is None:
+        return result
+    components = {k: v for k, v in result.components.items() if k != "gptq_buffers"}
+    notes = [n for n in result.assumptions if not n.startswith(KERNEL_NOTE)]
+    notes.append(f"{engine} brings its own GPTQ kernels: AutoGPTQ's buffers are not counted")
+    recipe = replace(result.recipe, gptq_kernel=None)
+    return replace(result, components=components, assumptions=notes, recipe=recipe)

@@ -192,7 +192,6 @@ DROPPED = (
     "peak as ",
     "logits for the last position",
     "weights and KV cache split by layer",  # transformers' device_map; these split by tensor
-    "GPTQ kernel",  # AutoGPTQ's, as transformers loads it; an engine brings its own kernels
 )
 
 

@@ -68,10 +68,13 @@ def file_format(output: str | None, allowed: Sequence[str], fallback: str) -> st
     return fmt if fmt in allowed else fallback
 
 
-def refuse_a_name_for_another_format(fmt: str, output: str | None, allowed: Sequence[str]) -> None:
+def refuse_a_name_for_another_format(
+    fmt: str, output: str | None, allowed: Sequence[str], suggestion: str | None = None
+) -> None:
     """-o FILE whose extension names a format other than the one about to be written: a
     ``.json`` file holding YAML (or a ``.csv`` holding text) is misread by whatever opens it
-    by its name, so it is exit 2, and the message says what would work."""
+    by its name, so it is exit 2, and the message says what would work (``suggestion``,
+    else the name with the format's own extension)."""
     from llmtrack.errors import UsageError
 
     if to_stdout(output):
@@ -83,15 +86,16 @@ def refuse_a_name_for_another_format(fmt: str, output: str | None, allowed: Sequ
     named = EXTENSION_FORMATS.get(extension)
     if named is None or named == fmt:
         return
-    suggestion = os.path.splitext(output)[0] + _EXTENSION_OF.get(fmt, ".txt")
+    suggestion = suggestion or os.path.splitext(output)[0] + _EXTENSION_OF.get(fmt, ".txt")
     if named in allowed:  # only a typed --format differs from a format the extension names
         raise UsageError(
             f"--format {fmt} would write {fmt} into {extension} file {output!r}: give a "
             f"file name for {fmt} (e.g. {suggestion!r}), or drop --format to write {named}"
         )
+    place = "folder" if suggestion.endswith(os.sep) else "file"  # CSV of several sections
     raise UsageError(
         f"{extension} names {named}, which this command does not write "
-        f"({', '.join(allowed)}): name the file for the format written, e.g. {suggestion!r} "
+        f"({', '.join(allowed)}): name the {place} for the format written, e.g. {suggestion!r} "
         f"for {fmt}"
     )
 
