@@ -148,3 +148,19 @@ def test_a_remembered_engine_yields_to_a_llama_cpp_alias_too(cli):
     assert cli("config", "set", "engine", "vllm").exit_code == 0
     result = cli("estimate", "llama-7b", "--precision", "q4_k", "--gpu", "RTX 4090")
     assert result.exit_code == 0 and "set aside: q4_k is a llama.cpp format" in result.stderr
+
+
+def test_a_remembered_llama_cpp_yields_to_a_format_it_cannot_read(cli):
+    """The mirror case: llama.cpp runs GGUF files, not a GPTQ or bitsandbytes checkpoint;
+    typed, that engine with such a precision is refused, remembered it is set aside."""
+    typed = cli("estimate", "llama-7b", "--precision", "gptq-4bit", "--engine", "llama.cpp")
+    assert typed.exit_code == 2
+    assert "gptq-4bit is not a format llama.cpp reads (it runs GGUF files)" in typed.stderr
+    for readable in ("q4_k_m", "fp16", "bf16"):
+        ran = cli("estimate", "llama-7b", "--precision", readable, "--engine", "llama.cpp",
+                  "--gpu", "RTX 4090")  # fmt: skip
+        assert ran.exit_code == 0, ran.stderr
+    assert cli("config", "set", "engine", "llama.cpp").exit_code == 0
+    result = cli("estimate", "llama-7b", "--precision", "nf4", "--gpu", "RTX 4090")
+    assert result.exit_code == 0, result.stderr
+    assert "engine llama.cpp from your config set aside: nf4 is not a GGUF format" in result.stderr

@@ -12,13 +12,25 @@ def remembered_engine_and_ram(
     engine: str | None, ram: str | None, settings: dict[str, str], precision_name: str | None
 ):
     """--engine and --ram, or what `llmtrack config` keeps for them (said on stderr). A
-    remembered engine yields to a --precision only llama.cpp runs: the option was typed."""
+    remembered engine yields to a --precision only llama.cpp runs, and a remembered llama.cpp
+    to one it cannot read: the option was typed."""
     remembered = dict(settings)
     kept = remembered.get("engine", "llama.cpp").lower()
     if engine is None and precision_name and kept != "llama.cpp" and is_ggml(precision_name):
         session.note(
             f"engine {remembered.pop('engine')} from your config set aside: "
             f"{precision_name} is a llama.cpp format"
+        )
+    elif (
+        engine is None
+        and precision_name
+        and kept == "llama.cpp"
+        and "engine" in remembered
+        and not llama_cpp_reads(precision_name)
+    ):
+        session.note(
+            f"engine {remembered.pop('engine')} from your config set aside: "
+            f"{precision_name} is not a GGUF format"
         )
     for key, given in (("engine", engine), ("ram", ram)):
         if given is None and key in remembered:
@@ -115,6 +127,8 @@ def on_serving_engine(
     config chose says so, and how to run without it."""
     served_by = (engine or "").lower()
     if served_by not in SERVING_ENGINES:
+        if served_by == "llama.cpp":
+            _refuse_what_llama_cpp_cannot_read(result.recipe.precision, typed)
         if served_by not in ("", "transformers"):
             from llmtrack.memory.gptq_kernels import without_transformers_kernel
 
@@ -142,3 +156,30 @@ def on_serving_engine(
         if typed:
             raise
         raise type(refused)(f"{refused}{_FROM_CONFIG.format(served_by)}") from None
+
+
+# quantized formats llama.cpp has GGUF types of its own for (gpt-oss ships MXFP4 in GGUF)
+_READ_BY_LLAMA_CPP = ("mxfp4",)
+
+
+def llama_cpp_reads(precision_name: str) -> bool:
+    """Whether llama.cpp runs weights of this --precision: a GGUF type, 16- or 32-bit, or
+    MXFP4; not a checkpoint quantized by GPTQ, AWQ, bitsandbytes or ExLlama, which is no
+    file it can open. An unknown name is left to the estimate's own refusal."""
+    from llmtrack.memory.precisions import precision
+
+    try:
+        prec = precision(precision_name)
+    except UsageError:
+        return True
+    return prec.ggml or prec.bits >= 16 or prec.name in _READ_BY_LLAMA_CPP
+
+
+def _refuse_what_llama_cpp_cannot_read(precision_name: str | None, typed: str | None) -> None:
+    if llama_cpp_reads(precision_name or "fp16"):
+        return
+    raise UsageError(
+        f"{precision_name} is not a format llama.cpp reads (it runs GGUF files): give a GGUF "
+        "--precision such as q4_k_m, or another --engine"
+        + ("" if typed else _FROM_CONFIG.format("llama.cpp"))
+    )
