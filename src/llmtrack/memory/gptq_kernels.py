@@ -17,8 +17,9 @@ a scratch buffer sized by the model's largest quantized matrix (read in AutoGPTQ
 - The CUDA and Triton kernels (``cuda``: GPTQ-for-LLaMa's, AutoGPTQ's ``cuda``/``triton``,
   and the 3- and 8-bit formats, which ExLlama does not take) keep none.
 
-Training never has one: AutoGPTQ turns both ExLlama kernels off for a trainable model
-(``from_quantized(trainable=True)``), and transformers' PEFT path loads the CUDA kernels.
+A fine-tune counts none: AutoGPTQ turns both ExLlama kernels off for a trainable model
+(``from_quantized(trainable=True)``, ``modeling/_base.py``), so ``--gptq-kernel`` is an
+inference option.
 """
 
 from __future__ import annotations
