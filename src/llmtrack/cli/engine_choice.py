@@ -38,14 +38,21 @@ def remembered_engine_and_ram(
     return engine or remembered.get("engine"), ram or remembered.get("ram")
 
 
-def is_ggml(precision_name: str) -> bool:
-    """Whether a --precision is a llama.cpp format (aliases too: q4_k is q4_k_m)."""
+def _precision_named(precision_name: str):
+    """The --precision's format, or None for an unknown name: the estimate refuses that
+    one itself, with its did-you-mean."""
     from llmtrack.memory.precisions import precision
 
     try:
-        return precision(precision_name).ggml
-    except UsageError:  # an unknown one is refused, with its did-you-mean, by the estimate
-        return False
+        return precision(precision_name)
+    except UsageError:
+        return None
+
+
+def is_ggml(precision_name: str) -> bool:
+    """Whether a --precision is a llama.cpp format (aliases too: q4_k is q4_k_m)."""
+    prec = _precision_named(precision_name)
+    return prec is not None and prec.ggml
 
 
 SERVING_ENGINES = ("vllm", "sglang")
@@ -128,7 +135,7 @@ def on_serving_engine(
     served_by = (engine or "").lower()
     if served_by not in SERVING_ENGINES:
         if served_by == "llama.cpp":
-            _refuse_what_llama_cpp_cannot_read(result.recipe.precision, typed)
+            _refuse_what_llama_cpp_cannot_read(result.recipe.precision)
         if served_by not in ("", "transformers"):
             from llmtrack.memory.gptq_kernels import without_transformers_kernel
 
@@ -165,21 +172,15 @@ _READ_BY_LLAMA_CPP = ("mxfp4",)
 def llama_cpp_reads(precision_name: str) -> bool:
     """Whether llama.cpp runs weights of this --precision: a GGUF type, 16- or 32-bit, or
     MXFP4; not a checkpoint quantized by GPTQ, AWQ, bitsandbytes or ExLlama, which is no
-    file it can open. An unknown name is left to the estimate's own refusal."""
-    from llmtrack.memory.precisions import precision
-
-    try:
-        prec = precision(precision_name)
-    except UsageError:
-        return True
-    return prec.ggml or prec.bits >= 16 or prec.name in _READ_BY_LLAMA_CPP
+    file it can open."""
+    prec = _precision_named(precision_name)
+    return prec is None or prec.ggml or prec.bits >= 16 or prec.name in _READ_BY_LLAMA_CPP
 
 
-def _refuse_what_llama_cpp_cannot_read(precision_name: str | None, typed: str | None) -> None:
-    if llama_cpp_reads(precision_name or "fp16"):
-        return
-    raise UsageError(
-        f"{precision_name} is not a format llama.cpp reads (it runs GGUF files): give a GGUF "
-        "--precision such as q4_k_m, or another --engine"
-        + ("" if typed else _FROM_CONFIG.format("llama.cpp"))
-    )
+def _refuse_what_llama_cpp_cannot_read(precision_name: str | None) -> None:
+    """A typed --engine llama.cpp with such a format (a remembered one was set aside)."""
+    if not llama_cpp_reads(precision_name or "fp16"):
+        raise UsageError(
+            f"{precision_name} is not a format llama.cpp reads (it runs GGUF files): give a "
+            "GGUF --precision such as q4_k_m, or another --engine"
+        )

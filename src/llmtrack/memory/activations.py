@@ -92,9 +92,8 @@ def inference_peak(
     experts, those of the experts a token is routed to."""
     tokens = batch * seq_len
     stream = 2 * tokens * arch.hidden_size * dtype_bytes
-    if not flash:
-        again = 0 if dtype_bytes == 4 else dtype_bytes  # .to(fp32) of fp32 is no copy
-        per_score = dtype_bytes + 4 + (4 if fused_softmax else again)
+    again = 0 if dtype_bytes == 4 else dtype_bytes  # .to(fp32) of fp32 is no copy
+    per_score = 0 if flash else dtype_bytes + 4 + (4 if fused_softmax else again)
     peak, phase = 0.0, "attention"
     for group in layer_groups(arch):
         mixer = mixer_linears(arch, group.kind)
@@ -102,7 +101,7 @@ def inference_peak(
         if mixer:
             projected = sum(m.outputs for m in mixer[:-1] if m.role != "conv")
             mixing = tokens * (projected + mixer[-1].inputs) * dtype_bytes
-        if group.kind in ATTENTION_KINDS and not flash:
+        if group.kind in ATTENTION_KINDS:
             mixing += batch * arch.heads * seq_len * seq_len * per_score
         ffn = 0.0
         if has_ffn(arch, group.kind):

@@ -161,17 +161,9 @@ def estimate(
         )
         if gathered:
             components["gathered_params"] = gathered
-    if not recipe.flash_attention:
+    if not recipe.flash_attention and recipe.training:  # inference's: generation.py
         notes.append(
             "eager attention: the attention probabilities are kept in fp32 and the compute dtype"
-            if recipe.training
-            else "eager attention: the scores, their fp32 softmax and its copy in the compute "
-            "dtype at once"
-            + (
-                " (AutoAWQ's fused attention: an fp32 copy of the scores too)"
-                if recipe.fuse_layers
-                else ""
-            )
         )
     measure = measure_named(recipe.measure)
     if prec.ggml:

@@ -86,10 +86,6 @@ def inference_components(
         "activations": held,
         "logits": batch * positions * vocab * 4,
     }
-    temporaries = {  # every tensor a layer makes, live at once or not
-        "prefill": widest_layer(arch, batch, prompt, plan.act_bytes, recipe.flash_attention),
-        "decode": widest_layer(arch, batch, 1, plan.act_bytes, recipe.flash_attention),
-    }
     decode = dict(whole)
     if recipe.legacy_cache:
         decode["kv_cache_copy"] = decode["kv_cache"]  # the previous step's, still referenced
@@ -112,6 +108,12 @@ def inference_components(
             f"activations: one layer's {phase} phase over {batch * prompt:,} tokens, the larger "
             "of its two (a forward pass without gradients frees one before the other runs)"
         )
+    if not recipe.flash_attention:
+        notes.append(
+            "eager attention: the scores, their fp32 softmax and its copy in the compute dtype "
+            "at once"
+            + (" (AutoAWQ's fused attention: an fp32 copy of the scores too)" if fused else "")
+        )
     if recipe.legacy_cache:
         notes.append(_LEGACY)
     notes.append(
@@ -121,7 +123,11 @@ def inference_components(
         "(--all-logits for code that scores every prompt position)"
     )
     run = prefill if at_prompt else decode
-    freed = max(0.0, temporaries["prefill" if at_prompt else "decode"] - run["activations"])
+    # every tensor the peak layer makes, live at once or not: the allocator took back the rest
+    made = widest_layer(
+        arch, batch, prompt if at_prompt else 1, plan.act_bytes, recipe.flash_attention
+    )
+    freed = max(0.0, made - run["activations"])
     if recipe.fuse_layers:
         fused_run = _fused_loading(arch, plan, run, recipe.gpus, notes)
         return fused_run, (freed if fused_run is run else 0.0)
