@@ -44,7 +44,7 @@ _RECIPE_KEYS = (
 # memory right after loading its `measure` (nvidia-smi's figure unless PyTorch's own)
 MEASURE_OF_COMPARE = {"allocated": "allocated", "reserved": "reserved", "peak": "nvidia-smi"}
 # the fixture's names for a training stack, as the estimator's --stack knows them
-STACK_OF = {"torchtune": "torchtune", "torchtune-fsdp": "torchtune"}
+STACK_OF = {"torchtune": "torchtune", "torchtune-fsdp": "torchtune", "unsloth": "unsloth"}
 _TO_GIB = {
     "GB": 1.0,
     "G": 1.0,

@@ -124,10 +124,17 @@ def training_activations(
     dtype_bytes: int,
     flash: bool,
     checkpointing: bool,
+    *,
+    offloaded: bool = False,
 ) -> float:
+    """Bytes of activations on the GPU at the peak of a training step; ``offloaded``: the
+    checkpointed layer inputs are kept in CPU RAM (Unsloth's), so only the layer being
+    recomputed is on the GPU."""
     groups = layer_groups(arch)
     widest = widest_layer(arch, batch, seq_len, dtype_bytes, flash)
     layers = arch.layers + (arch.decoder_layers or 0)
+    if checkpointing and offloaded:
+        return widest
     if checkpointing:
         # each layer keeps its input; one layer at a time is recomputed in full
         return layers * batch * seq_len * arch.hidden_size * dtype_bytes + widest

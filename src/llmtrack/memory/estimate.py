@@ -20,7 +20,7 @@ from llmtrack.catalog.schema import Architecture
 from llmtrack.errors import NotApplicable, UsageError
 from llmtrack.lazyclass import lazy_dataclass
 from llmtrack.memory.activations import training_activations
-from llmtrack.memory.layers import has_ffn, layer_groups
+from llmtrack.memory.lora import lora_params
 from llmtrack.memory.measure import (
     CUDA_CONTEXT_BYTES,
     DEFAULT_MEASURE,
@@ -32,15 +32,15 @@ from llmtrack.memory.measure import (
     measure_named,
 )
 from llmtrack.memory.recipe import (
-    DEFAULT_LORA,
     OPTIMIZER_LABEL,
     STATE_BYTES,
     Plan,
     Recipe,
     plan_for,
 )
-from llmtrack.memory.shapes import Linear, Shapes, ffn_linears, mixer_linears, shapes
-from llmtrack.memory.weights import weight_bytes
+from llmtrack.memory.shapes import Shapes, shapes
+from llmtrack.memory.stacks import Stack, stack_named
+from llmtrack.memory.weights import dequantized_matrix, weight_bytes
 
 # llama.cpp on a CPU or Apple GPU: no CUDA context, a small compute scratch buffer.
 GGML_OVERHEAD_BYTES = int(0.25 * GIB)
@@ -129,14 +129,33 @@ def estimate(
 
         kernel = add_kernel_buffers(components, arch, recipe, plan, notes)
     else:
+        stack = stack_named(recipe.stack)
+        offloaded = plan.checkpointing and stack.offloads_checkpoints
         components["activations"] = training_activations(
-            arch, batch, seq_len, plan.act_bytes, recipe.flash_attention, plan.checkpointing
+            arch,
+            batch,
+            seq_len,
+            plan.act_bytes,
+            recipe.flash_attention,
+            plan.checkpointing,
+            offloaded=offloaded,
         )
-        components["logits"] = batch * seq_len * vocab * _loss_bytes(recipe, plan, notes)
+        components["logits"] = batch * seq_len * vocab * _loss_bytes(recipe, plan, stack, notes)
         notes.append(
             f"training batch {batch} x {seq_len} tokens; activations per Korthikanti et al. (2022)"
         )
-        trainable = s.total if recipe.mode == "full" else _lora_params(arch, recipe, plan, notes)
+        dequantized, said = dequantized_matrix(arch, prec, plan.act_bytes)
+        if dequantized:
+            components["dequantized"] = dequantized
+            notes.append(said)
+        if offloaded:
+            inputs = (arch.layers + (arch.decoder_layers or 0)) * batch * seq_len
+            notes.append(
+                f"{stack.name}'s checkpoints: each layer's input in CPU RAM "
+                f"({inputs * arch.hidden_size * plan.act_bytes / GIB:.2f} GiB there), "
+                "one layer recomputed on the GPU at a time"
+            )
+        trainable = s.total if recipe.mode == "full" else lora_params(arch, recipe, plan, notes)
         grads, states = _training_state(trainable, plan, recipe, notes)
         if recipe.mode != "full":  # sharded as the weights are (ZeRO-3, FSDP)
             components["adapter"] = trainable * plan.adapter_bytes / shards
@@ -194,7 +213,7 @@ def estimate(
 
 
 # what is allocated and freed as a run goes, so leaves blocks in the allocator's cache
-_TRANSIENT = ("activations", "logits", "kv_cache", "kv_cache_copy", "fused_qkv_copy")
+_TRANSIENT = ("dequantized", "activations", "logits", "kv_cache", "kv_cache_copy", "fused_qkv_copy")
 
 
 def _allocator_and_context(
@@ -266,11 +285,24 @@ def _architecture_notes(arch: Architecture, s: Shapes) -> list[str]:
     return notes
 
 
-def _loss_bytes(recipe: Recipe, plan: Plan, notes: list[str]) -> int:
+def _loss_bytes(recipe: Recipe, plan: Plan, stack: Stack, notes: list[str]) -> int:
     """Bytes per logit the loss holds: the logits, their fp32 copy for the loss and its
     gradient, as autocast and transformers' models (``logits.float()``) keep them; or, with
     --half-logits, three tensors in the compute dtype (the logits, the shifted copy the loss
-    reads, the gradient), as Qwen's remote code under DeepSpeed's fp16 engine keeps them."""
+    reads, the gradient), as Qwen's remote code under DeepSpeed's fp16 engine keeps them; or
+    what the stack's own loss keeps."""
+    if stack.fused_loss_over is not None:
+        if recipe.batch * plan.seq_len > stack.fused_loss_over:
+            notes.append(
+                f"{stack.name}'s loss over {stack.fused_loss_over:,} tokens a batch: a fused "
+                "linear cross-entropy, which never makes the logits"
+            )
+            return 0
+        per_logit = stack.loss_bytes_per_logit or plan.act_bytes
+        notes.append(
+            f"{stack.name}'s loss: the {8 * per_logit}-bit logits, their gradient written into them"
+        )
+        return per_logit
     if not recipe.half_logits:
         return plan.act_bytes + 4 + 4
     if plan.act_bytes != 2:
@@ -296,48 +328,6 @@ def _weight_shards(recipe: Recipe, notes: list[str]) -> int:
     if recipe.fsdp or recipe.zero == 3:
         return recipe.gpus
     return 1
-
-
-def _lora_params(arch: Architecture, recipe: Recipe, plan: Plan, notes: list[str]) -> int:
-    rank, targets = DEFAULT_LORA[recipe.mode]
-    if recipe.lora_rank is not None:
-        rank = recipe.lora_rank
-    if recipe.lora_targets is not None:
-        targets = recipe.lora_targets
-    dense = ffn_linears(arch, dense=True)
-    routed = [m for m in ffn_linears(arch) if m.role != "router"] if arch.experts else []
-    layer_kinds: list[tuple[list[Linear], int]] = []
-    for group in layer_groups(arch):
-        mixer = mixer_linears(arch, group.kind)
-        if targets == "attention":  # q and v projections, PEFT's default for LLaMA-style models
-            # (layers without attention have neither)
-            chosen = [m for m in mixer if m.role in ("q", "v")]
-        else:  # every nn.Linear: a depthwise convolution is not one
-            ffn = (routed if group.moe else dense) if has_ffn(arch, group.kind) else []
-            chosen = [m for m in mixer if m.role != "conv"] + ffn
-        layer_kinds.append((chosen, group.count))
-    if targets == "attention":
-        what = "q and v projections"
-    else:
-        what = "every linear layer" + (", every expert" if arch.experts else "")
-    # a rank-r adapter on a matrix adds r x (inputs + outputs) weights
-    per_rank = sum(
-        layers * sum((m.inputs + m.outputs) * m.count for m in matrices)
-        for matrices, layers in layer_kinds
-    )
-    widest = max((max(m.inputs, m.outputs) for ms, _ in layer_kinds for m in ms), default=0)
-    if widest and rank > widest:
-        # a rank past every matrix's size adds weights and no capacity: a typo, most likely
-        raise UsageError(
-            f"--lora-rank {rank:,} is larger than any matrix it adapts (the widest is "
-            f"{widest:,}); LoRA ranks are usually 8 to 256"
-        )
-    params = per_rank * rank
-    if arch.decoder_layers:  # encoder-decoder: the decoder's self-attention matches the encoder's
-        params += params * arch.decoder_layers // arch.layers
-    dtype = "fp32" if plan.adapter_bytes == 4 else "bf16"
-    notes.append(f"LoRA rank {rank} on {what}: {params / 1e6:.1f}M trainable parameters, {dtype}")
-    return params
 
 
 def _training_state(

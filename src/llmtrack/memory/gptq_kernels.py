@@ -28,9 +28,8 @@ from typing import TYPE_CHECKING
 
 from llmtrack.catalog.schema import Architecture
 from llmtrack.errors import UsageError
-from llmtrack.memory.layers import layer_groups
 from llmtrack.memory.precisions import Precision
-from llmtrack.memory.shapes import ffn_linears, mixer_linears
+from llmtrack.memory.shapes import quantized_matrices
 
 if TYPE_CHECKING:
     from llmtrack.memory.recipe import Plan, Recipe
@@ -54,17 +53,6 @@ def kernel_for(prec: Precision, chosen: str | None) -> str:
     if chosen != "cuda" and not four_bit:
         raise UsageError(f"--gptq-kernel {chosen} takes 4-bit GPTQ only; {prec.name} runs on cuda")
     return chosen
-
-
-def _matrices(arch: Architecture) -> list[tuple[int, int]]:
-    """(inputs, outputs) of every quantized matrix: the layers' linears, as the
-    architecture splits them (embeddings and head stay 16-bit)."""
-    shapes: set[tuple[int, int]] = set()
-    for group in layer_groups(arch):
-        linears = [m for m in mixer_linears(arch, group.kind) if m.role != "conv"]
-        linears += [m for m in ffn_linears(arch, dense=not group.moe) if m.role != "router"]
-        shapes.update((m.inputs, m.outputs) for m in linears)
-    return sorted(shapes)
 
 
 def add_kernel_buffers(
@@ -93,7 +81,7 @@ def kernel_buffers(arch: Architecture, prec: Precision, chosen: str | None, note
         if chosen is not None:
             notes.append(f"{KERNEL_NOTE} {_LABEL[kernel]} ({how}): no buffer of its own")
         return 0
-    shapes = _matrices(arch)
+    shapes = quantized_matrices(arch)
     if kernel == "exllama":
         size = max(i * o for i, o in shapes) * 2
         what = "one matrix dequantized to fp16"

@@ -89,7 +89,11 @@ class Recipe:
                 raise UsageError("--kv-cache sizes generation's cache; training keeps none")
             object.__setattr__(self, "kv_cache", kv_cache_type(self.kv_cache))
         if self.stack is not None and self.mode != "inference":
-            object.__setattr__(self, "stack", stack_named(self.stack).name)
+            stack = stack_named(self.stack)
+            object.__setattr__(self, "stack", stack.name)
+            stack.refuse_unsupported(
+                self.mode, self.gpus, bool(self.zero or self.fsdp), self.half_logits
+            )
         if self.measure is not None:
             from llmtrack.memory.measure import measure_named
 
@@ -278,7 +282,7 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
     stack = stack_named(recipe.stack)
     checkpointing = recipe.gradient_checkpointing
     if checkpointing is None:
-        checkpointing = mode == "qlora" or kbit_lora
+        checkpointing = mode == "qlora" or kbit_lora or stack.offloads_checkpoints
         if recipe.training:
             state = "on" if checkpointing else "off"
             why = (
@@ -286,6 +290,8 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
                 if kbit_lora and stack.upcast_kbit
                 else f"the default for {mode}"
             )
+            if stack.offloads_checkpoints:
+                why = f'use_gradient_checkpointing="unsloth", as {stack.name}\'s README sets it'
             notes.append(f"gradient checkpointing {state} ({why})")
 
     act_bytes, kept_bytes, adapter_bytes = (4, 4, 4) if prec.name == "fp32" else (2, 2, 4)
@@ -318,9 +324,15 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
     if pure:
         adapter_bytes = 2
         notes.append(f"{stack.name}: pure bf16 training, no fp32 master weights")
+    elif stack.fp32_adapters:
+        notes.append(f"{stack.name}: LoRA weights in fp32, embeddings and lm_head 16-bit")
     elif mode == "qlora":
         adapter_bytes = 2  # the QLoRA recipe keeps adapters, embeddings and lm_head in bf16
         notes.append("QLoRA recipe: adapters, embeddings and lm_head in bf16")
     default_optimizer = "paged-adamw" if mode == "qlora" and not pure else "adamw"
+    if stack.optimizer_default and recipe.training:
+        default_optimizer = stack.optimizer_default
+        if recipe.optimizer is None:
+            notes.append(f"optimizer {default_optimizer}, as {stack.name}'s README trains")
     optimizer = recipe.optimizer or default_optimizer
     return Plan(prec, seq_len, checkpointing, act_bytes, kept_bytes, adapter_bytes, optimizer, pure)

@@ -26,6 +26,7 @@ ESTIMATOR_MODULES = tuple(
         "gptq_kernels",
         "kvcache",
         "layers",
+        "lora",
         "measure",
         "models",
         "performance",

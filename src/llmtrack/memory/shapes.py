@@ -144,6 +144,18 @@ class Shapes:
         return self.embedding + self.head + self.active_linear
 
 
+def quantized_matrices(arch: Architecture) -> list[tuple[int, int]]:
+    """(inputs, outputs) of every matrix a weight-only quantizer (GPTQ, bitsandbytes)
+    quantizes: the layers' linears, as the architecture splits them (embeddings and head
+    stay 16-bit)."""
+    found: set[tuple[int, int]] = set()
+    for group in layer_groups(arch):
+        linears = [m for m in mixer_linears(arch, group.kind) if m.role != "conv"]
+        linears += [m for m in ffn_linears(arch, dense=not group.moe) if m.role != "router"]
+        found.update((m.inputs, m.outputs) for m in linears)
+    return sorted(found)
+
+
 def _block_params(arch: Architecture, *, active: bool) -> int:
     dense_ffn = sum(m.params for m in ffn_linears(arch, dense=True))
     routed_ffn = sum(m.params for m in ffn_linears(arch, active=active)) if arch.experts else 0

@@ -5,7 +5,11 @@ fp32 master weights and AdamW moments) and casts a k-bit base's unquantized para
 fp32 (``prepare_model_for_kbit_training``); torchtune trains in pure bf16 (its recipes set
 ``dtype: bf16`` for the model, so the gradients and AdamW's moments are bf16 too, with no
 master copy) and quantizes with torchao's NF4 tensor
-(``torchtune/modules/low_precision/nf4tensor.py``), which nothing casts to fp32.
+(``torchtune/modules/low_precision/nf4tensor.py``), which nothing casts to fp32. Unsloth
+(read at e3162dc, with unsloth_zoo at 71229d8) trains LoRA and QLoRA on one GPU: its
+``use_gradient_checkpointing="unsloth"`` copies each layer's input to CPU RAM
+(``Unsloth_Offloaded_Gradient_Checkpointer``), its loss never makes fp32 logits, its
+``prepare_model_for_kbit_training`` casts only the LoRA weights to fp32.
 
 A training step costs the FLOPs of its tokens at the share of the card's dense throughput
 the stack's kernels reach (model FLOPs utilisation), plus a fixed time per layer for every
@@ -33,6 +37,23 @@ class Stack:
     pure_bf16: bool = False
     # a k-bit base's unquantized parameters cast to fp32 (PEFT; not for a GPTQ base)
     upcast_kbit: bool = True
+    # the modes it trains, and whether on one GPU only
+    trains: tuple[str, ...] = ("full", "lora", "qlora")
+    one_gpu: bool = False
+    # gradient checkpointing keeps each layer's input in CPU RAM, not on the GPU
+    offloads_checkpoints: bool = False
+    # the loss: above this many tokens a batch it never makes the logits (a fused linear
+    # cross-entropy); at or below it, the bytes per logit it holds. None: the default
+    # stack's logits, their fp32 copy and its gradient
+    fused_loss_over: int | None = None
+    loss_bytes_per_logit: int | None = None
+    # LoRA weights in fp32 whatever the mode (QLoRA's recipe otherwise keeps them in bf16)
+    fp32_adapters: bool = False
+    # what its own API defaults to: (LoRA rank, targets), optimizer; None: PEFT's and QLoRA's
+    lora_default: tuple[int, str] | None = None
+    optimizer_default: str | None = None
+    # where its speed comes from, when it is not fitted on measured rows
+    speed_source: str | None = None
 
     def utilisation(self, mode: str) -> float:
         return self._mode(mode)[0]
@@ -42,20 +63,47 @@ class Stack:
 
     def _mode(self, mode: str) -> tuple[float, float]:
         table = {name: (mfu, overhead) for name, mfu, overhead in self.modes}
-        return table.get(mode, table["full"])
+        return table.get(mode) or table.get("full") or table[self.trains[-1]]
+
+    def refuse_unsupported(self, mode: str, gpus: int, sharded: bool, half_logits: bool) -> None:
+        """A recipe this stack does not run is an error, never estimated as if it did."""
+        if mode not in self.trains:
+            raise UsageError(
+                f"--stack {self.name} is modelled for {' and '.join(self.trains)}; give "
+                f"--mode {' or '.join(self.trains)}, or another --stack"
+            )
+        if self.one_gpu and (gpus > 1 or sharded):
+            raise UsageError(
+                f"--stack {self.name} trains on one GPU (the release read: 'Unsloth currently "
+                "does not support multi GPU setups'); drop --gpus, --zero and --fsdp, or give "
+                "--stack transformers"
+            )
+        if half_logits and self.fused_loss_over is not None:
+            raise UsageError(
+                f"--half-logits is DeepSpeed's engine with the default stack's loss; "
+                f"{self.name} computes its own loss: drop --half-logits"
+            )
+
+
+_TRANSFORMERS = Stack(
+    "transformers",
+    "Hugging Face transformers: Trainer, TRL, PEFT, Accelerate, with DeepSpeed or FSDP",
+    # fitted: 104 rows (Qwen's fine-tuning table on an A100, batch 1 at 256 to 8192 tokens,
+    # whose short sequences fix the time per layer; NeMo AutoModel's tables, which run
+    # transformers' own model code; 9 reported runs): 16 %
+    (("full", 0.25, 4000), ("lora", 0.38, 4000), ("qlora", 0.31, 4000)),
+)
+
+
+def _twice_as_fast(stack: Stack, modes: tuple[str, ...]) -> tuple[tuple[str, float, float], ...]:
+    """Half the stack's step time: twice its utilisation, half its time per layer."""
+    return tuple((m, mfu * 2, overhead / 2) for m, mfu, overhead in stack.modes if m in modes)
 
 
 STACKS: dict[str, Stack] = {
     s.name: s
     for s in (
-        # fitted: 104 rows (Qwen's fine-tuning table on an A100, batch 1 at 256 to 8192
-        # tokens, whose short sequences fix the time per layer; NeMo AutoModel's tables, which
-        # run transformers' own model code; 9 reported runs): 16 %
-        Stack(
-            "transformers",
-            "Hugging Face transformers: Trainer, TRL, PEFT, Accelerate, with DeepSpeed or FSDP",
-            (("full", 0.25, 4000), ("lora", 0.38, 4000), ("qlora", 0.31, 4000)),
-        ),
+        _TRANSFORMERS,
         # fitted: torchtune's README tables (23 rows): 18 %
         Stack(
             "torchtune",
@@ -70,6 +118,31 @@ STACKS: dict[str, Stack] = {
             "megatron",
             "Megatron-LM, Megatron-Bridge, NeMo; torchtitan",
             (("full", 0.77, 1500), ("lora", 0.85, 1500), ("qlora", 0.85, 1500)),
+        ),
+        # read in its code at e3162dc (unsloth/models/llama.py, _utils.py, kernels/
+        # cross_entropy_loss.py) and unsloth_zoo 71229d8 (gradient_checkpointing.py); its
+        # memory checked on its README's max-context tables (tests/fixtures); no measured
+        # speed row, so its README's "2x faster" than Hugging Face + FA2
+        Stack(
+            "unsloth",
+            "Unsloth: LoRA and QLoRA on one GPU, offloaded checkpoints, fused kernels",
+            _twice_as_fast(_TRANSFORMERS, ("lora", "qlora")),
+            upcast_kbit=False,
+            trains=("lora", "qlora"),
+            one_gpu=True,
+            offloads_checkpoints=True,
+            # LlamaForCausalLM_fast_forward: "if bsz*q_len <= 1024: RETURN_LOGITS = True",
+            # else fused_linear_cross_entropy; Fast_CrossEntropyLoss saves the 16-bit logits
+            # and writes their gradient into them
+            fused_loss_over=1024,
+            loss_bytes_per_logit=2,
+            fp32_adapters=True,  # prepare_model_for_kbit_training: "Also must be in float32!"
+            lora_default=(16, "all-linear"),  # FastLanguageModel.get_peft_model's defaults
+            optimizer_default="adamw-8bit",  # its README's TrainingArguments(optim="adamw_8bit")
+            speed_source=(
+                "half of transformers' fitted step time, its benchmarks' '2x' over Hugging "
+                "Face + FA2 (QLoRA r 32 on Alpaca; no measured row)"
+            ),
         ),
     )
 }

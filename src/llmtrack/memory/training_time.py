@@ -73,6 +73,8 @@ def training_time(
         f"{gpus} GPU(s){per_step}, micro-batches of {micro_batch} x {seq_len} tokens "
         f"({stack.name}, {mode}; --stack to choose)"
     )
+    if stack.speed_source:
+        notes.append(f"{stack.name}'s speed: {stack.speed_source}")
     usd = None
     if usd_per_hour is not None:
         usd = hours * gpus * usd_per_hour

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from llmtrack.catalog.schema import Architecture
 from llmtrack.memory.precisions import Precision
-from llmtrack.memory.shapes import Shapes, params_by_role
+from llmtrack.memory.shapes import Shapes, params_by_role, quantized_matrices
 
 # Tensors no weight format here quantizes: a convolution's few weights are kept as they are
 UNQUANTIZED_ROLES = frozenset({"conv"})
@@ -32,3 +32,18 @@ def weight_bytes(arch: Architecture, s: Shapes, prec: Precision, kept_bits: floa
         else:
             total += params * prec.bits_for(role, prec.bits)
     return total / 8
+
+
+def dequantized_matrix(arch: Architecture, prec: Precision, act_bytes: int) -> tuple[int, str]:
+    """Bytes of the one 4-bit matrix a fine-tune has dequantized at a time, and what says
+    so; 0 for other precisions. bitsandbytes' ``MatMul4Bit`` multiplies by
+    ``dequantize_4bit(B, quant_state).to(A.dtype)`` in its forward and backward passes
+    (0.45.0, ``autograd/_functions.py``): the 16-bit matrix, and its copy when the
+    activations are fp32 (PEFT's cast); Unsloth's ``fast_dequantize`` makes the same 16-bit
+    matrix."""
+    if not prec.name.startswith("nf4"):
+        return 0, ""
+    copy = 0 if act_bytes == 2 else act_bytes
+    size = max(i * o for i, o in quantized_matrices(arch)) * (2 + copy)
+    said = "16-bit and in the fp32 activations' dtype" if copy else "16-bit"
+    return size, f"one 4-bit matrix at a time dequantized to multiply ({said}), freed after"

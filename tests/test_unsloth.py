@@ -1,0 +1,133 @@
+"""The Unsloth stack (--stack unsloth): what its code keeps, what it refuses, and its README's
+max-context tables; and the 4-bit matrix every bitsandbytes fine-tune dequantizes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from llmtrack.errors import UsageError
+from llmtrack.memory import GIB, Recipe
+from llmtrack.memory.fits import estimate_base
+from tests.memory_fixture import check, load_rows
+
+
+def estimate(catalog, model="llama-3.1-8b", **recipe):
+    return estimate_base(catalog.get(model), Recipe(**recipe))
+
+
+def unsloth(catalog, model="llama-3.1-8b", **recipe):
+    recipe.setdefault("mode", "qlora")
+    return estimate(catalog, model, stack="unsloth", **recipe)
+
+
+def test_every_max_context_row_of_its_readme_fills_the_card(catalog):
+    rows = [row for row in load_rows() if row.get("stack") == "unsloth"]
+    assert len(rows) == 9  # 7 card sizes for Llama 3.1 8B, 2 for Llama 3.3 70B
+    for row in rows:
+        checked = check(catalog, row)
+        assert checked.estimate.recipe.stack == "unsloth"
+        # a max context is where the card is full: under 10 % free, not room to spare
+        assert checked.estimate.verdict(row["card_gib"]) == "tight", row["id"]
+
+
+def test_checkpoints_live_in_cpu_ram(catalog):
+    offloaded = unsloth(catalog, seq_len=8192)
+    kept = estimate(catalog, mode="qlora", seq_len=8192)
+    arch = catalog.get("llama-3.1-8b").architecture
+    inputs = arch.layers * 8192 * arch.hidden_size * 2  # every layer's bf16 input
+    # the default stack keeps every layer's input on the GPU; Unsloth only the recomputed layer
+    assert kept.components["activations"] - offloaded.components["activations"] > 0.9 * inputs
+    assert any("CPU RAM (2.00 GiB there)" in line for line in offloaded.assumptions)
+    # without checkpointing, nothing is offloaded: every layer's activations stay
+    full = unsloth(catalog, seq_len=8192, gradient_checkpointing=False)
+    assert full.components["activations"] > 5 * kept.components["activations"]
+
+
+def test_its_loss_never_makes_fp32_logits(catalog):
+    vocab = catalog.get("llama-3.1-8b").architecture.vocab_size
+    fused = unsloth(catalog, seq_len=4096)
+    assert fused.components["logits"] == 0
+    assert any("never makes the logits" in line for line in fused.assumptions)
+    short = unsloth(catalog, seq_len=512, batch=2)  # 1,024 tokens: its own kernel, 16-bit
+    assert short.components["logits"] == 1024 * vocab * 2
+    assert estimate(catalog, mode="qlora", seq_len=512, batch=2).components["logits"] == (
+        1024 * vocab * (2 + 4 + 4)
+    )
+
+
+def test_its_own_defaults(catalog):
+    result = unsloth(catalog)
+    said = "\n".join(result.assumptions)
+    # FastLanguageModel.get_peft_model: r=16 on q, k, v, o, gate, up, down; the README's
+    # adamw_8bit and use_gradient_checkpointing="unsloth"; LoRA weights cast to fp32
+    assert "LoRA rank 16 on every linear layer" in said
+    assert result.recipe.optimizer == "adamw-8bit"
+    assert result.recipe.gradient_checkpointing is True
+    params = 16 * sum(
+        (i + o) for i, o in ((4096, 4096), (4096, 1024), (4096, 1024), (4096, 4096))
+    ) + 16 * 3 * (4096 + 14336)
+    assert result.components["adapter"] == pytest.approx(32 * params * 4)
+    assert "LoRA weights in fp32" in said
+    chosen = unsloth(catalog, optimizer="adamw", lora_rank=64)
+    assert (
+        chosen.recipe.optimizer == "adamw"
+        and chosen.components["adapter"] > 3.9 * (result.components["adapter"])
+    )
+
+
+@pytest.mark.parametrize(
+    ("recipe", "says"),
+    [
+        ({"mode": "full"}, "modelled for lora and qlora"),
+        ({"gpus": 2}, "trains on one GPU"),
+        ({"zero": 2}, "trains on one GPU"),
+        ({"fsdp": True}, "trains on one GPU"),
+        ({"half_logits": True}, "computes its own loss"),
+    ],
+)
+def test_what_it_does_not_run_is_refused(catalog, recipe, says):
+    recipe.setdefault("mode", "qlora")
+    with pytest.raises(UsageError, match=says):
+        Recipe(stack="unsloth", **recipe)
+
+
+def test_refusals_on_the_command_line(cli):
+    result = cli("estimate", "llama-3.1-8b", "--mode", "full", "--stack", "unsloth")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "--mode lora or qlora" in result.stderr
+    record = json.loads(
+        cli("estimate", "llama-3.1-8b", "--mode", "qlora", "--stack", "unsloth",
+            "--seq-len", "4096", "-f", "json").stdout
+    )  # fmt: skip
+    assert record["stack"] == "unsloth" and record["components"]["logits"] == 0
+
+
+def test_its_speed_is_half_the_default_stacks_step(catalog):
+    from llmtrack.memory.shapes import shapes
+    from llmtrack.memory.stacks import STACKS
+    from llmtrack.memory.training_time import training_time
+
+    arch = catalog.get("llama-3.1-8b").architecture
+    args = (arch, shapes(arch), "qlora", 10**7, 2048, True, 165.0, 1, None)
+    hf = training_time(*args, stack=STACKS["transformers"]).hours
+    fast = training_time(*args, stack=STACKS["unsloth"])
+    assert fast.hours == pytest.approx(hf / 2)
+    assert any("no measured row" in line for line in fast.assumptions)
+
+
+def test_a_4bit_fine_tune_dequantizes_one_matrix_at_a_time(catalog):
+    gate = 14336 * 4096  # Llama 3.1 8B's largest quantized matrix (gate, up and down)
+    qlora = estimate(catalog, mode="qlora", seq_len=1024)
+    assert qlora.components["dequantized"] == gate * 2  # bf16, the activations' dtype
+    # LoRA on a 4-bit base as PEFT casts it: the bf16 matrix and its fp32 copy
+    lora = estimate(catalog, mode="lora", precision="nf4", seq_len=1024)
+    assert lora.components["dequantized"] == gate * (2 + 4)
+    assert any("dequantized to multiply" in line for line in qlora.assumptions)
+    for other in (
+        estimate(catalog, mode="lora", precision="bf16"),
+        estimate(catalog, precision="nf4"),  # inference: its peak phase is not a matmul's
+    ):
+        assert "dequantized" not in other.components
+    assert qlora.components["dequantized"] / GIB == pytest.approx(0.109, abs=0.001)
