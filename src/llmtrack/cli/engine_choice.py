@@ -74,9 +74,11 @@ def serving_engine_checked(
         given = (
             "--mem-fraction-static" if mem_fraction_static is not None else f"--engine {served_by}"
         )
+        from llmtrack.memory.stacks import STACK_NAMES
+
         raise UsageError(
             f"{given} is for serving a model; a fine-tune's software is --stack "
-            "(transformers, torchtune, megatron)"
+            f"({', '.join(STACK_NAMES)})"
         )
     if mem_fraction_static is not None and served_by != "sglang":
         raise UsageError("--mem-fraction-static is SGLang's serving setting: give --engine sglang")

@@ -213,6 +213,8 @@ def estimate_command(
       llmtrack estimate qwen3-8b --engine vllm --gpu "RTX 4090" --seq-len 16384
 
       llmtrack estimate qwen2.5-7b --precision gptq-4bit --gptq-kernel exllamav2
+
+      llmtrack estimate llama-3.1-8b --mode qlora --stack unsloth --seq-len 32768
     """
     from llmtrack.cli.engine_choice import (
         on_serving_engine,
