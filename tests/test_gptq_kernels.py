@@ -126,3 +126,63 @@ def test_a_refusal_says_how_to_run(cli, tmp_path, monkeypatch):
     not_gptq = cli("estimate", "llama-7b", "--precision", "nf4", "--gptq-kernel", "exllama",
                    "--engine", "transformers")  # fmt: skip
     assert "give --precision gptq-4bit, or drop --gptq-kernel" in not_gptq.stderr
+
+
+_TINY_GPTQ = {
+    "model_type": "llama", "num_hidden_layers": 2, "hidden_size": 64, "num_attention_heads": 4,
+    "num_key_value_heads": 4, "intermediate_size": 256, "vocab_size": 100,
+    "max_position_embeddings": 2048,
+}  # fmt: skip
+
+
+def _gptq_config(tmp_path, **quantization):
+    folder = tmp_path / "TinyLlama-GPTQ"
+    folder.mkdir(exist_ok=True)
+    config = {
+        **_TINY_GPTQ,
+        "quantization_config": {"quant_method": "gptq", "bits": 4, **quantization},
+    }
+    (folder / "config.json").write_text(json.dumps(config))
+    return str(folder / "config.json")
+
+
+@pytest.mark.parametrize(
+    ("quantization", "kernel", "buffer"),
+    [
+        ({}, "exllama", 64 * 256 * 2),  # transformers' default: ExLlama v1
+        ({"exllama_config": {"version": 2}}, "exllamav2", 64 * 256 * 2 + 256 * 2048 * 8 * 4 + 256),
+        ({"exllama_config": {"version": 1}}, "exllama", 64 * 256 * 2),
+        ({"use_exllama": False}, "cuda", None),
+        ({"backend": "auto_trainable"}, "cuda", None),  # transformers 4.57.1 without gptqmodel
+        ({"use_exllama": False, "exllama_config": {"version": 2}}, "cuda", None),
+    ],
+)
+def test_a_checkpoints_quantization_config_picks_the_kernel(cli, tmp_path, quantization, kernel,
+                                                            buffer):  # fmt: skip
+    path = _gptq_config(tmp_path, **quantization)
+    record = json.loads(cli("estimate", path, "--format", "json").stdout)
+    assert record["gptq_kernel"] == kernel
+    assert record["components"].get("gptq_buffers") == (
+        None if buffer is None else pytest.approx(buffer / 2**30, abs=0.006)
+    )
+    said = " ".join(record["assumptions"])
+    if quantization:
+        assert "(the checkpoint's quantization_config)" in said and "(--gptq-kernel)" not in said
+
+
+def test_the_typed_kernel_wins_and_other_engines_drop_the_checkpoints(cli, tmp_path):
+    path = _gptq_config(tmp_path, exllama_config={"version": 2})
+    typed = json.loads(cli("estimate", path, "--gptq-kernel", "cuda", "--format", "json").stdout)
+    assert typed["gptq_kernel"] == "cuda" and "gptq_buffers" not in typed["components"]
+    served = cli("estimate", path, "--engine", "vllm", "--gpu", "RTX 4090", "--format", "json")
+    assert served.exit_code == 0  # the checkpoint's setting is not a typed --gptq-kernel
+    assert "gptq_buffers" not in json.loads(served.stdout)["components"]
+    other = json.loads(cli("estimate", path, "--precision", "fp16", "--format", "json").stdout)
+    assert other.get("gptq_kernel") is None  # the same shapes in another format: no GPTQ kernel
+
+
+def test_a_kernel_version_transformers_refuses_is_refused(cli, tmp_path):
+    path = _gptq_config(tmp_path, exllama_config={"version": 3})
+    result = cli("estimate", path)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "a version of 1 or 2" in result.stderr

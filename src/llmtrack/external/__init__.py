@@ -30,6 +30,7 @@ class ExternalModel:
     weight_bytes: int | None = None  # a GGUF file's tensors: its weights exactly
     precision: str | None = None  # the format those weights are in
     params: int | None = None  # counted from the file's tensors, when it has them
+    gptq_kernel: str | None = None  # the kernel its quantization_config has transformers load
 
 
 def is_file_spec(spec: str) -> bool:
@@ -83,10 +84,12 @@ def load_external(spec: str) -> ExternalModel:
 
 
 def _from_config(config: dict, source: str, label: str, name: str | None) -> ExternalModel:
-    from llmtrack.external.hf_config import entry_from_config
+    from llmtrack.external.hf_config import entry_from_config, gptq_kernel
 
     data, notes = entry_from_config(config, source, name)
-    return ExternalModel(validated(data, label), (f"architecture from {label}", *notes))
+    entry = validated(data, label)
+    kernel = gptq_kernel(config)
+    return ExternalModel(entry, (f"architecture from {label}", *notes), gptq_kernel=kernel)
 
 
 def entry_with_count(spec: str) -> tuple[schema.BaseModelEntry, tuple[str, ...]]:

@@ -208,6 +208,33 @@ def _weights_format(quantization: Any, notes: list[str]) -> str | None:
     return None
 
 
+def gptq_kernel(config: Any) -> str | None:
+    """The GPTQ kernel a config.json's quantization_config has transformers load 4-bit
+    weights on (``--gptq-kernel``'s names), or None for its default (ExLlama v1) or a
+    checkpoint that is not 4-bit GPTQ. Read as transformers 4.57.1's ``GPTQConfig.post_init``
+    reads it: ``backend: auto_trainable`` or ``use_exllama: false`` turn ExLlama off,
+    ``exllama_config: {version: 2}`` picks ExLlamaV2; ``disable_exllama``, optimum's older
+    key, is not read there either."""
+    quantization = config.get("quantization_config") if isinstance(config, dict) else None
+    if not isinstance(quantization, dict) or str(quantization.get("bits")) != "4":
+        return None
+    if str(quantization.get("quant_method", "")).lower() != "gptq":
+        return None
+    backend = quantization.get("backend")
+    if quantization.get("use_exllama") is False or str(backend).lower() == "auto_trainable":
+        return "cuda"
+    exllama = quantization.get("exllama_config")
+    if exllama is None:
+        return None
+    version = exllama.get("version") if isinstance(exllama, dict) else None
+    if version not in (1, 2):
+        raise UsageError(
+            f"config.json: quantization_config.exllama_config {exllama!r}: transformers "
+            "takes a version of 1 or 2 and refuses to load anything else"
+        )
+    return "exllamav2" if version == 2 else "exllama"
+
+
 def _experts(config: dict, arch: dict) -> None:
     experts = _first(
         config, "num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts"

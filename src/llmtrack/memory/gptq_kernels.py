@@ -111,3 +111,16 @@ def without_transformers_kernel(result, engine: str):
     notes.append(f"{engine} brings its own GPTQ kernels: AutoGPTQ's buffers are not counted")
     recipe = replace(result.recipe, gptq_kernel=None)
     return replace(result, components=components, assumptions=notes, recipe=recipe)
+
+
+def chosen_by_the_checkpoint(result):
+    """The estimate with its kernel said to come from the checkpoint's quantization_config,
+    not from a --gptq-kernel nobody typed."""
+    from dataclasses import replace
+
+    origin = "(the checkpoint's quantization_config)"
+    notes = [
+        n.replace("(--gptq-kernel)", origin, 1) if n.startswith(KERNEL_NOTE) else n
+        for n in result.assumptions
+    ]
+    return replace(result, assumptions=notes)

@@ -30,10 +30,18 @@ class ModelToEstimate(NamedTuple):
     resolved_from: str | None  # the name given, when it was not the model's own name
     weight_bytes: int | None = None  # a GGUF file's tensors
     file_precision: str | None = None  # the format a GGUF file's weights are in
+    # the GPTQ kernel a config.json's quantization_config has transformers load it on
+    gptq_kernel: str | None = None
 
     def estimate(self, recipe: Recipe) -> Estimate:
-        """The estimate of ``recipe`` on this model; a GGUF file keeps its own weights."""
+        """The estimate of ``recipe`` on this model; a GGUF file keeps its own weights, a
+        GPTQ checkpoint runs on the kernel its config asks for unless --gptq-kernel says."""
         if self.file_precision is None:
+            if self.gptq_kernel and recipe.gptq_kernel is None and self._runs_as_shipped(recipe):
+                from llmtrack.memory.gptq_kernels import chosen_by_the_checkpoint
+
+                chosen = replace(recipe, gptq_kernel=self.gptq_kernel)
+                return chosen_by_the_checkpoint(estimate_base(self.base, chosen))
             return estimate_base(self.base, recipe)
         if recipe.mode != "inference":
             raise NotApplicable("a GGUF file is for llama.cpp inference; it cannot be trained")
@@ -48,6 +56,16 @@ class ModelToEstimate(NamedTuple):
                 )
         recipe = replace(recipe, precision=self.file_precision)
         return estimate_base(self.base, recipe, self.weight_bytes)
+
+    def _runs_as_shipped(self, recipe: Recipe) -> bool:
+        """Inference on the checkpoint's own weights (its GPTQ format, not another)."""
+        if recipe.mode != "inference":
+            return False
+        if recipe.precision is None:
+            return True
+        from llmtrack.memory.precisions import precision
+
+        return precision(recipe.precision).name == self.base.weights_format
 
 
 def model_to_estimate(catalog: Catalog, name: str) -> ModelToEstimate:
@@ -78,7 +96,9 @@ def _external(spec: str, first_note: str | None = None) -> ModelToEstimate:
     model = load_external(spec)
     notes = [first_note] if first_note else []
     notes += model.notes
-    return ModelToEstimate(model.entry, notes, spec, model.weight_bytes, model.precision)
+    return ModelToEstimate(
+        model.entry, notes, spec, model.weight_bytes, model.precision, model.gptq_kernel
+    )
 
 
 def _in_catalog(catalog: Catalog, name: str, resolution) -> ModelToEstimate:
