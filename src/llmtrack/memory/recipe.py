@@ -282,17 +282,17 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
     stack = stack_named(recipe.stack)
     checkpointing = recipe.gradient_checkpointing
     if checkpointing is None:
-        checkpointing = mode == "qlora" or kbit_lora or stack.offloads_checkpoints
+        checkpointing = mode == "qlora" or kbit_lora
+        why = (
+            "prepare_model_for_kbit_training turns it on"
+            if kbit_lora and stack.upcast_kbit
+            else f"the default for {mode}"
+        )
+        if stack.checkpointing_default is not None:
+            checkpointing, said = stack.checkpointing_default
+            why = f"{stack.name}: {said}"
         if recipe.training:
-            state = "on" if checkpointing else "off"
-            why = (
-                "prepare_model_for_kbit_training turns it on"
-                if kbit_lora and stack.upcast_kbit
-                else f"the default for {mode}"
-            )
-            if stack.offloads_checkpoints:
-                why = f'use_gradient_checkpointing="unsloth", as {stack.name}\'s README sets it'
-            notes.append(f"gradient checkpointing {state} ({why})")
+            notes.append(f"gradient checkpointing {'on' if checkpointing else 'off'} ({why})")
 
     act_bytes, kept_bytes, adapter_bytes = (4, 4, 4) if prec.name == "fp32" else (2, 2, 4)
     if recipe.unquantized is not None:
@@ -302,7 +302,9 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
             )
         kept_bytes = 4 if recipe.unquantized == "fp32" else 2
     if kbit_lora and not stack.upcast_kbit:
-        notes.append(f"LoRA on a quantized base in {stack.name}: no fp32 cast, 16-bit activations")
+        notes.append(
+            f"LoRA on a quantized base in {stack.name}: {stack.no_upcast}, 16-bit activations"
+        )
     elif kbit_lora and prec.name.startswith("gptq"):
         # prepare_model_for_kbit_training skips its fp32 cast when quantization_method is
         # "gptq" (peft/utils/other.py): the base keeps its 16-bit dtype
@@ -331,8 +333,8 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
         notes.append("QLoRA recipe: adapters, embeddings and lm_head in bf16")
     default_optimizer = "paged-adamw" if mode == "qlora" and not pure else "adamw"
     if stack.optimizer_default and recipe.training:
-        default_optimizer = stack.optimizer_default
+        default_optimizer, said = stack.optimizer_default
         if recipe.optimizer is None:
-            notes.append(f"optimizer {default_optimizer}, as {stack.name}'s README trains")
+            notes.append(f"optimizer {default_optimizer} ({stack.name}: {said})")
     optimizer = recipe.optimizer or default_optimizer
     return Plan(prec, seq_len, checkpointing, act_bytes, kept_bytes, adapter_bytes, optimizer, pure)

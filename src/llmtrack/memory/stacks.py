@@ -35,13 +35,18 @@ class Stack:
     modes: tuple[tuple[str, float, float], ...]
     # weights, gradients and optimizer moments all bf16, no fp32 master copy
     pure_bf16: bool = False
-    # a k-bit base's unquantized parameters cast to fp32 (PEFT; not for a GPTQ base)
+    # a k-bit base's unquantized parameters cast to fp32 (PEFT; not for a GPTQ base), and
+    # when not, what the stack does instead
     upcast_kbit: bool = True
+    no_upcast: str = "no fp32 cast"
     # the modes it trains, and whether on one GPU only
     trains: tuple[str, ...] = ("full", "lora", "qlora")
     one_gpu: bool = False
     # gradient checkpointing keeps each layer's input in CPU RAM, not on the GPU
     offloads_checkpoints: bool = False
+    # gradient checkpointing when not asked, and why; None: on for QLoRA and LoRA on a
+    # quantized base (PEFT's prepare_model_for_kbit_training), off otherwise
+    checkpointing_default: tuple[bool, str] | None = None
     # the loss: above this many tokens a batch it never makes the logits (a fused linear
     # cross-entropy); at or below it, the bytes per logit it holds. None: the default
     # stack's logits, their fp32 copy and its gradient
@@ -49,9 +54,10 @@ class Stack:
     loss_bytes_per_logit: int | None = None
     # LoRA weights in fp32 whatever the mode (QLoRA's recipe otherwise keeps them in bf16)
     fp32_adapters: bool = False
-    # what its own API defaults to: (LoRA rank, targets), optimizer; None: PEFT's and QLoRA's
+    # what its own API defaults to: (LoRA rank, targets), (optimizer, where it is said);
+    # None: PEFT's and QLoRA's
     lora_default: tuple[int, str] | None = None
-    optimizer_default: str | None = None
+    optimizer_default: tuple[str, str] | None = None
     # where its speed comes from, when it is not fitted on measured rows
     speed_source: str | None = None
 
@@ -119,6 +125,21 @@ STACKS: dict[str, Stack] = {
             "Megatron-LM, Megatron-Bridge, NeMo; torchtitan",
             (("full", 0.77, 1500), ("lora", 0.85, 1500), ("qlora", 0.85, 1500)),
         ),
+        # read in its code at 067b021 (src/axolotl/loaders/model.py, adapter.py, utils/schemas/):
+        # it drives transformers' Trainer and PEFT, so their memory and speed, with its own
+        # dtype handling and defaults; no measured row of its own
+        Stack(
+            "axolotl",
+            "axolotl: YAML-configured fine-tuning on transformers, PEFT, DeepSpeed and FSDP",
+            _TRANSFORMERS.modes,
+            # _configure_embedding_dtypes: after prepare_model_for_kbit_training, norms and
+            # embeddings go back to the torch dtype "for flash-attn compatibility"
+            upcast_kbit=False,
+            no_upcast="PEFT's fp32 cast undone for norms and embeddings",
+            fp32_adapters=True,  # get_peft_model's autocast_adapter_dtype, left at True
+            optimizer_default=("adamw", 'its config\'s default, optimizer: "adamw_torch_fused"'),
+            checkpointing_default=(False, "its config's gradient_checkpointing: false by default"),
+        ),
         # read in its code at e3162dc (unsloth/models/llama.py, _utils.py, kernels/
         # cross_entropy_loss.py) and unsloth_zoo 71229d8 (gradient_checkpointing.py); its
         # memory checked on its README's max-context tables (tests/fixtures); no measured
@@ -131,6 +152,10 @@ STACKS: dict[str, Stack] = {
             trains=("lora", "qlora"),
             one_gpu=True,
             offloads_checkpoints=True,
+            checkpointing_default=(
+                True,
+                'use_gradient_checkpointing="unsloth", as its README sets it',
+            ),
             # LlamaForCausalLM_fast_forward: "if bsz*q_len <= 1024: RETURN_LOGITS = True",
             # else fused_linear_cross_entropy; Fast_CrossEntropyLoss saves the 16-bit logits
             # and writes their gradient into them
@@ -138,7 +163,7 @@ STACKS: dict[str, Stack] = {
             loss_bytes_per_logit=2,
             fp32_adapters=True,  # prepare_model_for_kbit_training: "Also must be in float32!"
             lora_default=(16, "all-linear"),  # FastLanguageModel.get_peft_model's defaults
-            optimizer_default="adamw-8bit",  # its README's TrainingArguments(optim="adamw_8bit")
+            optimizer_default=("adamw-8bit", 'its README\'s TrainingArguments(optim="adamw_8bit")'),
             speed_source=(
                 "half of transformers' fitted step time, its benchmarks' '2x' over Hugging "
                 "Face + FA2 (QLoRA r 32 on Alpaca; no measured row)"

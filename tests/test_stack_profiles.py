@@ -1,5 +1,6 @@
-"""The Unsloth stack (--stack unsloth): what its code keeps, what it refuses, and its README's
-max-context tables; and the 4-bit matrix every bitsandbytes fine-tune dequantizes."""
+"""Training stacks' profiles as read in their code: Unsloth (--stack unsloth: what it keeps,
+what it refuses, its README's max-context tables) and axolotl (--stack axolotl: its dtypes
+and defaults); and the 4-bit matrix every bitsandbytes fine-tune dequantizes."""
 
 from __future__ import annotations
 
@@ -131,3 +132,39 @@ def test_a_4bit_fine_tune_dequantizes_one_matrix_at_a_time(catalog):
     ):
         assert "dequantized" not in other.components
     assert qlora.components["dequantized"] / GIB == pytest.approx(0.109, abs=0.001)
+
+
+def test_axolotl_undoes_peft_s_fp32_cast_and_keeps_fp32_adapters(catalog):
+    peft = estimate(
+        catalog, mode="lora", precision="nf4", seq_len=2048, gradient_checkpointing=True
+    )
+    axolotl = estimate(catalog, mode="lora", precision="nf4", seq_len=2048,
+                       gradient_checkpointing=True, stack="axolotl")  # fmt: skip
+    # norms and embeddings back in bf16 after prepare_model_for_kbit_training: 16-bit
+    # activations, half of PEFT's fp32 residual stream
+    assert axolotl.components["activations"] < 0.6 * peft.components["activations"]
+    assert axolotl.components["weights"] < peft.components["weights"]  # 16-bit embeddings
+    said = "\n".join(axolotl.assumptions)
+    assert "PEFT's fp32 cast undone for norms and embeddings" in said
+    qlora = estimate(catalog, mode="qlora", stack="axolotl")
+    recipe_qlora = estimate(catalog, mode="qlora")
+    # PEFT's autocast_adapter_dtype keeps LoRA weights fp32; the QLoRA recipe's are bf16
+    assert qlora.components["adapter"] == 2 * recipe_qlora.components["adapter"]
+
+
+def test_axolotl_s_own_defaults(catalog):
+    result = estimate(catalog, mode="qlora", stack="axolotl")
+    # its schema: gradient_checkpointing false, optimizer adamw_torch_fused (fp32 moments)
+    assert result.recipe.gradient_checkpointing is False
+    assert result.recipe.optimizer == "adamw" and "optimizer" not in result.paged
+    said = "\n".join(result.assumptions)
+    assert "gradient checkpointing off (axolotl:" in said and "adamw_torch_fused" in said
+    asked = estimate(catalog, mode="qlora", stack="axolotl", gradient_checkpointing=True)
+    assert asked.components["activations"] < result.components["activations"] / 5
+
+
+def test_axolotl_trains_at_transformers_speed(catalog):
+    from llmtrack.memory.stacks import STACKS
+
+    assert STACKS["axolotl"].modes == STACKS["transformers"].modes
+    assert STACKS["axolotl"].speed_source is None
