@@ -186,3 +186,54 @@ def test_a_kernel_version_transformers_refuses_is_refused(cli, tmp_path):
     result = cli("estimate", path)
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "a version of 1 or 2" in result.stderr
+
+
+def test_a_checkpoints_group_size_is_its_own_unless_typed(cli, tmp_path):
+    path = _gptq_config(tmp_path, group_size=32)
+    own = json.loads(cli("estimate", path, "--format", "json").stdout)
+    assert any("group size 32 (4.62 bits per weight)" in line for line in own["assumptions"])
+    typed = json.loads(cli("estimate", path, "--group-size", "128", "-f", "json").stdout)
+    assert any("group size 128" in line for line in typed["assumptions"])
+    lora = json.loads(
+        cli("estimate", path, "--mode", "lora", "--precision", "gptq-4bit", "-f", "json").stdout
+    )
+    assert any("group size 32" in line for line in lora["assumptions"])
+    per_column = _gptq_config(tmp_path, group_size=-1)
+    said = json.loads(cli("estimate", per_column, "-f", "json").stdout)["assumptions"]
+    assert any("one scale per column" in line for line in said)
+
+
+@pytest.mark.parametrize("group", [0, -2, "32", 1.5])
+def test_a_group_size_transformers_refuses_is_refused(cli, tmp_path, group):
+    result = cli("estimate", _gptq_config(tmp_path, group_size=group))
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "group_size" in result.stderr and "-1" in result.stderr
+
+
+def test_a_gptq_width_llmtrack_does_not_model_is_said_as_such(cli, tmp_path):
+    result = cli("estimate", _gptq_config(tmp_path, bits=2), "--format", "json")
+    assert result.exit_code == 0
+    assert "gptq with bits 2: llmtrack models 3, 4 and 8-bit GPTQ; fp16 assumed" in result.stderr
+    assert json.loads(result.stdout)["precision"] == "fp16"
+
+
+def test_kernel_settings_read_as_transformers_reads_them(cli, tmp_path):
+    off = json.loads(cli("estimate", _gptq_config(tmp_path, use_exllama=0), "-f", "json").stdout)
+    assert off["gptq_kernel"] == "cuda"  # post_init: `if self.bits == 4 and self.use_exllama`
+    other = cli("estimate", _gptq_config(tmp_path, backend="marlin"), "-f", "json")
+    assert "backend 'marlin' picks a GPTQModel kernel, not modelled" in other.stderr
+    eight = cli("estimate", _gptq_config(tmp_path, bits=8, exllama_config={"version": 2}))
+    assert "ExLlama settings apply to 4-bit GPTQ only" in eight.stderr
+
+
+def test_a_fine_tune_of_a_gptq_checkpoint_says_what_it_trains_on(cli, tmp_path):
+    path = _gptq_config(tmp_path)
+    said = json.loads(cli("estimate", path, "--mode", "lora", "-f", "json").stdout)["assumptions"]
+    assert any("the checkpoint ships in gptq-4bit; this fine-tune is estimated on fp16" in line
+               for line in said)  # fmt: skip
+
+
+def test_fits_model_tries_the_checkpoints_own_format(cli, tmp_path):
+    path = _gptq_config(tmp_path, use_exllama=False)
+    rows = json.loads(cli("fits", "--model", path, "--vram", "24GB", "-f", "json").stdout)
+    assert ("inference", "gptq-4bit") in {(r["mode"], r["precision"]) for r in rows}

@@ -5,6 +5,7 @@ and defaults); and the 4-bit matrix every bitsandbytes fine-tune dequantizes."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -81,7 +82,7 @@ def test_its_own_defaults(catalog):
 @pytest.mark.parametrize(
     ("recipe", "says"),
     [
-        ({"mode": "full"}, "modelled for lora and qlora"),
+        ({"mode": "full"}, "trains lora and qlora only"),
         ({"gpus": 2}, "trains on one GPU"),
         ({"zero": 2}, "trains on one GPU"),
         ({"fsdp": True}, "trains on one GPU"),
@@ -168,3 +169,45 @@ def test_axolotl_trains_at_transformers_speed(catalog):
 
     assert STACKS["axolotl"].modes == STACKS["transformers"].modes
     assert STACKS["axolotl"].speed_source is None
+
+
+@pytest.mark.parametrize("weights", ["gptq-4bit", "awq-4bit", "int8", "exl2-4.0"])
+def test_unsloth_trains_on_bitsandbytes_4bit_or_16bit_weights_only(catalog, weights):
+    with pytest.raises(UsageError, match="16-bit or bitsandbytes 4-bit weights"):
+        unsloth(catalog, mode="lora", precision=weights)
+
+
+def test_its_offloaded_checkpoints_are_checked_against_the_ram_given(cli):
+    args = ("estimate", "llama-3.1-8b", "--mode", "qlora", "--stack", "unsloth", "--seq-len",
+            "32768", "--gpu", "RTX 4090")  # fmt: skip
+    short = cli(*args, "--ram", "4GB", "--format", "json")
+    assert short.exit_code == 0 and json.loads(short.stdout)["cpu_ram_gib"] == 8.0
+    assert "CPU RAM (8.00 GiB) are more than the 4 GiB of RAM given" in short.stderr
+    assert "CPU RAM" not in cli(*args, "--ram", "64GB").stderr
+    kept = json.loads(cli("estimate", "llama-3.1-8b", "--mode", "qlora", "-f", "json").stdout)
+    assert "cpu_ram_gib" not in kept
+
+
+def test_reproduce_on_unsloth_keeps_the_projects_recipe(cli):
+    default = json.loads(cli("reproduce", "guanaco", "--gpu", "rtx-4090", "-f", "json").stdout)
+    fast = json.loads(
+        cli("reproduce", "guanaco", "--gpu", "rtx-4090", "--stack", "unsloth", "-f", "json").stdout
+    )
+    assert (default["stack"], fast["stack"]) == ("transformers", "unsloth")
+    said = "\n".join(fast["assumptions"])
+    # Guanaco's QLoRA recipe, rank 64 on every linear layer with paged AdamW, stays
+    assert "LoRA rank 64 on every linear layer" in said and "paged AdamW" in said
+    assert fast["peak_gib"] != default["peak_gib"]  # what Unsloth keeps is what changes
+    refused = cli("reproduce", "alpaca", "--gpu", "rtx-4090", "--stack", "unsloth")
+    assert refused.exit_code == 2 and "--mode" not in refused.stderr
+    assert "Stanford Alpaca's recipe is full bf16 on 1 GPU(s): drop --stack" in refused.stderr
+    many = cli("reproduce", "gpt4all", "--stack", "unsloth")  # its 8 reported GPUs
+    assert many.exit_code == 2 and "--gpu NAME for one card" in many.stderr
+
+
+def test_a_small_cost_is_shown_in_cents(cli):
+    result = cli("estimate", "llama-3.1-8b", "--mode", "qlora", "--stack", "unsloth",
+                 "--gpu", "RTX 4090", "--train-tokens", "1000000")  # fmt: skip
+    assert re.search(r"\$0\.\d\d for 1,000,000 tokens", result.stdout)
+    nocard = cli("estimate", "llama-3.1-8b", "--mode", "qlora", "--train-tokens", "100")
+    assert nocard.exit_code == 2 and "--vram with --tflops" in nocard.stderr

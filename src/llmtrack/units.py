@@ -45,6 +45,11 @@ def format_usd(amount: float | None) -> str:
     return f"${amount:,.0f}" if amount == int(amount) else f"${amount:,.2f}"
 
 
+def format_estimated_usd(amount: float) -> str:
+    """An estimated cost to the cent under $10 ('$0.44', never '$0'), in dollars above."""
+    return f"${amount:,.2f}" if amount < 10 else f"${amount:,.0f}"
+
+
 _BOUND_MARKS = {"upper-bound": "≤", "approximate": "~"}
 
 

@@ -84,13 +84,17 @@ def estimate_command(
         bool | None,
         typer.Option(
             "--gradient-checkpointing/--no-gradient-checkpointing",
-            help="Recompute activations in the backward pass [default: on for qlora].",
+            help="Recompute activations in the backward pass [default: on for qlora and LoRA on a "
+            "quantized base; the --stack's own for axolotl (off) and unsloth (on, offloaded)].",
         ),
     ] = None,
     lora_rank: Annotated[
         int | None,
         typer.Option(
-            "--lora-rank", metavar="N", min=1, help="LoRA rank [default: 8; 64 for qlora]."
+            "--lora-rank",
+            metavar="N",
+            min=1,
+            help="LoRA rank [default: 8; 64 for qlora; 16 with --stack unsloth].",
         ),
     ] = None,
     lora_targets: Annotated[
@@ -98,13 +102,17 @@ def estimate_command(
         choice_option(
             "--lora-targets",
             values=LORA_TARGETS,
-            after=" (attention: q and v) [default: attention; all-linear for qlora].",
+            after=" (attention: q and v) [default: attention; all-linear for qlora and --stack "
+            "unsloth].",
         ),
     ] = None,
     optimizer: Annotated[
         str | None,
         choice_option(
-            "--optimizer", values=OPTIMIZERS, after=" [default: paged-adamw for qlora, else adamw]."
+            "--optimizer",
+            values=OPTIMIZERS,
+            after=" [default: paged-adamw for qlora, else adamw; adamw-8bit with --stack unsloth, "
+            "adamw with axolotl].",
         ),
     ] = None,
     gpus: GpusOption = 1,
@@ -120,11 +128,14 @@ def estimate_command(
         bool, typer.Option("--fsdp", help="PyTorch FSDP full sharding (like ZeRO-3).")
     ] = False,
     group_size: Annotated[
-        int,
+        int | None,
         typer.Option(
-            "--group-size", metavar="N", help="GPTQ group size (-1: one scale per column)."
+            "--group-size",
+            metavar="N",
+            help="GPTQ/AWQ group size (-1: one scale per column) [default: the checkpoint's, "
+            "else 128].",
         ),
-    ] = 128,
+    ] = None,
     eager_attention: Annotated[
         bool,
         typer.Option(
@@ -278,6 +289,8 @@ def estimate_command(
     result, serving = on_serving_engine(
         chosen.estimate(recipe), base, card, engine, typed_engine, mem_fraction_static
     )
+    if result.host_bytes and ram:
+        _say_if_ram_runs_short(result.host_bytes, ram)
     budget = Budget(train_tokens, examples, 1.0 if epochs is None else epochs)
     if serving is not None and serving.max_sequences < 1:
         perf = None  # an engine that cannot serve one request has no speed to tell
@@ -301,7 +314,8 @@ def _performance(base, result, card, engine, ram, ram_bandwidth, budget, usd_per
 
     if card is None:
         if budget.train_tokens or budget.examples or engine or ram or usd_per_hour:
-            raise UsageError("speed and cost need the card: --gpu NAME, or --vram with --bandwidth")
+            rate = "--tflops" if result.recipe.training else "--bandwidth"
+            raise UsageError(f"speed and cost need the card: --gpu NAME, or --vram with {rate}")
         return None
     return performance(
         base.architecture,
@@ -313,6 +327,19 @@ def _performance(base, result, card, engine, ram, ram_bandwidth, budget, usd_per
         parse_bandwidth(ram_bandwidth) if ram_bandwidth else None,
         parse_positive(usd_per_hour, "--usd-per-hour", 10**6) if usd_per_hour else None,
     )
+
+
+def _say_if_ram_runs_short(host_bytes: int, ram: str) -> None:
+    """What the run keeps in CPU RAM by design, against the RAM it was told of: a run whose
+    offloaded checkpoints outgrow it fails there, whatever the card says."""
+    from llmtrack.units import parse_memory_gib
+
+    needed, have = host_bytes / 2**30, parse_memory_gib(ram)
+    if needed > have:
+        session.note(
+            f"the checkpoints kept in CPU RAM ({needed:,.2f} GiB) are more than the "
+            f"{have:g} GiB of RAM given: the run would fail there"
+        )
 
 
 def _bytes_of(size: str | None, option: str) -> int | None:

@@ -31,6 +31,7 @@ class ExternalModel:
     precision: str | None = None  # the format those weights are in
     params: int | None = None  # counted from the file's tensors, when it has them
     gptq_kernel: str | None = None  # the kernel its quantization_config has transformers load
+    group_size: int | None = None  # its GPTQ or AWQ group size
 
 
 def is_file_spec(spec: str) -> bool:
@@ -84,12 +85,14 @@ def load_external(spec: str) -> ExternalModel:
 
 
 def _from_config(config: dict, source: str, label: str, name: str | None) -> ExternalModel:
-    from llmtrack.external.hf_config import entry_from_config, gptq_kernel
+    from llmtrack.external.hf_config import checkpoint_settings, entry_from_config
 
     data, notes = entry_from_config(config, source, name)
     entry = validated(data, label)
-    kernel = gptq_kernel(config)
-    return ExternalModel(entry, (f"architecture from {label}", *notes), gptq_kernel=kernel)
+    kernel, group = checkpoint_settings(config, notes)
+    return ExternalModel(
+        entry, (f"architecture from {label}", *notes), gptq_kernel=kernel, group_size=group
+    )
 
 
 def entry_with_count(spec: str) -> tuple[schema.BaseModelEntry, tuple[str, ...]]:

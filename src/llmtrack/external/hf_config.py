@@ -196,34 +196,68 @@ def _weights_format(quantization: Any, notes: list[str]) -> str | None:
         return "nf4"
     if quantization.get("load_in_8bit"):
         return "int8"
-    known = {"mxfp4": "mxfp4", "fp8": "fp8", "awq": f"awq-{bits}bit", "gptq": f"gptq-{bits}bit"}
+    whole = None if isinstance(bits, bool) or bits not in (2, 3, 4, 8) else int(bits)
+    known = {"mxfp4": "mxfp4", "fp8": "fp8", "awq": f"awq-{whole}bit", "gptq": f"gptq-{whole}bit"}
     chosen = known.get(method)
     from llmtrack.memory.precisions import PRECISIONS
 
     if chosen in PRECISIONS:
         return chosen
+    if method in ("awq", "gptq"):
+        modelled = "3, 4 and 8" if method == "gptq" else "4"
+        notes.append(
+            f"quantization_config {method} with bits {bits!r}: llmtrack models {modelled}-bit "
+            f"{method.upper()}; fp16 assumed (--precision to choose)"
+        )
+        return None
     notes.append(
         f"quantization_config {method or '?'} is not a format llmtrack models: fp16 assumed"
     )
     return None
 
 
-def gptq_kernel(config: Any) -> str | None:
-    """The GPTQ kernel a config.json's quantization_config has transformers load 4-bit
-    weights on (``--gptq-kernel``'s names), or None for its default (ExLlama v1) or a
-    checkpoint that is not 4-bit GPTQ. Read as transformers 4.57.1's ``GPTQConfig.post_init``
-    reads it: ``backend: auto_trainable`` or ``use_exllama: false`` turn ExLlama off,
-    ``exllama_config: {version: 2}`` picks ExLlamaV2; ``disable_exllama``, optimum's older
-    key, is not read there either."""
+def checkpoint_settings(config: Any, notes: list[str]) -> tuple[str | None, int | None]:
+    """What a config.json's quantization_config sets beside the format: the GPTQ kernel
+    transformers loads 4-bit weights on (``--gptq-kernel``'s names; None for its default,
+    ExLlama v1) and the GPTQ or AWQ group size (None when not said).
+
+    Read as transformers 4.57.1's ``GPTQConfig.post_init`` reads them: a false
+    ``use_exllama`` or ``backend: auto_trainable`` turns ExLlama off, ``exllama_config:
+    {version: 2}`` picks ExLlamaV2, both for 4 bits only; ``group_size`` is -1 or positive.
+    Optimum's older ``disable_exllama`` is not read there either."""
     quantization = config.get("quantization_config") if isinstance(config, dict) else None
-    if not isinstance(quantization, dict) or str(quantization.get("bits")) != "4":
-        return None
-    if str(quantization.get("quant_method", "")).lower() != "gptq":
+    if not isinstance(quantization, dict):
+        return None, None
+    method = str(quantization.get("quant_method", "")).lower()
+    if method not in ("gptq", "awq"):
+        return None, None
+    group = quantization.get("group_size")
+    if group is not None and (type(group) is not int or (group != -1 and group <= 0)):
+        raise UsageError(
+            f"config.json: quantization_config.group_size {group!r}: transformers takes -1 "
+            "(one scale per column) or a positive whole number"
+        )
+    if method != "gptq":
+        return None, group
+    return _gptq_kernel(quantization, notes), group
+
+
+def _gptq_kernel(quantization: dict, notes: list[str]) -> str | None:
+    exllama = quantization.get("exllama_config")
+    bits = quantization.get("bits")
+    if isinstance(bits, bool) or bits != 4:
+        if exllama is not None or quantization.get("use_exllama"):
+            notes.append("quantization_config's ExLlama settings apply to 4-bit GPTQ only")
         return None
     backend = quantization.get("backend")
-    if quantization.get("use_exllama") is False or str(backend).lower() == "auto_trainable":
+    if backend not in (None, "auto", "auto_trainable"):
+        notes.append(
+            f"quantization_config backend {backend!r} picks a GPTQModel kernel, not modelled: "
+            "AutoGPTQ's kernels as transformers picks them are counted"
+        )
+    use_exllama = quantization.get("use_exllama")
+    if (use_exllama is not None and not use_exllama) or backend == "auto_trainable":
         return "cuda"
-    exllama = quantization.get("exllama_config")
     if exllama is None:
         return None
     version = exllama.get("version") if isinstance(exllama, dict) else None

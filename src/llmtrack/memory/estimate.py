@@ -56,6 +56,7 @@ class Estimate:
     components: dict[str, int]  # name -> bytes, per GPU
     assumptions: list[str] = field(default_factory=list)
     paged: frozenset[str] = frozenset()  # components that move to CPU RAM rather than OOM
+    host_bytes: int = 0  # kept in CPU RAM by design: Unsloth's offloaded checkpoints
 
     @property
     def peak_bytes(self) -> int:
@@ -119,6 +120,7 @@ def estimate(
     components["weights"] = weights / shards
 
     freed = 0.0  # training keeps every temporary for the backward pass: none are freed
+    host = 0
     kernel = None
     if recipe.mode == "inference":
         from llmtrack.memory.generation import inference_components
@@ -150,10 +152,10 @@ def estimate(
             notes.append(said)
         if offloaded:
             inputs = (arch.layers + (arch.decoder_layers or 0)) * batch * seq_len
+            host = inputs * arch.hidden_size * plan.act_bytes
             notes.append(
                 f"{stack.name}'s checkpoints: each layer's input in CPU RAM "
-                f"({inputs * arch.hidden_size * plan.act_bytes / GIB:.2f} GiB there), "
-                "one layer recomputed on the GPU at a time"
+                f"({host / GIB:.2f} GiB there), one layer recomputed on the GPU at a time"
             )
         trainable = s.total if recipe.mode == "full" else lora_params(arch, recipe, plan, notes)
         grads, states = _training_state(trainable, plan, recipe, notes)
@@ -209,7 +211,8 @@ def estimate(
         measure=measure,
         gptq_kernel=kernel,
     )
-    return Estimate(model, resolved, {k: round(v) for k, v in components.items()}, notes, paged)
+    parts = {k: round(v) for k, v in components.items()}
+    return Estimate(model, resolved, parts, notes, paged, host_bytes=round(host))
 
 
 # what is allocated and freed as a run goes, so leaves blocks in the allocator's cache
@@ -300,7 +303,9 @@ def _loss_bytes(recipe: Recipe, plan: Plan, stack: Stack, notes: list[str]) -> i
             return 0
         per_logit = stack.loss_bytes_per_logit or plan.act_bytes
         notes.append(
-            f"{stack.name}'s loss: the {8 * per_logit}-bit logits, their gradient written into them"
+            f"{stack.name}'s loss at or under {stack.fused_loss_over:,} tokens a batch: the "
+            f"{8 * per_logit}-bit logits, their gradient written into them (over that, a fused "
+            "cross-entropy makes none)"
         )
         return per_logit
     if not recipe.half_logits:

@@ -30,19 +30,17 @@ class ModelToEstimate(NamedTuple):
     resolved_from: str | None  # the name given, when it was not the model's own name
     weight_bytes: int | None = None  # a GGUF file's tensors
     file_precision: str | None = None  # the format a GGUF file's weights are in
-    # the GPTQ kernel a config.json's quantization_config has transformers load it on
+    # what a config.json's quantization_config sets: the GPTQ kernel transformers loads it
+    # on, and the GPTQ or AWQ group size
     gptq_kernel: str | None = None
+    group_size: int | None = None
 
     def estimate(self, recipe: Recipe) -> Estimate:
         """The estimate of ``recipe`` on this model; a GGUF file keeps its own weights, a
-        GPTQ checkpoint runs on the kernel its config asks for unless --gptq-kernel says."""
+        GPTQ or AWQ checkpoint its group size and the kernel its config asks for, unless
+        --group-size and --gptq-kernel say otherwise."""
         if self.file_precision is None:
-            if self.gptq_kernel and recipe.gptq_kernel is None and self._runs_as_shipped(recipe):
-                from llmtrack.memory.gptq_kernels import chosen_by_the_checkpoint
-
-                chosen = replace(recipe, gptq_kernel=self.gptq_kernel)
-                return chosen_by_the_checkpoint(estimate_base(self.base, chosen))
-            return estimate_base(self.base, recipe)
+            return self._as_configured(recipe)
         if recipe.mode != "inference":
             raise NotApplicable("a GGUF file is for llama.cpp inference; it cannot be trained")
         if recipe.precision is not None:
@@ -57,12 +55,31 @@ class ModelToEstimate(NamedTuple):
         recipe = replace(recipe, precision=self.file_precision)
         return estimate_base(self.base, recipe, self.weight_bytes)
 
-    def _runs_as_shipped(self, recipe: Recipe) -> bool:
-        """Inference on the checkpoint's own weights (its GPTQ format, not another)."""
-        if recipe.mode != "inference":
-            return False
+    def _as_configured(self, recipe: Recipe) -> Estimate:
+        from llmtrack.memory.gptq_kernels import chosen_by_the_checkpoint
+
+        own = self._in_own_format(recipe)
+        if own and self.group_size is not None and recipe.group_size is None:
+            recipe = replace(recipe, group_size=self.group_size)
+        untyped_kernel = own and recipe.mode == "inference" and recipe.gptq_kernel is None
+        if untyped_kernel and self.gptq_kernel:
+            chosen = replace(recipe, gptq_kernel=self.gptq_kernel)
+            return chosen_by_the_checkpoint(estimate_base(self.base, chosen))
+        result = estimate_base(self.base, recipe)
+        shipped = self.base.weights_format
+        if shipped and recipe.training and recipe.precision is None:
+            result.assumptions.append(
+                f"the checkpoint ships in {shipped}; this fine-tune is estimated on "
+                f"{result.recipe.precision} weights (--precision {shipped} to train on it "
+                "as it is)"
+            )
+        return result
+
+    def _in_own_format(self, recipe: Recipe) -> bool:
+        """Run in the checkpoint's own weights' format: inference by default, or the format
+        named (a fine-tune defaults to 16-bit weights)."""
         if recipe.precision is None:
-            return True
+            return recipe.mode == "inference"
         from llmtrack.memory.precisions import precision
 
         return precision(recipe.precision).name == self.base.weights_format
@@ -97,7 +114,13 @@ def _external(spec: str, first_note: str | None = None) -> ModelToEstimate:
     notes = [first_note] if first_note else []
     notes += model.notes
     return ModelToEstimate(
-        model.entry, notes, spec, model.weight_bytes, model.precision, model.gptq_kernel
+        model.entry,
+        notes,
+        spec,
+        model.weight_bytes,
+        model.precision,
+        model.gptq_kernel,
+        model.group_size,
     )
 
 
@@ -160,7 +183,7 @@ def fits_of(
                     measure=measure,
                 )
                 for m in (modes or MODE_PRECISIONS)
-                for p in (precisions or MODE_PRECISIONS[m])
+                for p in (precisions or _tried(m, model.base.weights_format))
             ]
         for recipe in recipes:
             on_card = recipe if card.gpus == 1 else replace(recipe, gpus=card.gpus)
@@ -177,3 +200,12 @@ def fits_of(
                 row = with_speed(row, model.base, seq_len, batch, card, kv_cache)
             rows.append(row)
     return sorted_rows(rows)
+
+
+def _tried(mode: str, shipped: str | None) -> tuple[str, ...]:
+    """The precisions ``fits --model`` tries for a mode: the usual ones, and for inference
+    the format the checkpoint ships in, first."""
+    usual = MODE_PRECISIONS[mode]
+    if mode != "inference" or not shipped or shipped in usual:
+        return usual
+    return (shipped, *usual)

@@ -13,7 +13,7 @@ from llmtrack.memory.engines import engine_for
 from llmtrack.memory.estimate import Estimate
 from llmtrack.memory.fits import Card
 from llmtrack.memory.kvcache import KV_CACHE_BITS
-from llmtrack.memory.precisions import precision
+from llmtrack.memory.precisions import DEFAULT_GROUP_SIZE, precision
 from llmtrack.memory.shapes import shapes
 from llmtrack.memory.speed import decode_speed, hardware_of, prefill_speed
 from llmtrack.memory.stacks import stack_named
@@ -57,7 +57,8 @@ def performance(
     usd_per_hour: float | None = None,
 ) -> Performance:
     recipe = result.recipe
-    prec = precision(recipe.precision or "fp16", recipe.group_size)
+    group = DEFAULT_GROUP_SIZE if recipe.group_size is None else recipe.group_size
+    prec = precision(recipe.precision or "fp16", group)
     s = shapes(arch)
     seq_len = recipe.seq_len or 2048
     hw = hardware_of(card, recipe.gpus, ram_gib, ram_bandwidth_gb_s)

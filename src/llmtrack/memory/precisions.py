@@ -165,7 +165,10 @@ PRECISIONS: tuple[str, ...] = (*_FIXED, *_GROUPED, *ALIASES)
 GGML_PRECISIONS: tuple[str, ...] = tuple(name for name, p in _FIXED.items() if p.ggml)
 
 
-def precision(name: str, group_size: int = 128) -> Precision:
+DEFAULT_GROUP_SIZE = 128  # GPTQ's and AWQ's usual group, when neither option nor checkpoint says
+
+
+def precision(name: str, group_size: int = DEFAULT_GROUP_SIZE) -> Precision:
     key = name.lower()
     key = ALIASES.get(key, key)
     if key in _GROUPED:

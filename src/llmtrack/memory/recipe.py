@@ -8,7 +8,13 @@ from typing import Literal
 
 from llmtrack.errors import NotApplicable, UsageError
 from llmtrack.lazyclass import lazy_dataclass
-from llmtrack.memory.precisions import ALIASES, KEPT_16_BIT, Precision, precision
+from llmtrack.memory.precisions import (
+    ALIASES,
+    DEFAULT_GROUP_SIZE,
+    KEPT_16_BIT,
+    Precision,
+    precision,
+)
 from llmtrack.memory.stacks import stack_named
 
 Mode = Literal["inference", "lora", "qlora", "full"]
@@ -43,7 +49,7 @@ class Recipe:
     gpus: int = 1
     zero: int | None = None
     fsdp: bool = False
-    group_size: int = 128
+    group_size: int | None = None  # GPTQ/AWQ; None: the checkpoint's, else 128
     flash_attention: bool = True
     all_logits: bool = False  # inference: logits for every prompt position, not just the last
     kv_cache: str | None = None  # the KV cache's type (KV_CACHE_TYPES); None: the compute dtype
@@ -110,7 +116,8 @@ class Recipe:
                 raise UsageError(f"{option} must be at least 1")
             if value is not None and value > most:
                 raise UsageError(f"{option} must be at most {most:,}")
-        if abs(self.group_size) > _MOST["batch"]:  # 0 or -1: one scale per column (GPTQ)
+        if self.group_size is not None and abs(self.group_size) > _MOST["batch"]:
+            # 0 or -1: one scale per column (GPTQ)
             raise UsageError(f"--group-size must be at most {_MOST['batch']:,}")
         if self.zero is not None and self.zero not in (0, 1, 2, 3):
             raise UsageError("--zero must be 0, 1, 2 or 3")
@@ -253,7 +260,7 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
         notes.append(f"precision {name} (the default for {mode})")
     elif name.lower() in ALIASES:
         notes.append(f"precision {name!r} read as {ALIASES[name.lower()]}")
-    prec = precision(name, recipe.group_size)
+    prec = precision(name, DEFAULT_GROUP_SIZE if recipe.group_size is None else recipe.group_size)
     if mode == "qlora" and not prec.name.startswith("nf4"):
         raise NotApplicable("qlora trains on a 4-bit base: use --precision nf4 or nf4-dq")
     if mode == "full" and prec.bits < 16:
@@ -280,6 +287,8 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
 
     kbit_lora = mode == "lora" and prec.bits < 16
     stack = stack_named(recipe.stack)
+    if recipe.training:
+        stack.refuse_unsupported(mode, recipe.gpus, weights=prec.name)
     checkpointing = recipe.gradient_checkpointing
     if checkpointing is None:
         checkpointing = mode == "qlora" or kbit_lora

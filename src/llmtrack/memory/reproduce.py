@@ -11,7 +11,8 @@ from llmtrack.catalog.store import Catalog
 from llmtrack.errors import UsageError
 from llmtrack.memory.fits import Card, can_estimate, estimate_base, project_recipe
 from llmtrack.memory.performance import Budget, performance
-from llmtrack.memory.recipe import TRAINING_SEQ_LEN
+from llmtrack.memory.recipe import DEFAULT_LORA, TRAINING_SEQ_LEN, Recipe, plan_for
+from llmtrack.memory.stacks import DEFAULT_STACK, stack_named
 
 
 def reproduce(
@@ -38,6 +39,8 @@ def reproduce(
     variant = next((v for v in project.variants if v.base_model == base_id), None)
     base = catalog.get(base_id)
     seq_len = (variant.seq_len if variant else None) or recipe.seq_len or TRAINING_SEQ_LEN
+    if stack is not None:
+        recipe = _on_another_stack(project, recipe, stack, card.gpus)
     recipe = replace(recipe, seq_len=seq_len, gpus=card.gpus, stack=stack, measure=measure)
     if card.gpus > 1 and recipe.zero is None:
         recipe = replace(recipe, zero=3)
@@ -52,6 +55,7 @@ def reproduce(
         "recipe": f"{result.recipe.mode} {result.recipe.precision}, {seq_len} tokens",
         "card": {"name": card.label, "memory_gib": card.memory_gib, "gpus": card.gpus},
         "measure": result.recipe.measure,
+        "stack": result.recipe.stack or DEFAULT_STACK,
         "peak_gib": round(result.peak_gib, 2),
         "verdict": result.verdict(card.memory_gib),
     }
@@ -99,6 +103,31 @@ def reproduce(
     record["reported"] = _reported(project, variant)
     record["assumptions"] = notes
     return record
+
+
+def _on_another_stack(project: schema.Project, recipe: Recipe, stack: str, gpus: int) -> Recipe:
+    """The project's recipe, as the default stack runs it, on ``stack``: what the project
+    did stays (LoRA rank and targets, optimizer, checkpointing), only what the software
+    keeps changes; a stack that cannot run it is refused in the project's terms."""
+    chosen = stack_named(stack)
+    found = chosen.unsupported(recipe.mode, gpus, weights=recipe.precision)
+    if found:
+        raise UsageError(
+            f"--stack {chosen.name} {found[0]}; {project.name}'s recipe is {recipe.mode} "
+            f"{recipe.precision} on {gpus} GPU(s): drop --stack"
+            + (", or --gpu NAME for one card" if gpus > 1 else "")
+        )
+    if recipe.mode == "full":
+        return recipe
+    plan = plan_for(recipe, None, [])
+    rank, targets = DEFAULT_LORA[recipe.mode]
+    return replace(
+        recipe,
+        lora_rank=recipe.lora_rank or rank,
+        lora_targets=recipe.lora_targets or targets,
+        optimizer=recipe.optimizer or plan.optimizer,
+        gradient_checkpointing=plan.checkpointing,
+    )
 
 
 def _reported(project: schema.Project, variant) -> dict[str, Any]:

@@ -60,6 +60,9 @@ class Stack:
     optimizer_default: tuple[str, str] | None = None
     # where its speed comes from, when it is not fitted on measured rows
     speed_source: str | None = None
+    # the weights' formats it trains on, and where that is said; None: any
+    bases: tuple[str, ...] | None = None
+    bases_said: str = ""
 
     def utilisation(self, mode: str) -> float:
         return self._mode(mode)[0]
@@ -71,24 +74,47 @@ class Stack:
         table = {name: (mfu, overhead) for name, mfu, overhead in self.modes}
         return table.get(mode) or table.get("full") or table[self.trains[-1]]
 
-    def refuse_unsupported(self, mode: str, gpus: int, sharded: bool, half_logits: bool) -> None:
-        """A recipe this stack does not run is an error, never estimated as if it did."""
+    def unsupported(
+        self,
+        mode: str,
+        gpus: int,
+        sharded: bool = False,
+        half_logits: bool = False,
+        weights: str | None = None,
+    ) -> tuple[str, str] | None:
+        """Why this stack does not run the recipe, and the estimate's way out; None if it
+        does. A recipe a stack does not run is an error, never estimated as if it did."""
         if mode not in self.trains:
-            raise UsageError(
-                f"--stack {self.name} is modelled for {' and '.join(self.trains)}; give "
-                f"--mode {' or '.join(self.trains)}, or another --stack"
+            return (
+                f"trains {' and '.join(self.trains)} only, not {mode}",
+                f"give --mode {' or '.join(self.trains)}, or another --stack",
             )
         if self.one_gpu and (gpus > 1 or sharded):
-            raise UsageError(
-                f"--stack {self.name} trains on one GPU (the release read: 'Unsloth currently "
-                "does not support multi GPU setups'); drop --gpus, --zero and --fsdp, or give "
-                "--stack transformers"
+            return (
+                "trains on one GPU (the release read: 'Unsloth currently does not support "
+                "multi GPU setups')",
+                "drop --gpus, --zero and --fsdp, or give --stack transformers",
             )
         if half_logits and self.fused_loss_over is not None:
-            raise UsageError(
-                f"--half-logits is DeepSpeed's engine with the default stack's loss; "
-                f"{self.name} computes its own loss: drop --half-logits"
+            return (
+                "computes its own loss, not DeepSpeed's engine's (--half-logits)",
+                "drop --half-logits",
             )
+        if weights and self.bases and weights not in self.bases:
+            return (f"{self.bases_said}, not {weights}", "give --precision nf4, bf16 or fp16")
+        return None
+
+    def refuse_unsupported(
+        self,
+        mode: str,
+        gpus: int,
+        sharded: bool = False,
+        half_logits: bool = False,
+        weights: str | None = None,
+    ) -> None:
+        found = self.unsupported(mode, gpus, sharded, half_logits, weights)
+        if found:
+            raise UsageError(f"--stack {self.name} {found[0]}: {found[1]}")
 
 
 _TRANSFORMERS = Stack(
@@ -151,6 +177,10 @@ STACKS: dict[str, Stack] = {
             upcast_kbit=False,
             trains=("lora", "qlora"),
             one_gpu=True,
+            # FastLanguageModel.from_pretrained: load_in_4bit (bitsandbytes NF4 with double
+            # quantization) or the 16-bit dtype; nothing else at e3162dc
+            bases=("fp16", "bf16", "fp32", "nf4", "nf4-dq"),
+            bases_said="trains on 16-bit or bitsandbytes 4-bit weights (load_in_4bit)",
             offloads_checkpoints=True,
             checkpointing_default=(
                 True,

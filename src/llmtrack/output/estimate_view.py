@@ -11,7 +11,7 @@ from llmtrack.memory.recipe import Recipe
 from llmtrack.memory.serving import ENGINE_LABELS, Serving
 from llmtrack.output.env import Env, console
 from llmtrack.output.safe_text import safe_text
-from llmtrack.units import format_count
+from llmtrack.units import format_count, format_estimated_usd
 
 _BAR_WIDTH = 32
 
@@ -47,6 +47,8 @@ def estimate_record(
         "measure": recipe.measure,  # what peak_gib counts: nvidia-smi, reserved or allocated
         "peak_gib": round(result.peak_gib, 3),
         "components": {k: round(v / GIB, 3) for k, v in result.components.items()},
+        # what the run keeps in CPU RAM by design (Unsloth's offloaded checkpoints)
+        **({"cpu_ram_gib": round(result.host_bytes / GIB, 3)} if result.host_bytes else {}),
         # components that are paged to CPU RAM when the GPU is full, left out of peak_gib
         "paged": sorted(result.paged),
         "assumptions": result.assumptions,
@@ -196,7 +198,7 @@ def speed_lines(perf: Performance) -> list[str]:
         lines.append("speed: " + ", ".join(parts))
     train = perf.training
     if train is not None and train.hours is not None:
-        cost = f", [bold]${train.usd:,.0f}[/bold]" if train.usd is not None else ""
+        cost = f", [bold]{format_estimated_usd(train.usd)}[/bold]" if train.usd is not None else ""
         lines.append(
             f"training: [bold]{train.hours:,.1f} h[/bold] ({train.gpu_hours:,.1f} GPU-hours)"
             f"{cost} for {train.tokens:,} tokens"

@@ -10,7 +10,7 @@ from llmtrack.memory.measure import DEFAULT_MEASURE
 from llmtrack.output.env import Env
 from llmtrack.output.safe_text import safe_text  # catalog text: shown, never obeyed
 from llmtrack.output.wrapping import wrap_words
-from llmtrack.units import format_cost
+from llmtrack.units import format_cost, format_estimated_usd
 
 
 def render_reproduction(record: dict[str, Any], env: Env) -> str:
@@ -23,7 +23,7 @@ def render_reproduction(record: dict[str, Any], env: Env) -> str:
         f"{record['verdict']}, peak{counted} {record['peak_gib']:.2f} GiB",
     ]
     if "train_hours" in record:
-        cost = f", ${record['train_usd']:,.0f}" if "train_usd" in record else ""
+        cost = f", {format_estimated_usd(record['train_usd'])}" if "train_usd" in record else ""
         lines.append(
             f"would take about {record['train_hours']:,.1f} h ({record['gpu_hours']:,.1f} "
             f"GPU-hours){cost}"
