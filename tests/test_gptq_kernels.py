@@ -237,3 +237,11 @@ def test_fits_model_tries_the_checkpoints_own_format(cli, tmp_path):
     path = _gptq_config(tmp_path, use_exllama=False)
     rows = json.loads(cli("fits", "--model", path, "--vram", "24GB", "-f", "json").stdout)
     assert ("inference", "gptq-4bit") in {(r["mode"], r["precision"]) for r in rows}
+
+
+def test_triton_is_listed_where_the_help_names_it(cli):
+    result = cli("estimate", "llama-7b", "--precision", "gptq-4bit", "--gptq-kernel", "tritn")
+    assert result.exit_code == 2 and "exllama, exllamav2, cuda, triton" in result.stderr
+    named = cli("estimate", "llama-7b", "--precision", "gptq-4bit", "--gptq-kernel", "triton",
+                "-f", "json")  # fmt: skip
+    assert json.loads(named.stdout)["gptq_kernel"] == "cuda"

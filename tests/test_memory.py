@@ -580,6 +580,7 @@ def test_a_legacy_cache_holds_the_previous_cache_beside_the_new_one(catalog):
      ({"new_tokens": 0}, "--new-tokens must be at least 1"),
      ({"mode": "lora", "new_tokens": 5}, "--new-tokens says how a model generates"),
      ({"mode": "full", "legacy_cache": True}, "--legacy-cache says how a model generates"),
+     ({"mode": "lora", "all_logits": True}, "--all-logits says how a model generates"),
      ({"precision": "q4_k_m", "legacy_cache": True}, "llama.cpp loads its own")],
 )  # fmt: skip
 def test_generation_options_that_cannot_apply_are_refused(catalog, recipe, message):

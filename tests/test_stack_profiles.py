@@ -211,3 +211,28 @@ def test_a_small_cost_is_shown_in_cents(cli):
     assert re.search(r"\$0\.\d\d for 1,000,000 tokens", result.stdout)
     nocard = cli("estimate", "llama-3.1-8b", "--mode", "qlora", "--train-tokens", "100")
     assert nocard.exit_code == 2 and "--vram with --tflops" in nocard.stderr
+
+
+def test_an_empty_stack_is_refused_not_taken_for_the_default(cli):
+    result = cli("estimate", "llama-7b", "--mode", "lora", "--stack", "")
+    assert result.exit_code == 2 and "--stack needs a value: transformers," in result.stderr
+
+
+def test_fits_sizes_fine_tunes_on_a_stack(cli):
+    args = ("fits", "--vram", "24GB", "--mode", "qlora", "--seq-len", "16384", "-f", "json")
+    default = {r["model"]: r for r in json.loads(cli(*args).stdout) if r["kind"] == "estimate"}
+    fast = {r["model"]: r for r in json.loads(cli(*args, "--stack", "unsloth").stdout)
+            if r["kind"] == "estimate"}  # fmt: skip
+    # offloaded checkpoints and no logits: longer runs of bigger models fit
+    assert len(fast) > len(default)
+    assert fast["llama-7b"]["peak_gib"] < default["llama-7b"]["peak_gib"]
+    # without --mode, the modes it does not train are left out; asked for, refused
+    every = json.loads(cli("fits", "--vram", "24GB", "--stack", "unsloth", "-f", "json").stdout)
+    assert "full" not in {r["mode"] for r in every if r["kind"] == "estimate"}
+    refused = cli("fits", "--vram", "24GB", "--mode", "full", "--stack", "unsloth")
+    assert refused.exit_code == 2 and "trains lora and qlora only" in refused.stderr
+
+
+def test_an_unsloth_estimate_says_what_its_profile_was_read_on(catalog):
+    said = "\n".join(unsloth(catalog).assumptions)
+    assert "its Llama code path as read at e3162dc" in said

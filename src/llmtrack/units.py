@@ -161,10 +161,10 @@ def parse_bandwidth(text: str) -> float:
     return value
 
 
-def parse_positive(text: str, what: str, most: float = 10**9) -> float:
+def parse_positive(text: str, what: str, most: float = 10**9, example: str = "165") -> float:
     """A plain positive number ('165', '0.79'): TFLOPS, dollars per hour."""
     match = re.fullmatch(r"\s*\$?(\d+(?:\.\d+)?)\s*", text, re.ASCII)
     value = float(match.group(1)) if match else 0.0
     if not match or not 0 < value <= most:
-        raise UsageError(f"invalid {what} {text!r}; expected a number above 0, e.g. 165")
+        raise UsageError(f"invalid {what} {text!r}; expected a number above 0, e.g. {example}")
     return value

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from llmtrack.cli import session
-from llmtrack.cli.estimator_options import KvCacheOption, MeasureOption
+from llmtrack.cli.estimator_options import KvCacheOption, MeasureOption, StackOption
 from llmtrack.cli.options import (
     BatchOption,
     GpuOption,
@@ -44,6 +44,7 @@ def fits_command(
     ] = None,
     kv_cache: KvCacheOption = None,
     measure: MeasureOption = None,
+    stack: StackOption = None,
     model: Annotated[
         list[str] | None,
         typer.Option(
@@ -80,6 +81,8 @@ def fits_command(
       llmtrack fits --gpu t4 --precision int8 --format json
 
       llmtrack fits --gpu rtx-5090 --model qwen3-32b --model ./config.json
+
+      llmtrack fits --vram 24GB --mode qlora --stack unsloth --seq-len 16384
     """
     from llmtrack.memory.fits import fits_on
     from llmtrack.output.listing import emit
@@ -92,7 +95,7 @@ def fits_command(
     card = session.card(catalog, vram, gpu, gpus, remembered=session.settings())
     if model:
         rows = _fits_of_models(
-            catalog, card, model, mode, precision_name, seq_len, batch, kv_cache, measure
+            catalog, card, model, mode, precision_name, seq_len, batch, kv_cache, measure, stack
         )
         emit(fits_listing(rows, card, seq_len, batch, measure), out, session.current().env)
         return
@@ -109,13 +112,16 @@ def fits_command(
         kv_cache,
         notes,
         measure,
+        stack,
     )
     for line in notes:
         session.note(line)
     emit(fits_listing(rows, card, seq_len, batch, measure), out, session.current().env)
 
 
-def _fits_of_models(catalog, card, names, modes, precisions, seq_len, batch, kv_cache, measure):
+def _fits_of_models(
+    catalog, card, names, modes, precisions, seq_len, batch, kv_cache, measure, stack
+):
     from llmtrack.errors import UsageError
     from llmtrack.memory.models import fits_of, model_to_estimate
 
@@ -130,4 +136,6 @@ def _fits_of_models(catalog, card, names, modes, precisions, seq_len, batch, kv_
         for line in chosen.notes:
             session.note(line)
         models.append(chosen)
-    return fits_of(models, card, modes or (), precisions or (), seq_len, batch, kv_cache, measure)
+    return fits_of(
+        models, card, modes or (), precisions or (), seq_len, batch, kv_cache, measure, stack
+    )

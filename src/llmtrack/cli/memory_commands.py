@@ -325,7 +325,7 @@ def _performance(base, result, card, engine, ram, ram_bandwidth, budget, usd_per
         budget,
         parse_memory_gib(ram) if ram else 0.0,
         parse_bandwidth(ram_bandwidth) if ram_bandwidth else None,
-        parse_positive(usd_per_hour, "--usd-per-hour", 10**6) if usd_per_hour else None,
+        parse_positive(usd_per_hour, "--usd-per-hour", 10**6, "2.49") if usd_per_hour else None,
     )
 
 

@@ -80,7 +80,7 @@ def reproduce_command(
             f"on the hardware {entry.name} reported: {training.gpu_count or 1} x {training.gpu}"
         )
     assert card is not None
-    rate = parse_positive(usd_per_hour, "--usd-per-hour", 10**6) if usd_per_hour else None
+    rate = parse_positive(usd_per_hour, "--usd-per-hour", 10**6, "2.49") if usd_per_hour else None
     record = reproduce(catalog, entry, resolution.base, card, epochs, rate, stack, measure)
     env = output_env(session.current().env, output)
     write_detail(fmt, lambda: render_reproduction(record, env), lambda: record, output, force, env)

@@ -124,6 +124,7 @@ def fits_on(
     kv_cache: str | None = None,
     notes: list[str] | None = None,
     measure: str | None = None,
+    stack: str | None = None,
 ) -> list[FitRow]:
     """What fits on the card, best first, then what projects report. Each mode is tried at
     its precisions (``MODE_PRECISIONS``, or ``precisions``); a model shows its best recipe
@@ -159,6 +160,9 @@ def fits_on(
             for m in (modes or ["inference"])
             for p in (precisions or MODE_PRECISIONS[m])
         ]
+    from llmtrack.memory.stacks import on_stack
+
+    chosen = on_stack(chosen, stack, asked=bool(modes))
     from llmtrack.memory.remembered import remembered_peaks
 
     skipped: dict[str, str] = {}

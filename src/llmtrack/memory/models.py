@@ -22,6 +22,7 @@ from llmtrack.memory.fits import (
 )
 from llmtrack.memory.recipe import Recipe
 from llmtrack.memory.row_speed import with_speed
+from llmtrack.memory.stacks import on_stack
 
 
 class ModelToEstimate(NamedTuple):
@@ -160,6 +161,7 @@ def fits_of(
     batch: int = 1,
     kv_cache: str | None = None,
     measure: str | None = None,
+    stack: str | None = None,
 ) -> list[FitRow]:
     """``fits --model``: every recipe (each mode at its precisions) of the models named,
     whether it fits or not; a GGUF file only as it is stored."""
@@ -185,6 +187,7 @@ def fits_of(
                 for m in (modes or MODE_PRECISIONS)
                 for p in (precisions or _tried(m, model.base.weights_format))
             ]
+            recipes = on_stack(recipes, stack, asked=bool(modes))
         for recipe in recipes:
             on_card = recipe if card.gpus == 1 else replace(recipe, gpus=card.gpus)
             try:

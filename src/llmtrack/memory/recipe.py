@@ -157,7 +157,8 @@ class Recipe:
         from llmtrack.memory.gptq_kernels import GPTQ_KERNELS
 
         aliases = {"exllamav1": "exllama", "triton": "cuda"}
-        kernel = choose(self.gptq_kernel or "", GPTQ_KERNELS, "GPTQ kernel", aliases)
+        kernel = choose(self.gptq_kernel or "", (*GPTQ_KERNELS, "triton"), "GPTQ kernel", aliases)
+        kernel = aliases.get(kernel, kernel)  # listed, since its help names it: cuda's other name
         object.__setattr__(self, "gptq_kernel", kernel)
         if self.mode != "inference":
             raise UsageError(
@@ -183,7 +184,7 @@ class Recipe:
         elif given := [o for o, value in _INFERENCE_OPTIONS.items() if _set(self, value)]:
             raise UsageError(
                 f"{' and '.join(given)} {'say' if len(given) > 1 else 'says'} how a model "
-                "generates; training keeps no cache: give --mode inference"
+                "generates, not how a fine-tune trains: give --mode inference"
             )
         elif self.mode == "full" and (self.lora_rank is not None or self.lora_targets):
             raise UsageError(
@@ -210,6 +211,7 @@ _TRAINING_OPTIONS = {
 
 # what each inference option sets, likewise
 _INFERENCE_OPTIONS = {
+    "--all-logits": ("all_logits", False),
     "--new-tokens": ("new_tokens", None),
     "--legacy-cache": ("legacy_cache", False),
     "--fuse-layers": ("fuse_layers", False),
@@ -289,6 +291,8 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
     stack = stack_named(recipe.stack)
     if recipe.training:
         stack.refuse_unsupported(mode, recipe.gpus, weights=prec.name)
+        if stack.scope:
+            notes.append(f"{stack.name}: {stack.scope}")
     checkpointing = recipe.gradient_checkpointing
     if checkpointing is None:
         checkpointing = mode == "qlora" or kbit_lora

@@ -22,8 +22,16 @@ the reported runs of ``tests/fixtures/training_runs.yaml`` (``python benchmarks/
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
 from llmtrack.errors import UsageError
 from llmtrack.lazyclass import lazy_dataclass
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from llmtrack.memory.recipe import Recipe
 
 
 @lazy_dataclass(frozen=True)
@@ -60,6 +68,9 @@ class Stack:
     optimizer_default: tuple[str, str] | None = None
     # where its speed comes from, when it is not fitted on measured rows
     speed_source: str | None = None
+    # what the profile was read on, said with every estimate it makes; "" when it is the
+    # software itself
+    scope: str = ""
     # the weights' formats it trains on, and where that is said; None: any
     bases: tuple[str, ...] | None = None
     bases_said: str = ""
@@ -177,6 +188,10 @@ STACKS: dict[str, Stack] = {
             upcast_kbit=False,
             trains=("lora", "qlora"),
             one_gpu=True,
+            scope=(
+                "its Llama code path as read at e3162dc, where it also ran Mistral, Gemma, "
+                "Qwen2, Cohere and Granite models (later releases take most others)"
+            ),
             # FastLanguageModel.from_pretrained: load_in_4bit (bitsandbytes NF4 with double
             # quantization) or the 16-bit dtype; nothing else at e3162dc
             bases=("fp16", "bf16", "fp32", "nf4", "nf4-dq"),
@@ -206,7 +221,27 @@ DEFAULT_STACK = "transformers"  # what most people fine-tune with
 
 
 def stack_named(name: str | None) -> Stack:
+    if name is not None and not name.strip():
+        raise UsageError(f"--stack needs a value: {', '.join(STACK_NAMES)}")
     key = (name or DEFAULT_STACK).lower()
     if key not in STACKS:
         raise UsageError(f"unknown stack {name!r}; choose from: {', '.join(STACK_NAMES)}")
     return STACKS[key]
+
+
+def on_stack(recipes: Sequence[Recipe], stack: str | None, asked: bool) -> list[Recipe]:
+    """The fine-tunes among ``recipes`` as ``stack`` runs them (inference keeps its own
+    software). A mode the stack does not train is left out, or refused when ``asked``."""
+    if stack is None:
+        return list(recipes)
+    chosen = stack_named(stack)
+    kept = []
+    for recipe in recipes:
+        if recipe.mode != "inference" and recipe.mode not in chosen.trains:
+            if asked:
+                chosen.refuse_unsupported(recipe.mode, recipe.gpus)
+            continue
+        if recipe.mode != "inference":
+            recipe = replace(recipe, stack=chosen.name)
+        kept.append(recipe)
+    return kept
