@@ -9,7 +9,9 @@ master copy) and quantizes with torchao's NF4 tensor
 (read at e3162dc, with unsloth_zoo at 71229d8) trains LoRA and QLoRA on one GPU: its
 ``use_gradient_checkpointing="unsloth"`` copies each layer's input to CPU RAM
 (``Unsloth_Offloaded_Gradient_Checkpointer``), its loss never makes fp32 logits, its
-``prepare_model_for_kbit_training`` casts only the LoRA weights to fp32.
+``prepare_model_for_kbit_training`` casts only the LoRA weights to fp32. axolotl (read at
+067b021) drives transformers and PEFT, and casts the norms and embeddings PEFT made fp32
+back to the 16-bit dtype.
 
 A training step costs the FLOPs of its tokens at the share of the card's dense throughput
 the stack's kernels reach (model FLOPs utilisation), plus a fixed time per layer for every
@@ -47,9 +49,9 @@ class Stack:
     # when not, what the stack does instead
     upcast_kbit: bool = True
     no_upcast: str = "no fp32 cast"
-    # the modes it trains, and whether on one GPU only
+    # the modes it trains; and when it trains on one GPU only, where that is said
     trains: tuple[str, ...] = ("full", "lora", "qlora")
-    one_gpu: bool = False
+    one_gpu: str = ""
     # gradient checkpointing keeps each layer's input in CPU RAM, not on the GPU
     offloads_checkpoints: bool = False
     # gradient checkpointing when not asked, and why; None: on for QLoRA and LoRA on a
@@ -102,8 +104,7 @@ class Stack:
             )
         if self.one_gpu and (gpus > 1 or sharded):
             return (
-                "trains on one GPU (the release read: 'Unsloth currently does not support "
-                "multi GPU setups')",
+                f"trains on one GPU ({self.one_gpu})",
                 "drop --gpus, --zero and --fsdp, or give --stack transformers",
             )
         if half_logits and self.fused_loss_over is not None:
@@ -112,7 +113,8 @@ class Stack:
                 "drop --half-logits",
             )
         if weights and self.bases and weights not in self.bases:
-            return (f"{self.bases_said}, not {weights}", "give --precision nf4, bf16 or fp16")
+            named = f"{', '.join(self.bases[:-1])} or {self.bases[-1]}"
+            return (f"{self.bases_said}, not {weights}", f"give --precision {named}")
         return None
 
     def refuse_unsupported(
@@ -187,7 +189,7 @@ STACKS: dict[str, Stack] = {
             _twice_as_fast(_TRANSFORMERS, ("lora", "qlora")),
             upcast_kbit=False,
             trains=("lora", "qlora"),
-            one_gpu=True,
+            one_gpu="the release read: 'Unsloth currently does not support multi GPU setups'",
             scope=(
                 "its Llama code path as read at e3162dc, where it also ran Mistral, Gemma, "
                 "Qwen2, Cohere and Granite models (later releases take most others)"
