@@ -171,7 +171,7 @@ def test_axolotl_trains_at_transformers_speed(catalog):
     assert STACKS["axolotl"].speed_source is None
 
 
-@pytest.mark.parametrize("weights", ["gptq-4bit", "awq-4bit", "int8", "exl2-4.0"])
+@pytest.mark.parametrize("weights", ["gptq-4bit", "awq-4bit", "int8"])
 def test_unsloth_trains_on_bitsandbytes_4bit_or_16bit_weights_only(catalog, weights):
     with pytest.raises(UsageError, match="16-bit or bitsandbytes 4-bit weights"):
         unsloth(catalog, mode="lora", precision=weights)
@@ -236,3 +236,26 @@ def test_fits_sizes_fine_tunes_on_a_stack(cli):
 def test_an_unsloth_estimate_says_what_its_profile_was_read_on(catalog):
     said = "\n".join(unsloth(catalog).assumptions)
     assert "its Llama code path as read at e3162dc" in said
+
+
+@pytest.mark.parametrize(
+    ("weights", "on"),
+    [("nf4", True), ("int8", True), ("gptq-4bit", True), ("awq-4bit", False), ("fp8", False)],
+)
+def test_peft_turns_checkpointing_on_for_the_bases_its_code_names(catalog, weights, on):
+    # prepare_model_for_kbit_training: loaded_in_kbit (bitsandbytes) or a quantization_method
+    # of gptq, aqlm, eetq, hqq or torchao; an AWQ or FP8 base is cast to fp32 but not
+    # checkpointed
+    result = estimate(catalog, "llama-7b", mode="lora", precision=weights)
+    assert result.recipe.gradient_checkpointing is on
+    if not on:
+        assert any(f"bitsandbytes and GPTQ bases, not {weights}" in line
+                   for line in result.assumptions)  # fmt: skip
+
+
+@pytest.mark.parametrize("weights", ["exl2-4.0", "exl3-3.0"])
+def test_exllama_formats_are_not_trained(catalog, weights):
+    from llmtrack.errors import NotApplicable
+
+    with pytest.raises(NotApplicable, match="ExLlama's inference format"):
+        estimate(catalog, "llama-7b", mode="lora", precision=weights)

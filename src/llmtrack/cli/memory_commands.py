@@ -85,7 +85,8 @@ def estimate_command(
         typer.Option(
             "--gradient-checkpointing/--no-gradient-checkpointing",
             help="Recompute activations in the backward pass [default: on for qlora and LoRA on a "
-            "quantized base; the --stack's own for axolotl (off) and unsloth (on, offloaded)].",
+            "bitsandbytes or GPTQ base; the --stack's own for axolotl (off) and unsloth (on, "
+            "offloaded)].",
         ),
     ] = None,
     lora_rank: Annotated[

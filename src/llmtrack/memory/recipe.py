@@ -272,6 +272,11 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
         )
     if prec.ggml and mode != "inference":
         raise NotApplicable(f"{prec.name} is a llama.cpp inference format; it cannot be trained")
+    if prec.name.startswith(("exl2-", "exl3-")) and mode != "inference":
+        raise NotApplicable(
+            f"{prec.name} is ExLlama's inference format, which transformers and PEFT cannot "
+            "load to train: give --precision nf4 or gptq-4bit"
+        )
     described = prec.description
     if recipe.unquantized is not None:  # the checkpoint's own dtype for what is not quantized
         said = f"embeddings, norms and lm_head {recipe.unquantized} (--unquantized-dtype)"
@@ -295,12 +300,19 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
             notes.append(f"{stack.name}: {stack.scope}")
     checkpointing = recipe.gradient_checkpointing
     if checkpointing is None:
-        checkpointing = mode == "qlora" or kbit_lora
-        why = (
-            "prepare_model_for_kbit_training turns it on"
-            if kbit_lora and stack.upcast_kbit
-            else f"the default for {mode}"
-        )
+        # prepare_model_for_kbit_training turns it on for a bitsandbytes base
+        # (is_loaded_in_4bit/8bit) or a quantization_method of gptq, aqlm, eetq, hqq or
+        # torchao; not for AWQ, FP8 or FP4 bases (peft/utils/other.py, 0.13.2 to 0.21.2)
+        peft_turns_it_on = prec.name.startswith(("nf4", "int8", "gptq"))
+        checkpointing = mode == "qlora" or (kbit_lora and peft_turns_it_on)
+        why = f"the default for {mode}"
+        if kbit_lora and stack.upcast_kbit:
+            why = (
+                "prepare_model_for_kbit_training turns it on"
+                if peft_turns_it_on
+                else "prepare_model_for_kbit_training turns it on for bitsandbytes and GPTQ "
+                f"bases, not {prec.name}"
+            )
         if stack.checkpointing_default is not None:
             checkpointing, said = stack.checkpointing_default
             why = f"{stack.name}: {said}"
