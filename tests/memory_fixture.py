@@ -86,6 +86,10 @@ def pending_rows() -> list[dict]:
 
 def recipe_of(row: dict) -> Recipe:
     settings = {key: row[key] for key in _RECIPE_KEYS if key in row and row[key] is not None}
+    if not str(row.get("precision", "")).startswith(("gptq", "awq")):
+        # torchao's int4 rows state its group size; the estimator reads int4 as NF4, whose
+        # blocks are fixed, so --group-size (GPTQ's and AWQ's) does not apply
+        settings.pop("group_size", None)
     if str(row.get("precision", "")).startswith("gptq") and row.get("kernel"):
         settings["gptq_kernel"] = row["kernel"]  # (an AWQ row's kernel is AutoAWQ's)
     if row.get("cuda_context_mib") is not None:  # the context the source itself measured

@@ -245,3 +245,13 @@ def test_triton_is_listed_where_the_help_names_it(cli):
     named = cli("estimate", "llama-7b", "--precision", "gptq-4bit", "--gptq-kernel", "triton",
                 "-f", "json")  # fmt: skip
     assert json.loads(named.stdout)["gptq_kernel"] == "cuda"
+
+
+def test_a_quantization_config_that_is_not_an_object_is_said(cli, tmp_path):
+    folder = tmp_path / "Odd"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({**_TINY_GPTQ, "quantization_config": [4]}))
+    result = cli("estimate", str(folder / "config.json"))
+    assert result.exit_code == 0 and "quantization_config is not an object" in result.stderr
+    huge = cli("estimate", _gptq_config(tmp_path, group_size=10**30))
+    assert huge.exit_code == 2 and "--group-size" not in huge.stderr

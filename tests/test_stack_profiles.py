@@ -200,9 +200,9 @@ def test_reproduce_on_unsloth_keeps_the_projects_recipe(cli):
     assert fast["peak_gib"] != default["peak_gib"]  # what Unsloth keeps is what changes
     refused = cli("reproduce", "alpaca", "--gpu", "rtx-4090", "--stack", "unsloth")
     assert refused.exit_code == 2 and "--mode" not in refused.stderr
-    assert "Stanford Alpaca's recipe is full bf16 on 1 GPU(s): drop --stack" in refused.stderr
-    many = cli("reproduce", "gpt4all", "--stack", "unsloth")  # its 8 reported GPUs
-    assert many.exit_code == 2 and "--gpu NAME for one card" in many.stderr
+    assert "Stanford Alpaca's recipe is full bf16: drop --stack" in refused.stderr
+    int8 = cli("reproduce", "gpt4all", "--stack", "unsloth")  # LoRA on LLM.int8, 8 GPUs
+    assert int8.exit_code == 2 and "recipe is lora int8: drop --stack" in int8.stderr
 
 
 def test_a_small_cost_is_shown_in_cents(cli):
@@ -240,7 +240,7 @@ def test_an_unsloth_estimate_says_what_its_profile_was_read_on(catalog):
 
 @pytest.mark.parametrize(
     ("weights", "on"),
-    [("nf4", True), ("int8", True), ("gptq-4bit", True), ("awq-4bit", False), ("fp8", False)],
+    [("nf4", True), ("int8", True), ("gptq-4bit", True), ("awq-4bit", False), ("nvfp4", False)],
 )
 def test_peft_turns_checkpointing_on_for_the_bases_its_code_names(catalog, weights, on):
     # prepare_model_for_kbit_training: loaded_in_kbit (bitsandbytes) or a quantization_method
@@ -259,3 +259,67 @@ def test_exllama_formats_are_not_trained(catalog, weights):
 
     with pytest.raises(NotApplicable, match="ExLlama's inference format"):
         estimate(catalog, "llama-7b", mode="lora", precision=weights)
+
+
+@pytest.mark.parametrize("size", ["0", "-5"])
+def test_a_group_size_gptq_does_not_take_is_refused(cli, size):
+    result = cli("estimate", "llama-7b", "--precision", "gptq-4bit", f"--group-size={size}")
+    assert result.exit_code == 2 and "must be -1 (one scale per column) or 1 to" in result.stderr
+
+
+def test_a_group_size_for_a_format_without_groups_is_refused(cli):
+    result = cli("estimate", "llama-7b", "--precision", "fp16", "--group-size", "64")
+    assert result.exit_code == 2 and "fp16 has none" in result.stderr
+
+
+@pytest.mark.parametrize("weights", ["mxfp4", "fp8"])
+def test_formats_transformers_cannot_train_are_refused(catalog, cli, weights):
+    from llmtrack.errors import NotApplicable
+
+    with pytest.raises(NotApplicable, match="transformers cannot fine-tune"):
+        estimate(catalog, "gpt-oss-20b", mode="lora", precision=weights)
+    said = json.loads(cli("estimate", "gpt-oss-20b", "--mode", "lora", "-f", "json").stdout)
+    assert any("this recipe cannot train on mxfp4 itself" in line for line in said["assumptions"])
+
+
+def test_an_exllama_format_names_no_mode_that_would_not_help(cli):
+    result = cli("estimate", "llama-7b", "--precision", "exl2-4.0", "--mode", "full")
+    assert result.exit_code == 2 and "ExLlama's inference format" in result.stderr
+
+
+def test_refusals_name_a_way_out_the_command_has(cli):
+    many = cli("reproduce", "guanaco", "--gpu", "rtx-4090", "--gpus", "2", "--stack", "unsloth")
+    assert many.exit_code == 2 and "(--gpu NAME without --gpus), or drop --stack" in many.stderr
+    mode = cli("reproduce", "alpaca", "--gpu", "rtx-4090", "--stack", "unsloth")
+    assert "GPU(s)" not in mode.stderr and "drop --stack" in mode.stderr
+    fits = cli("fits", "--vram", "24GB", "--stack", "unsloth", "--gpus", "2")
+    assert fits.exit_code == 2 and "drop --gpus, or drop --stack" in fits.stderr
+    assert "--zero" not in fits.stderr
+
+
+def test_unsloth_trains_decoder_only_models(cli):
+    result = cli("estimate", "t5-11b", "--mode", "qlora", "--stack", "unsloth")
+    assert result.exit_code == 2 and "t5-11b is an encoder-decoder model" in result.stderr
+    fits = cli("fits", "--vram", "24GB", "--mode", "qlora", "--stack", "unsloth", "-f", "json")
+    assert not {"t5-11b", "bert-large"} & {r["model"] for r in json.loads(fits.stdout)}
+
+
+def test_ram_alone_checks_the_offloaded_checkpoints_without_a_card(cli):
+    result = cli("estimate", "llama-3.1-8b", "--mode", "qlora", "--stack", "unsloth",
+                 "--seq-len", "32768", "--ram", "4GB")  # fmt: skip
+    assert result.exit_code == 0 and "more than the 4 GiB of RAM given" in result.stderr
+
+
+def test_assumptions_do_not_contradict_each_other(catalog):
+    cast = "\n".join(estimate(catalog, "llama-7b", mode="lora", precision="nf4").assumptions)
+    assert "stay 16-bit" not in cast and "cast to fp32 (below)" in cast
+    full = estimate(catalog, "llama-7b", mode="full", stack="axolotl").assumptions
+    assert not any("LoRA weights" in line for line in full)
+
+
+def test_durations_under_an_hour_are_said_in_minutes():
+    from llmtrack.units import format_gpu_hours, format_hours
+
+    assert format_hours(0.17) == "10 min" and format_hours(0.001) == "under a minute"
+    assert format_hours(1.5) == "1.5 h" and format_hours(12.4) == "12 h"
+    assert format_gpu_hours(0.17) == "0.17 GPU-hours"

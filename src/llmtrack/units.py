@@ -45,6 +45,20 @@ def format_usd(amount: float | None) -> str:
     return f"${amount:,.0f}" if amount == int(amount) else f"${amount:,.2f}"
 
 
+def format_hours(hours: float) -> str:
+    """An estimated duration: '6 min' under an hour ('under a minute' below one), '1.7 h',
+    '12 h' from ten hours: never '0.0 h' for a run that takes minutes."""
+    if hours < 1 / 60:
+        return "under a minute"
+    if hours < 1:
+        return f"{hours * 60:.0f} min"
+    return f"{hours:,.1f} h" if hours < 10 else f"{hours:,.0f} h"
+
+
+def format_gpu_hours(hours: float) -> str:
+    return f"{hours:,.2f} GPU-hours" if hours < 1 else f"{hours:,.1f} GPU-hours"
+
+
 def format_estimated_usd(amount: float) -> str:
     """An estimated cost to the cent under $10 ('$0.44', never '$0'), in dollars above."""
     return f"${amount:,.2f}" if amount < 10 else f"${amount:,.0f}"

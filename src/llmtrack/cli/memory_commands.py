@@ -314,7 +314,8 @@ def _performance(base, result, card, engine, ram, ram_bandwidth, budget, usd_per
     from llmtrack.units import parse_bandwidth, parse_memory_gib, parse_positive
 
     if card is None:
-        if budget.train_tokens or budget.examples or engine or ram or usd_per_hour:
+        ram_for_speed = ram and not result.host_bytes  # else it checked the offloaded part
+        if budget.train_tokens or budget.examples or engine or ram_for_speed or usd_per_hour:
             rate = "--tflops" if result.recipe.training else "--bandwidth"
             raise UsageError(f"speed and cost need the card: --gpu NAME, or --vram with {rate}")
         return None

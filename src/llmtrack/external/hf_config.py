@@ -189,6 +189,8 @@ def entry_from_config(
 def _weights_format(quantization: Any, notes: list[str]) -> str | None:
     """The precision a quantized checkpoint ships in, from its quantization_config."""
     if not isinstance(quantization, dict):
+        if quantization is not None:
+            notes.append("quantization_config is not an object: not read, fp16 assumed")
         return None
     method = str(quantization.get("quant_method", "")).lower()
     bits = quantization.get("bits")
@@ -232,10 +234,10 @@ def checkpoint_settings(config: Any, notes: list[str]) -> tuple[str | None, int 
     if method not in ("gptq", "awq"):
         return None, None
     group = quantization.get("group_size")
-    if group is not None and (type(group) is not int or (group != -1 and group <= 0)):
+    if group is not None and (type(group) is not int or not (group == -1 or 0 < group <= 10**6)):
         raise UsageError(
             f"config.json: quantization_config.group_size {group!r}: transformers takes -1 "
-            "(one scale per column) or a positive whole number"
+            "(one scale per column) or a positive whole number (llmtrack: up to 1,000,000)"
         )
     if method != "gptq":
         return None, group

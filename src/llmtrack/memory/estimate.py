@@ -132,6 +132,11 @@ def estimate(
         kernel = add_kernel_buffers(components, arch, recipe, plan, notes)
     else:
         stack = stack_named(recipe.stack)
+        if stack.decoder_only and arch.kind != "decoder":
+            raise NotApplicable(
+                f"--stack {stack.name} trains decoder-only language models; {model} is an "
+                f"{arch.kind} model: give another --stack"
+            )
         offloaded = plan.checkpointing and stack.offloads_checkpoints
         components["activations"] = training_activations(
             arch,

@@ -162,7 +162,7 @@ def fits_on(
         ]
     from llmtrack.memory.stacks import on_stack
 
-    chosen = on_stack(chosen, stack, asked=bool(modes))
+    chosen = on_stack(chosen, stack, asked=bool(modes), gpus=card.gpus)
     from llmtrack.memory.remembered import remembered_peaks
 
     skipped: dict[str, str] = {}

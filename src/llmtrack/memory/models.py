@@ -69,10 +69,14 @@ class ModelToEstimate(NamedTuple):
         result = estimate_base(self.base, recipe)
         shipped = self.base.weights_format
         if shipped and recipe.training and recipe.precision is None:
+            trained = result.recipe.precision
+            if _trainable(replace(recipe, precision=shipped)):
+                said = f"(--precision {shipped} to train on it as it is)"
+            else:
+                said = f"(this recipe cannot train on {shipped} itself)"
             result.assumptions.append(
-                f"the checkpoint ships in {shipped}; this fine-tune is estimated on "
-                f"{result.recipe.precision} weights (--precision {shipped} to train on it "
-                "as it is)"
+                f"the checkpoint ships in {shipped}; this fine-tune is estimated on {trained} "
+                f"weights {said}"
             )
         return result
 
@@ -187,7 +191,7 @@ def fits_of(
                 for m in (modes or MODE_PRECISIONS)
                 for p in (precisions or _tried(m, model.base.weights_format))
             ]
-            recipes = on_stack(recipes, stack, asked=bool(modes))
+            recipes = on_stack(recipes, stack, asked=bool(modes), gpus=card.gpus)
         for recipe in recipes:
             on_card = recipe if card.gpus == 1 else replace(recipe, gpus=card.gpus)
             try:
@@ -203,6 +207,17 @@ def fits_of(
                 row = with_speed(row, model.base, seq_len, batch, card, kv_cache)
             rows.append(row)
     return sorted_rows(rows)
+
+
+def _trainable(recipe: Recipe) -> bool:
+    """Whether the recipe (its stack included) can train on its --precision at all."""
+    from llmtrack.memory.recipe import plan_for
+
+    try:
+        plan_for(recipe, None, [])
+    except UsageError:  # NotApplicable too
+        return False
+    return True
 
 
 def _tried(mode: str, shipped: str | None) -> tuple[str, ...]:

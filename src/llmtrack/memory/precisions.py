@@ -162,6 +162,13 @@ ALIASES = {
 EXL_PATTERN = re.compile(r"(exl[23])[-_]?(\d+(?:\.\d+)?)(?:bpw)?")
 EXL_FORMS = ("exl2-BITS", "exl3-BITS")
 PRECISIONS: tuple[str, ...] = (*_FIXED, *_GROUPED, *ALIASES)
+
+
+def is_grouped(name: str) -> bool:
+    """A format with a group size (GPTQ, AWQ): what --group-size applies to."""
+    return name in _GROUPED
+
+
 GGML_PRECISIONS: tuple[str, ...] = tuple(name for name, p in _FIXED.items() if p.ggml)
 
 

@@ -13,6 +13,7 @@ from llmtrack.memory.precisions import (
     DEFAULT_GROUP_SIZE,
     KEPT_16_BIT,
     Precision,
+    is_grouped,
     precision,
 )
 from llmtrack.memory.stacks import stack_named
@@ -116,9 +117,12 @@ class Recipe:
                 raise UsageError(f"{option} must be at least 1")
             if value is not None and value > most:
                 raise UsageError(f"{option} must be at most {most:,}")
-        if self.group_size is not None and abs(self.group_size) > _MOST["batch"]:
-            # 0 or -1: one scale per column (GPTQ)
-            raise UsageError(f"--group-size must be at most {_MOST['batch']:,}")
+        if self.group_size is not None and not (
+            self.group_size == -1 or 1 <= self.group_size <= _MOST["batch"]
+        ):  # transformers' GPTQConfig takes -1 (one scale per column) or a positive size
+            raise UsageError(
+                f"--group-size must be -1 (one scale per column) or 1 to {_MOST['batch']:,}"
+            )
         if self.zero is not None and self.zero not in (0, 1, 2, 3):
             raise UsageError("--zero must be 0, 1, 2 or 3")
         if self.zero is not None and self.fsdp:
@@ -224,6 +228,11 @@ def _set(recipe: Recipe, field_and_default: tuple[str, object]) -> bool:
 
 
 UNQUANTIZED_DTYPES = ("fp32", "fp16", "bf16")
+# formats whose transformers quantizer says it cannot be trained (4.57.1, is_trainable)
+UNTRAINABLE = {
+    "mxfp4": "quantizer_mxfp4.py: 'MXFP4 quantization don't support training'",
+    "fp8": "quantizer_finegrained_fp8.py: is_trainable is False",
+}
 DEFAULT_PRECISION = {"inference": "fp16", "lora": "fp16", "qlora": "nf4-dq", "full": "bf16"}
 DEFAULT_LORA = {"lora": (8, "attention"), "qlora": (64, "all-linear")}
 TRAINING_SEQ_LEN = 512
@@ -263,8 +272,20 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
     elif name.lower() in ALIASES:
         notes.append(f"precision {name!r} read as {ALIASES[name.lower()]}")
     prec = precision(name, DEFAULT_GROUP_SIZE if recipe.group_size is None else recipe.group_size)
+    if recipe.group_size is not None and not is_grouped(prec.name):
+        raise UsageError(f"--group-size sizes GPTQ and AWQ groups; {prec.name} has none")
     if mode == "qlora" and not prec.name.startswith("nf4"):
         raise NotApplicable("qlora trains on a 4-bit base: use --precision nf4 or nf4-dq")
+    if prec.name.startswith(("exl2-", "exl3-")) and mode != "inference":
+        raise NotApplicable(
+            f"{prec.name} is ExLlama's inference format, which transformers and PEFT cannot "
+            "load to train: give --precision nf4 or gptq-4bit"
+        )
+    if prec.name in UNTRAINABLE and mode != "inference":
+        raise NotApplicable(
+            f"transformers cannot fine-tune {prec.name} weights ({UNTRAINABLE[prec.name]}): "
+            "load them dequantized, --precision bf16, or give --precision nf4"
+        )
     if mode == "full" and prec.bits < 16:
         raise NotApplicable(
             "full fine-tuning needs 16- or 32-bit weights; "
@@ -272,11 +293,6 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
         )
     if prec.ggml and mode != "inference":
         raise NotApplicable(f"{prec.name} is a llama.cpp inference format; it cannot be trained")
-    if prec.name.startswith(("exl2-", "exl3-")) and mode != "inference":
-        raise NotApplicable(
-            f"{prec.name} is ExLlama's inference format, which transformers and PEFT cannot "
-            "load to train: give --precision nf4 or gptq-4bit"
-        )
     described = prec.description
     if recipe.unquantized is not None:  # the checkpoint's own dtype for what is not quantized
         said = f"embeddings, norms and lm_head {recipe.unquantized} (--unquantized-dtype)"
@@ -294,10 +310,10 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
 
     kbit_lora = mode == "lora" and prec.bits < 16
     stack = stack_named(recipe.stack)
-    if recipe.training:
-        stack.refuse_unsupported(mode, recipe.gpus, weights=prec.name)
-        if stack.scope:
-            notes.append(f"{stack.name}: {stack.scope}")
+    if recipe.training and (found := stack.unsupported(mode, recipe.gpus, weights=prec.name)):
+        raise NotApplicable(f"--stack {stack.name} {found[0]}: {found[1]}")
+    if recipe.training and stack.scope:
+        notes.append(f"{stack.name}: {stack.scope}")
     checkpointing = recipe.gradient_checkpointing
     if checkpointing is None:
         # prepare_model_for_kbit_training turns it on for a bitsandbytes base
@@ -343,6 +359,8 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
                 "unquantized to fp32 for LoRA, whatever the checkpoint stores"
             )
         act_bytes, kept_bytes = 4, 4
+        notes[:] = [n.replace(KEPT_16_BIT, "embeddings and lm_head cast to fp32 (below)")
+                    for n in notes]  # fmt: skip
         notes.append(
             "LoRA on a quantized base as PEFT prepares it: embeddings, lm_head and norms in fp32, "
             "so activations are fp32 too"
@@ -351,7 +369,7 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
     if pure:
         adapter_bytes = 2
         notes.append(f"{stack.name}: pure bf16 training, no fp32 master weights")
-    elif stack.fp32_adapters:
+    elif stack.fp32_adapters and mode != "full":
         notes.append(f"{stack.name}: LoRA weights in fp32, embeddings and lm_head 16-bit")
     elif mode == "qlora":
         adapter_bytes = 2  # the QLoRA recipe keeps adapters, embeddings and lm_head in bf16

@@ -110,12 +110,16 @@ def _on_another_stack(project: schema.Project, recipe: Recipe, stack: str, gpus:
     did stays (LoRA rank and targets, optimizer, checkpointing), only what the software
     keeps changes; a stack that cannot run it is refused in the project's terms."""
     chosen = stack_named(stack)
-    found = chosen.unsupported(recipe.mode, gpus, weights=recipe.precision)
+    found = chosen.unsupported(recipe.mode, 1, weights=recipe.precision)
     if found:
         raise UsageError(
             f"--stack {chosen.name} {found[0]}; {project.name}'s recipe is {recipe.mode} "
-            f"{recipe.precision} on {gpus} GPU(s): drop --stack"
-            + (", or --gpu NAME for one card" if gpus > 1 else "")
+            f"{recipe.precision}: drop --stack"
+        )
+    if chosen.unsupported(recipe.mode, gpus):  # its recipe runs, on more GPUs than it takes
+        raise UsageError(
+            f"--stack {chosen.name} trains on one GPU and this run has {gpus}: one card "
+            "(--gpu NAME without --gpus), or drop --stack"
         )
     if recipe.mode == "full":
         return recipe

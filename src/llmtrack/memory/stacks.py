@@ -73,6 +73,8 @@ class Stack:
     # what the profile was read on, said with every estimate it makes; "" when it is the
     # software itself
     scope: str = ""
+    # it trains decoder-only language models only (FastLanguageModel)
+    decoder_only: bool = False
     # the weights' formats it trains on, and where that is said; None: any
     bases: tuple[str, ...] | None = None
     bases_said: str = ""
@@ -199,6 +201,7 @@ STACKS: dict[str, Stack] = {
             bases=("fp16", "bf16", "fp32", "nf4", "nf4-dq"),
             bases_said="trains on 16-bit or bitsandbytes 4-bit weights (load_in_4bit)",
             offloads_checkpoints=True,
+            decoder_only=True,
             checkpointing_default=(
                 True,
                 'use_gradient_checkpointing="unsloth", as its README sets it',
@@ -231,17 +234,22 @@ def stack_named(name: str | None) -> Stack:
     return STACKS[key]
 
 
-def on_stack(recipes: Sequence[Recipe], stack: str | None, asked: bool) -> list[Recipe]:
-    """The fine-tunes among ``recipes`` as ``stack`` runs them (inference keeps its own
-    software). A mode the stack does not train is left out, or refused when ``asked``."""
+def on_stack(
+    recipes: Sequence[Recipe], stack: str | None, asked: bool, gpus: int = 1
+) -> list[Recipe]:
+    """The fine-tunes among ``recipes`` as ``stack`` runs them on ``gpus`` cards (inference
+    keeps its own software). A mode the stack does not train is left out, or refused when
+    ``asked``; more cards than it trains on are refused."""
     if stack is None:
         return list(recipes)
     chosen = stack_named(stack)
+    if chosen.unsupported(chosen.trains[0], gpus):
+        raise UsageError(f"--stack {chosen.name} trains on one GPU: drop --gpus, or drop --stack")
     kept = []
     for recipe in recipes:
         if recipe.mode != "inference" and recipe.mode not in chosen.trains:
             if asked:
-                chosen.refuse_unsupported(recipe.mode, recipe.gpus)
+                chosen.refuse_unsupported(recipe.mode, 1)
             continue
         if recipe.mode != "inference":
             recipe = replace(recipe, stack=chosen.name)

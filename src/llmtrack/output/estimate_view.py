@@ -11,7 +11,7 @@ from llmtrack.memory.recipe import Recipe
 from llmtrack.memory.serving import ENGINE_LABELS, Serving
 from llmtrack.output.env import Env, console
 from llmtrack.output.safe_text import safe_text
-from llmtrack.units import format_count, format_estimated_usd
+from llmtrack.units import format_count, format_estimated_usd, format_gpu_hours, format_hours
 
 _BAR_WIDTH = 32
 
@@ -200,7 +200,8 @@ def speed_lines(perf: Performance) -> list[str]:
     if train is not None and train.hours is not None:
         cost = f", [bold]{format_estimated_usd(train.usd)}[/bold]" if train.usd is not None else ""
         lines.append(
-            f"training: [bold]{train.hours:,.1f} h[/bold] ({train.gpu_hours:,.1f} GPU-hours)"
+            f"training: [bold]{format_hours(train.hours)}[/bold] "
+            f"({format_gpu_hours(train.gpu_hours or 0)})"
             f"{cost} for {train.tokens:,} tokens"
         )
     return lines

@@ -10,7 +10,7 @@ from llmtrack.memory.measure import DEFAULT_MEASURE
 from llmtrack.output.env import Env
 from llmtrack.output.safe_text import safe_text  # catalog text: shown, never obeyed
 from llmtrack.output.wrapping import wrap_words
-from llmtrack.units import format_cost, format_estimated_usd
+from llmtrack.units import format_cost, format_estimated_usd, format_gpu_hours, format_hours
 
 
 def render_reproduction(record: dict[str, Any], env: Env) -> str:
@@ -25,8 +25,8 @@ def render_reproduction(record: dict[str, Any], env: Env) -> str:
     if "train_hours" in record:
         cost = f", {format_estimated_usd(record['train_usd'])}" if "train_usd" in record else ""
         lines.append(
-            f"would take about {record['train_hours']:,.1f} h ({record['gpu_hours']:,.1f} "
-            f"GPU-hours){cost}"
+            f"would take about {format_hours(record['train_hours'])} "
+            f"({format_gpu_hours(record['gpu_hours'])}){cost}"
         )
     elif record["verdict"] == "no":
         lines.append("does not fit, so no time or cost (more --gpus or a larger --gpu)")
