@@ -323,3 +323,13 @@ def test_durations_under_an_hour_are_said_in_minutes():
     assert format_hours(0.17) == "10 min" and format_hours(0.001) == "under a minute"
     assert format_hours(1.5) == "1.5 h" and format_hours(12.4) == "12 h"
     assert format_gpu_hours(0.17) == "0.17 GPU-hours"
+
+
+def test_fits_names_the_stack_in_its_title():
+    from types import SimpleNamespace
+
+    from llmtrack.output.listings import fits_listing
+
+    card = SimpleNamespace(described="a 24 GiB card", bandwidth_gb_s=None)
+    assert fits_listing([], card, 8192, stack="unsloth").title.endswith("; fine-tunes on unsloth")
+    assert "fine-tunes" not in fits_listing([], card, 8192).title

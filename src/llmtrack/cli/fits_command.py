@@ -90,6 +90,10 @@ def fits_command(
 
     if measure is not None:
         measure = measure_named(measure)  # as spelled here, for the caption
+    if stack is not None:
+        from llmtrack.memory.stacks import stack_named
+
+        stack = stack_named(stack).name
     catalog = session.load()
 
     card = session.card(catalog, vram, gpu, gpus, remembered=session.settings())
@@ -97,7 +101,7 @@ def fits_command(
         rows = _fits_of_models(
             catalog, card, model, mode, precision_name, seq_len, batch, kv_cache, measure, stack
         )
-        emit(fits_listing(rows, card, seq_len, batch, measure), out, session.current().env)
+        emit(fits_listing(rows, card, seq_len, batch, measure, stack), out, session.current().env)
         return
     notes: list[str] = []
     rows = fits_on(
@@ -116,7 +120,7 @@ def fits_command(
     )
     for line in notes:
         session.note(line)
-    emit(fits_listing(rows, card, seq_len, batch, measure), out, session.current().env)
+    emit(fits_listing(rows, card, seq_len, batch, measure, stack), out, session.current().env)
 
 
 def _fits_of_models(

@@ -87,7 +87,12 @@ def search_listing(hits) -> Listing:
 
 
 def fits_listing(
-    fit_rows, card, seq_len: int | None = None, batch: int = 1, measure: str | None = None
+    fit_rows,
+    card,
+    seq_len: int | None = None,
+    batch: int = 1,
+    measure: str | None = None,
+    stack: str | None = None,
 ) -> Listing:
     from llmtrack.memory.recipe import TRAINING_SEQ_LEN
 
@@ -100,6 +105,8 @@ def fits_listing(
     from llmtrack.memory.measure import DEFAULT_MEASURE
 
     counted = f"; peaks as {measure}" if measure and measure != DEFAULT_MEASURE else ""
+    if stack:  # the fine-tunes' software, when not the default
+        counted += f"; fine-tunes on {stack}"
     rows = []
     for fit in fit_rows:
         record = {name: getattr(fit, name) for name in FIT_FIELDS}
