@@ -98,9 +98,8 @@ class Recipe:
         if self.stack is not None and self.mode != "inference":
             stack = stack_named(self.stack)
             object.__setattr__(self, "stack", stack.name)
-            stack.refuse_unsupported(
-                self.mode, self.gpus, bool(self.zero or self.fsdp), self.half_logits
-            )
+            sharded = bool(self.zero or self.fsdp)
+            stack.refuse(stack.unsupported(self.mode, self.gpus, sharded, self.half_logits))
         if self.measure is not None:
             from llmtrack.memory.measure import measure_named
 
@@ -310,8 +309,8 @@ def plan_for(recipe: Recipe, context_length: int | None, notes: list[str]) -> Pl
 
     kbit_lora = mode == "lora" and prec.bits < 16
     stack = stack_named(recipe.stack)
-    if recipe.training and (found := stack.unsupported(mode, recipe.gpus, weights=prec.name)):
-        raise NotApplicable(f"--stack {stack.name} {found[0]}: {found[1]}")
+    if recipe.training:  # a format one stack cannot train: left out by fits, like any other
+        stack.refuse(stack.unsupported(mode, recipe.gpus, weights=prec.name), NotApplicable)
     if recipe.training and stack.scope:
         notes.append(f"{stack.name}: {stack.scope}")
     checkpointing = recipe.gradient_checkpointing

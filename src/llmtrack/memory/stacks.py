@@ -119,17 +119,10 @@ class Stack:
             return (f"{self.bases_said}, not {weights}", f"give --precision {named}")
         return None
 
-    def refuse_unsupported(
-        self,
-        mode: str,
-        gpus: int,
-        sharded: bool = False,
-        half_logits: bool = False,
-        weights: str | None = None,
-    ) -> None:
-        found = self.unsupported(mode, gpus, sharded, half_logits, weights)
+    def refuse(self, found: tuple[str, str] | None, error: type[UsageError] = UsageError) -> None:
+        """Raise what ``unsupported`` found, as the estimate's error with its way out."""
         if found:
-            raise UsageError(f"--stack {self.name} {found[0]}: {found[1]}")
+            raise error(f"--stack {self.name} {found[0]}: {found[1]}")
 
 
 _TRANSFORMERS = Stack(
@@ -249,7 +242,7 @@ def on_stack(
     for recipe in recipes:
         if recipe.mode != "inference" and recipe.mode not in chosen.trains:
             if asked:
-                chosen.refuse_unsupported(recipe.mode, 1)
+                chosen.refuse(chosen.unsupported(recipe.mode, 1))
             continue
         if recipe.mode != "inference":
             recipe = replace(recipe, stack=chosen.name)
