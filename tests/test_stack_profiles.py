@@ -219,13 +219,19 @@ def test_an_empty_stack_is_refused_not_taken_for_the_default(cli):
 
 
 def test_fits_sizes_fine_tunes_on_a_stack(cli):
-    args = ("fits", "--vram", "24GB", "--mode", "qlora", "--seq-len", "16384", "-f", "json")
+    args = ("fits", "--vram", "24GB", "--mode", "qlora", "--seq-len", "16384", "--all",
+            "-f", "json")  # fmt: skip
     default = {r["model"]: r for r in json.loads(cli(*args).stdout) if r["kind"] == "estimate"}
     fast = {r["model"]: r for r in json.loads(cli(*args, "--stack", "unsloth").stdout)
             if r["kind"] == "estimate"}  # fmt: skip
+
     # offloaded checkpoints and no logits: longer runs of bigger models fit
-    assert len(fast) > len(default)
-    assert fast["llama-7b"]["peak_gib"] < default["llama-7b"]["peak_gib"]
+    def fitting(rows):
+        return sum(1 for r in rows.values() if r["verdict"] != "no")
+
+    assert fitting(fast) > fitting(default)
+    assert fast["llama-3.1-8b"]["peak_gib"] < default["llama-3.1-8b"]["peak_gib"]
+    assert "llama-7b" not in fast  # its 2,048-token context: left out, and said
     # without --mode, the modes it does not train are left out; asked for, refused
     every = json.loads(cli("fits", "--vram", "24GB", "--stack", "unsloth", "-f", "json").stdout)
     assert "full" not in {r["mode"] for r in every if r["kind"] == "estimate"}
@@ -333,3 +339,10 @@ def test_fits_names_the_stack_in_its_title():
     card = SimpleNamespace(described="a 24 GiB card", bandwidth_gb_s=None)
     assert fits_listing([], card, 8192, stack="unsloth").title.endswith("; fine-tunes on unsloth")
     assert "fine-tunes" not in fits_listing([], card, 8192).title
+
+
+def test_fits_leaves_out_models_whose_context_is_shorter_than_asked(cli):
+    result = cli("fits", "--vram", "80GB", "--seq-len", "16384", "-f", "json")
+    assert "models left out: contexts under 16,384 tokens (" in result.stderr
+    shown = {r["model"] for r in json.loads(result.stdout) if r["kind"] == "estimate"}
+    assert "llama-7b" not in shown and "llama-3.1-8b" in shown

@@ -166,10 +166,9 @@ def fits_on(
     from llmtrack.memory.remembered import remembered_peaks
 
     skipped: dict[str, str] = {}
-    rows = fit_rows(
-        estimable(catalog), chosen, card, remembered_peaks(catalog, chosen, card), skipped
-    )
-    native = {b.id: b.weights_format for b in estimable(catalog) if b.weights_format}
+    bases = _long_enough(estimable(catalog), seq_len, notes)
+    rows = fit_rows(bases, chosen, card, remembered_peaks(catalog, chosen, card), skipped)
+    native = {b.id: b.weights_format for b in bases if b.weights_format}
     if "inference" in wanted and not precisions:  # each model's own format is tried too
         own = Recipe(seq_len=seq_len, batch=batch, kv_cache=kv_cache, measure=measure)
         remembered = remembered_peaks(catalog, [own], card)
@@ -189,6 +188,18 @@ def fits_on(
     rows = with_speeds(rows, catalog, seq_len, batch, card, kv_cache, sorted(shown))
     reported = reported_rows(catalog, card, modes or wanted, precisions)
     return rows + [row for row in reported if show_all or row.fits]
+
+
+def _long_enough(
+    bases: list[schema.BaseModelEntry], seq_len: int | None, notes: list[str] | None
+) -> list[schema.BaseModelEntry]:
+    """The models whose context takes ``seq_len`` tokens: a row past it would say a model
+    fits a length it cannot read (``estimate`` says so of one it is asked about)."""
+    short = {b.id: b.context_length for b in bases if (b.context_length or 1e12) < (seq_len or 0)}
+    if short and notes is not None:
+        said = ", ".join(f"{name}: {length:,}" for name, length in list(short.items())[:1])
+        notes.append(f"{len(short)} models left out: contexts under {seq_len:,} tokens ({said})")
+    return [b for b in bases if b.id not in short]
 
 
 def _best_per_model_and_mode(rows: list[FitRow], native: dict[str, str]) -> list[FitRow]:
