@@ -255,3 +255,15 @@ def test_a_quantization_config_that_is_not_an_object_is_said(cli, tmp_path):
     assert result.exit_code == 0 and "quantization_config is not an object" in result.stderr
     huge = cli("estimate", _gptq_config(tmp_path, group_size=10**30))
     assert huge.exit_code == 2 and "--group-size" not in huge.stderr
+
+
+def test_an_awq_checkpoints_group_size_is_read_too(cli, tmp_path):
+    folder = tmp_path / "TinyLlama-AWQ"
+    folder.mkdir()
+    quantization = {"quant_method": "awq", "bits": 4, "group_size": 64, "version": "gemm"}
+    (folder / "config.json").write_text(
+        json.dumps({**_TINY_GPTQ, "quantization_config": quantization})
+    )
+    said = json.loads(cli("estimate", str(folder), "-f", "json").stdout)["assumptions"]
+    assert any("AWQ 4-bit, group size 64" in line for line in said)
+    assert not any(line.startswith("GPTQ kernel") for line in said)  # AWQ has none of them

@@ -419,3 +419,8 @@ def test_export_takes_a_remembered_format_and_says_so(cli, tmp_path):
     assert "format yaml: from your config" in result.stderr
     assert cli("export", "-o", str(tmp_path / "catalog.json")).exit_code == 0  # the name wins
     assert json.loads((tmp_path / "catalog.json").read_text())["gpus"]
+
+
+def test_a_folder_suggestion_says_folder_whichever_way_it_is_refused(cli, tmp_path):
+    typed = cli("export", "-f", "csv", "-o", str(tmp_path / "out.json"))
+    assert typed.exit_code == 2 and "give a folder name for csv" in typed.stderr

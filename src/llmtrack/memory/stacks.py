@@ -86,8 +86,8 @@ class Stack:
         return self._mode(mode)[1]
 
     def _mode(self, mode: str) -> tuple[float, float]:
-        table = {name: (mfu, overhead) for name, mfu, overhead in self.modes}
-        return table.get(mode) or table.get("full") or table[self.trains[-1]]
+        # every mode a stack trains has its row: a mode it does not train was refused
+        return {name: (mfu, overhead) for name, mfu, overhead in self.modes}[mode]
 
     def unsupported(
         self,

@@ -87,12 +87,12 @@ def refuse_a_name_for_another_format(
     if named is None or named == fmt:
         return
     suggestion = suggestion or os.path.splitext(output)[0] + _EXTENSION_OF.get(fmt, ".txt")
+    place = "folder" if suggestion.endswith(os.sep) else "file"  # CSV of several sections
     if named in allowed:  # only a typed --format differs from a format the extension names
         raise UsageError(
             f"--format {fmt} would write {fmt} into {extension} file {output!r}: give a "
-            f"file name for {fmt} (e.g. {suggestion!r}), or drop --format to write {named}"
+            f"{place} name for {fmt} (e.g. {suggestion!r}), or drop --format to write {named}"
         )
-    place = "folder" if suggestion.endswith(os.sep) else "file"  # CSV of several sections
     raise UsageError(
         f"{extension} names {named}, which this command does not write "
         f"({', '.join(allowed)}): name the {place} for the format written, e.g. {suggestion!r} "
